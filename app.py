@@ -1,0 +1,85 @@
+"""AI Product Matrix: assembles one tab per product plus System, and launches.
+
+    python app.py [--host 0.0.0.0] [--port 7860] [--share]
+
+Importing this module builds the interface and loads no model: models load on first use.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from pathlib import Path
+
+import shared  # noqa: F401  (sets OMP_WAIT_POLICY before anything imports torch)
+from shared.config import settings
+
+import gradio as gr
+
+from products import PRODUCTS
+from shared import system_tab
+from shared.i18n import I18N, gradio_i18n
+from shared.models import registry
+from shared.zerogpu import on_zero_gpu
+
+log = logging.getLogger("app")
+ROOT = Path(__file__).resolve().parent
+
+
+def build_app() -> gr.Blocks:
+    report: list[list[str]] = []
+    with gr.Blocks(title="AI Product Matrix") as demo:
+        gr.Markdown(I18N("app.title"), elem_id="app-title")
+        gr.Markdown(I18N("app.subtitle"))
+        with gr.Tabs():
+            for name in PRODUCTS:
+                try:
+                    module = importlib.import_module(name)
+                    with gr.Tab(I18N(module.TAB_TITLE), id=name.rsplit(".", 1)[-1]):
+                        module.build_tab()
+                    report.append([name, "ok"])
+                except Exception as err:  # a broken product hides its tab; the others still run
+                    log.exception("product %s is not shown", name)
+                    report.append([name, f"not shown: {type(err).__name__}: {err}"])
+            with gr.Tab(I18N("system.tab"), id="system"):
+                system_tab.build_tab(report)
+    return demo
+
+
+def launch(demo: gr.Blocks, share: bool = False, **overrides):
+    config = settings()
+    demo.queue(max_size=config.queue_size, default_concurrency_limit=1)
+    options = dict(
+        server_name=config.host,
+        server_port=config.port,
+        share=share,
+        i18n=gradio_i18n(),
+        max_file_size=f"{config.max_upload_mb}mb",
+        # Gradio serves only files the app created (results, uploads); nothing else is reachable.
+        allowed_paths=[],
+        blocked_paths=[str(ROOT / ".git")],
+        theme=gr.themes.Soft(),
+        show_error=True,
+    )
+    options.update(overrides)
+    return demo.launch(**options)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="AI Product Matrix")
+    parser.add_argument("--host", help="interface to serve on (default: AIPM_HOST)")
+    parser.add_argument("--port", type=int, help="port (default: AIPM_PORT)")
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    args = parser.parse_args()
+    logging.basicConfig(level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    preload = settings().preload or (("all",) if on_zero_gpu() else ())
+    if preload:  # eager mode (ZeroGPU wants models loaded at start-up, on CPU)
+        registry.preload(None if "all" in preload else list(preload))
+    overrides = {k: v for k, v in (("server_name", args.host), ("server_port", args.port)) if v}
+    launch(demo, share=args.share, **overrides)
+
+
+demo = build_app()  # for `gradio app.py` and Hugging Face Spaces
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The Sentiment product's user-facing strings, English and Chinese."""
+from shared.i18n import add
+
+add({
+    "sentiment.tab": ("Sentiment", "情感分析"),
+    "sentiment.intro": ("Score the sentiment of a text, or of every row of a CSV/TSV/XLSX file. English and Chinese; "
+                        "the language is detected per text unless you choose it.",
+                        "分析一段文字或 CSV/TSV/XLSX 文件中每一行的情感。支持英文和中文；默认逐条自动识别语言。"),
+    "sentiment.text": ("Text", "文本"),
+    "sentiment.language": ("Language", "语言"),
+    "sentiment.analyse": ("Analyse", "分析"),
+    "sentiment.probabilities": ("Probability per class", "各类别概率"),
+    "sentiment.file": ("File (CSV, TSV or XLSX)", "文件（CSV、TSV 或 XLSX）"),
+    "sentiment.column": ("Text column", "文本列"),
+    "sentiment.score_file": ("Score file", "分析文件"),
+    "sentiment.results": ("Results (first 1,000 rows shown; download for all)", "结果（显示前 1000 行；下载查看全部）"),
+    "sentiment.distribution": ("Labels", "标签分布"),
+    "sentiment.download": ("Results file", "结果文件"),
+    "sentiment.single": ("One text", "单条文本"),
+    "sentiment.batch": ("A file", "批量文件"),
+    "sentiment.progress": ("Scoring {done}/{total}", "正在分析 {done}/{total}"),
+    "sentiment.note.language": ("Language: {language}.", "语言：{language}。"),
+    "sentiment.note.windows": ("The text is longer than the model's limit of {limit} tokens, so it was scored in "
+                               "{windows} overlapping windows and their scores averaged.",
+                               "文本超过模型 {limit} 个词元的上限，已分成 {windows} 个重叠窗口分别打分后取平均。"),
+    "sentiment.summary": ("{rows} rows scored ({empty} empty skipped) in {seconds:.1f}s. Languages: {languages}.",
+                          "已分析 {rows} 行（跳过 {empty} 个空行），用时 {seconds:.1f} 秒。语言：{languages}。"),
+    "sentiment.error.empty": ("Please enter a text to analyse.", "请输入要分析的文本。"),
+    "sentiment.error.too_long": ("The text has {chars} characters; the limit is {limit}.", "文本有 {chars} 个字符，上限为 {limit}。"),
+    "sentiment.error.language": ("Unsupported language '{language}': choose auto, en or zh.", "不支持的语言“{language}”：请选择 auto、en 或 zh。"),
+    "sentiment.error.no_file": ("Please upload a CSV, TSV or XLSX file.", "请上传 CSV、TSV 或 XLSX 文件。"),
+    "sentiment.error.file_type": ("Files of type '{suffix}' are not supported: upload CSV, TSV or XLSX.",
+                                  "不支持“{suffix}”类型的文件：请上传 CSV、TSV 或 XLSX。"),
+    "sentiment.error.encoding": ("The file's text encoding is not recognised: save it as UTF-8 and upload it again.",
+                                 "无法识别文件的文字编码：请另存为 UTF-8 后重新上传。"),
+    "sentiment.error.corrupt": ("The file could not be read as a table ({detail}).", "无法把文件读成表格（{detail}）。"),
+    "sentiment.error.no_rows": ("The file has no rows.", "文件中没有数据行。"),
+    "sentiment.error.column": ("There is no column '{column}'. Columns: {columns}.", "没有名为“{column}”的列。现有列：{columns}。"),
+    "sentiment.error.empty_column": ("Column '{column}' has no text in any row.", "“{column}”列中没有任何文本。"),
+    "sentiment.error.too_many_rows": ("The file has {rows} rows; the limit is {limit} (AIPM_SENTIMENT_MAX_ROWS).",
+                                      "文件有 {rows} 行，上限为 {limit}（AIPM_SENTIMENT_MAX_ROWS）。"),
+})

@@ -1,0 +1,116 @@
+"""The Sentiment tab: one text (batched across users), or a whole file with progress."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from shared.i18n import I18N, request_lang, t
+from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors
+
+from products.sentiment import core
+
+
+EXAMPLES = [
+    ["I absolutely love this phone, the battery lasts for days!", "auto"],
+    ["The delivery was late and the box arrived broken. Never again.", "auto"],
+    ["The meeting has been moved to 3pm on Thursday.", "auto"],
+    ["这本书写得太好了，强烈推荐！", "auto"],
+    ["质量很差，用了两天就坏了，非常失望。", "auto"],
+]
+
+
+def _validate(text, language, request: gr.Request = None):
+    lang = request_lang(request)
+    try:
+        core.check_text(text, lang)
+    except UserError as err:
+        return gr.validate(False, str(err)), gr.validate(True, "")
+    return gr.validate(True, ""), gr.validate(language in core.LANGUAGES, t("sentiment.error.language", lang, language=language))
+
+
+@user_errors
+def analyse(texts: list[str], languages: list[str], request: gr.Request = None):
+    """Batched endpoint: concurrent requests share one forward pass per language."""
+    lang_ui = request_lang(request)
+    results: list = [None] * len(texts)
+    notes: list = [""] * len(texts)
+    todo = {}
+    for i, (text, language) in enumerate(zip(texts, languages)):
+        try:
+            todo.setdefault(language, []).append((i, core.check_text(text, lang_ui)))
+        except UserError as err:
+            notes[i] = f"⚠️ {err}"  # one bad request must not fail the others in its batch
+    for language, items in todo.items():
+        for (i, _), scored in zip(items, core.score_texts([x for _, x in items], language, lang_ui=lang_ui)):
+            results[i] = {"label": scored.label,
+                          "confidences": [{"label": k, "confidence": v} for k, v in scored.probabilities.items()]}
+            notes[i] = " ".join([t("sentiment.note.language", lang_ui, language=scored.language)] + scored.notes)
+    if len(texts) == 1 and results[0] is None:
+        raise UserError(notes[0].removeprefix("⚠️ "))
+    return [results, notes]
+
+
+def list_columns(file, request: gr.Request = None):
+    if not file:
+        return gr.update(choices=[], value=None)
+    lang_ui = request_lang(request)
+    try:
+        frame = core.read_table(file, lang_ui)
+    except UserError as err:
+        raise gr.Error(str(err)) from err
+    return gr.update(choices=list(frame.columns), value=core.guess_text_column(frame))
+
+
+@user_errors
+def score_file(file, column: str, language: str, request: gr.Request = None, progress=gr.Progress()):
+    import time
+
+    lang_ui = request_lang(request)
+    if not file:
+        raise UserError(t("sentiment.error.no_file", lang_ui))
+    start = time.perf_counter()
+    frame = core.read_table(file, lang_ui)
+    column = column or core.guess_text_column(frame)
+    scored = core.score_table(frame, column, language, progress=progress_adapter(progress), lang_ui=lang_ui)
+    out_dir = Path(tempfile.mkdtemp(prefix="sentiment-"))
+    out_path = out_dir / f"{Path(file).stem}-sentiment.csv"
+    scored.to_csv(out_path, index=False, encoding="utf-8-sig")  # BOM: Excel then shows Chinese correctly
+    empty = int((scored["label"] == "(empty)").sum())
+    languages = ", ".join(f"{k} {v}" for k, v in scored.loc[scored["language"] != "", "language"].value_counts().items())
+    summary = t("sentiment.summary", lang_ui, rows=len(scored) - empty, empty=empty,
+                seconds=time.perf_counter() - start, languages=languages)
+    return scored.head(1000), core.label_distribution(scored), str(out_path), summary
+
+
+def build_tab() -> None:
+    gr.Markdown(I18N("sentiment.intro"))
+    with gr.Tab(I18N("sentiment.single")):
+        with gr.Row():
+            with gr.Column(scale=3):
+                text = gr.Textbox(label=I18N("sentiment.text"), lines=4, max_length=core.MAX_TEXT_CHARS)
+                language = gr.Radio(list(core.LANGUAGES), value="auto", label=I18N("sentiment.language"))
+                button = gr.Button(I18N("sentiment.analyse"), variant="primary")
+            with gr.Column(scale=2):
+                label = gr.Label(label=I18N("sentiment.probabilities"), num_top_classes=3)
+                note = gr.Markdown()
+        gr.Examples(EXAMPLES, inputs=[text, language])
+        gr.on([button.click, text.submit], analyse, [text, language], [label, note], api_name="sentiment",
+              batch=True, max_batch_size=16, concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY,
+              validator=_validate)
+    with gr.Tab(I18N("sentiment.batch")):
+        with gr.Row():
+            file = gr.File(label=I18N("sentiment.file"), file_types=[".csv", ".tsv", ".txt", ".xlsx"], type="filepath")
+            with gr.Column():
+                column = gr.Dropdown(label=I18N("sentiment.column"), choices=[], allow_custom_value=True)
+                file_language = gr.Radio(list(core.LANGUAGES), value="auto", label=I18N("sentiment.language"))
+                score = gr.Button(I18N("sentiment.score_file"), variant="primary")
+        summary = gr.Markdown()
+        with gr.Row():
+            chart = gr.BarPlot(x="label", y="count", label=I18N("sentiment.distribution"), scale=1)
+            download = gr.File(label=I18N("sentiment.download"), scale=1)
+        table = gr.Dataframe(label=I18N("sentiment.results"), wrap=True, max_height=420)
+        file.change(list_columns, [file], [column], api_name="sentiment_columns", queue=False)
+        score.click(score_file, [file, column, file_language], [table, chart, download, summary],
+                    api_name="sentiment_file", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)

@@ -1,0 +1,162 @@
+"""All configuration in one place: environment variables with defaults.
+
+Every setting is declared once in SETTINGS (name, default, meaning); `settings()` reads them
+from the environment. README's configuration table is generated from this list
+(`python -m shared.config`), and a test checks that README lists every variable.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Server
+    Setting("AIPM_HOST", "127.0.0.1", "Interface to serve on (`0.0.0.0` on a server or Space; `GRADIO_SERVER_NAME` also works)."),
+    Setting("AIPM_PORT", "7860", "Port to serve on (`GRADIO_SERVER_PORT` also works)."),
+    Setting("AIPM_MAX_UPLOAD_MB", "50", "Largest upload accepted, in MB."),
+    Setting("AIPM_QUEUE_SIZE", "64", "Most requests waiting in the queue; more get a 'busy' answer."),
+    Setting("AIPM_LOG_LEVEL", "INFO", "Python log level."),
+    # Registry
+    Setting("AIPM_CACHE_DIR", "~/.cache/ai-product-matrix", "Writable folder for assembled and converted model files."),
+    Setting("AIPM_MEMORY_BUDGET", "auto", "Bytes the loaded models may use (`6GB`, `512MB`, or a number); `auto` = half the RAM on CPU, 85% of the GPU memory on CUDA."),
+    Setting("AIPM_KEEP_ALIVE", "900", "Seconds an unused model stays loaded; `0` = forever."),
+    Setting("AIPM_DEVICE", "auto", "`auto` (CUDA, else Apple MPS, else CPU), `cpu`, `cuda` or `mps`."),
+    Setting("AIPM_DTYPE", "auto", "`auto` (fp16 on GPU, bf16 on CPUs that are fast at it, else fp32), `float32`, `bfloat16` or `float16`."),
+    Setting("AIPM_TORCH_THREADS", "auto", "Torch CPU threads; `auto` = cores - 1 (at least 1, at most 8)."),
+    Setting("AIPM_OFFLINE", "0", "`1` never tries the Hugging Face hub, even for configured hub models (`HF_HUB_OFFLINE=1` does the same)."),
+    Setting("AIPM_PRELOAD", "", "Comma-separated model names to load at start-up (`all` for every model); under ZeroGPU the default is `all`."),
+    # Models shared by several products
+    Setting("AIPM_ENCODER_PATH", "", "Local sentence-transformers folder used instead of the embedded all-MiniLM-L6-v2."),
+    Setting("AIPM_ENCODER_HUB", "", "Hub id of a sentence encoder used instead of the embedded one (for example `sentence-transformers/all-MiniLM-L6-v2`)."),
+    # Sentiment
+    Setting("AIPM_SENTIMENT_PATH", "", "Local folder of a transformers sequence-classification sentiment model."),
+    Setting("AIPM_SENTIMENT_HUB", "", "Hub id of a sentiment model (for example `cardiffnlp/twitter-xlm-roberta-base-sentiment`); falls back to the embedded model when unreachable."),
+    Setting("AIPM_SENTIMENT_BATCH", "32", "Texts per forward pass when scoring files."),
+    Setting("AIPM_SENTIMENT_MAX_ROWS", "100000", "Most rows scored from one uploaded file."),
+    # Speech-to-text
+    Setting("AIPM_SPEECH_ENGINE", "auto", "Default speech engine: `auto` (faster-whisper when installed, else openai-whisper), `faster-whisper` or `openai-whisper`."),
+    Setting("AIPM_SPEECH_MODELS", "base,tiny.en", "Speech models offered, the first is the default: `base` (embedded, multilingual), `tiny.en` (embedded, English, fastest), `custom` (the model named by AIPM_SPEECH_CUSTOM_PATH/_HUB)."),
+    Setting("AIPM_SPEECH_BASE_PATH", "", "Local CTranslate2 Whisper folder (or openai-whisper .pt for that engine) used instead of the embedded Whisper base."),
+    Setting("AIPM_SPEECH_CUSTOM_PATH", "", "Local CTranslate2 Whisper folder or openai-whisper .pt checkpoint for the `custom` speech model."),
+    Setting("AIPM_SPEECH_CUSTOM_HUB", "", "Whisper size name for the `custom` speech model where the network allows (for example `large-v3` or `turbo` on a GPU Space)."),
+    Setting("AIPM_SPEECH_COMPUTE_TYPE", "auto", "CTranslate2 compute type for faster-whisper: `auto` (int8 on CPU, float16 on CUDA), `int8`, `float32`, `float16`, `int8_float16`."),
+    Setting("AIPM_SPEECH_BEAM_SIZE", "1", "Beam size for both engines; 1 = greedy (openai-whisper's default, several times faster than beam search on CPU)."),
+    Setting("AIPM_SPEECH_THREADS", "auto", "CPU threads for faster-whisper; `auto` = AIPM_TORCH_THREADS."),
+    Setting("AIPM_SPEECH_MAX_SECONDS", "7200", "Longest audio accepted, in seconds."),
+    Setting("AIPM_SPEECH_VAD", "0", "`1` skips silence with faster-whisper's Silero VAD filter (faster on audio with long pauses)."),
+
+    # Image generation
+    Setting("AIPM_IMAGE_PATH", "", "Local diffusers text-to-image folder (with `model_index.json`), used before the hub model."),
+    Setting("AIPM_IMAGE_HUB", "stabilityai/sd-turbo", "Hub id of a diffusers text-to-image model, used when the hub is allowed and reachable; empty = none."),
+    Setting("AIPM_IMAGE_VARIANT", "", "Weight variant to load (for example `fp16` for hub models that publish one); empty = the default weights."),
+    Setting("AIPM_IMAGE_SAFETY", "1", "`1` runs the model's safety checker when it has one (flagged images are withheld with a note); `0` skips it."),
+    Setting("AIPM_IMAGE_MAX_PIXELS", "1048576", "Pixel budget per image (width x height); larger requests are scaled down keeping the aspect ratio."),
+    Setting("AIPM_IMAGE_MAX_IMAGES", "4", "Most images per request."),
+    Setting("AIPM_IMAGE_MAX_STEPS", "100", "Most denoising steps per image."),
+    Setting("AIPM_IMAGE_COMPILE", "0", "`1` wraps the denoiser in `torch.compile` on CUDA (never under ZeroGPU); the first generation then compiles."),
+    Setting("AIPM_IMAGE_CPU_OFFLOAD", "0", "`1` keeps only the running sub-model on the GPU (for small GPUs; needs `accelerate`)."),
+    Setting("AIPM_IMAGE_VAE_TILING", "auto", "`auto` decodes images above 1 megapixel in tiles on CUDA, `1` always, `0` never."),
+
+    # Recommendations
+
+    # Marketing copy
+
+)
+
+_BY_NAME = {s.env: s for s in SETTINGS}
+
+
+def raw(env: str) -> str:
+    """The value of a declared setting: the environment's, else its default."""
+    return os.environ.get(env, _BY_NAME[env].default).strip()
+
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def parse_bytes(text: str) -> int:
+    """'6GB' -> 6_000_000_000; '512MiB' -> 536870912; '1000' -> 1000."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", text)
+    if not m or m.group(2).upper() not in _UNITS:
+        raise ValueError(f"not a size: {text!r} (use e.g. 6GB, 512MB or a number of bytes)")
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    max_upload_mb: int
+    queue_size: int
+    log_level: str
+    cache_dir: Path
+    memory_budget: str  # "auto" or a size; resolved by the registry, which knows the device
+    keep_alive_s: float
+    device: str
+    dtype: str
+    torch_threads: int
+    offline: bool
+    preload: tuple[str, ...]
+    encoder_path: str
+    encoder_hub: str
+    sentiment_path: str
+    sentiment_hub: str
+    sentiment_batch: int
+    sentiment_max_rows: int
+
+
+def _threads(value: str) -> int:
+    if value == "auto":
+        return max(1, min(8, (os.cpu_count() or 2) - 1))
+    return max(1, int(value))
+
+
+def _flag(value: str) -> bool:
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """Read once; tests call `settings.cache_clear()` after changing the environment."""
+    return Settings(
+        host=os.environ.get("GRADIO_SERVER_NAME") or raw("AIPM_HOST"),
+        port=int(os.environ.get("GRADIO_SERVER_PORT") or raw("AIPM_PORT")),
+        max_upload_mb=int(raw("AIPM_MAX_UPLOAD_MB")),
+        queue_size=int(raw("AIPM_QUEUE_SIZE")),
+        log_level=raw("AIPM_LOG_LEVEL").upper(),
+        cache_dir=Path(raw("AIPM_CACHE_DIR")).expanduser(),
+        memory_budget=raw("AIPM_MEMORY_BUDGET"),
+        keep_alive_s=float(raw("AIPM_KEEP_ALIVE")),
+        device=raw("AIPM_DEVICE").lower(),
+        dtype=raw("AIPM_DTYPE").lower(),
+        torch_threads=_threads(raw("AIPM_TORCH_THREADS")),
+        offline=_flag(raw("AIPM_OFFLINE")) or _flag(os.environ.get("HF_HUB_OFFLINE", "0")),
+        preload=tuple(p.strip() for p in raw("AIPM_PRELOAD").split(",") if p.strip()),
+        encoder_path=raw("AIPM_ENCODER_PATH"),
+        encoder_hub=raw("AIPM_ENCODER_HUB"),
+        sentiment_path=raw("AIPM_SENTIMENT_PATH"),
+        sentiment_hub=raw("AIPM_SENTIMENT_HUB"),
+        sentiment_batch=max(1, int(raw("AIPM_SENTIMENT_BATCH"))),
+        sentiment_max_rows=max(1, int(raw("AIPM_SENTIMENT_MAX_ROWS"))),
+    )
+
+
+def markdown_table() -> str:
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `{s.env}` | `{s.default}` | {s.help} |" if s.default else f"| `{s.env}` | (empty) | {s.help} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())

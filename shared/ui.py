@@ -1,0 +1,80 @@
+"""What every product tab shares: turning failures into messages a customer understands,
+progress that includes the first-use model load, and the queue's concurrency groups.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+
+from shared.i18n import request_lang, t
+from shared.registry import MemoryBudgetError, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+# Events that run a model share one concurrency group, so two heavy jobs never fight over
+# the same CPU cores or GPU; light events (status, listing columns) run freely.
+HEAVY = "heavy-model"
+HEAVY_LIMIT = 1
+
+
+class UserError(ValueError):
+    """Bad input, with a message meant for the user (already in their language)."""
+
+
+def to_gr_error(err: Exception, lang: str = "en"):
+    import gradio as gr
+
+    if isinstance(err, gr.Error):
+        return err
+    if isinstance(err, UserError):
+        return gr.Error(str(err))
+    if isinstance(err, ModelLoadError):
+        return gr.Error(t("common.error.model", lang, detail=str(err)), print_exception=False)
+    if isinstance(err, MemoryBudgetError):
+        return gr.Error(t("common.error.busy", lang, detail=str(err)), print_exception=False)
+    log.exception("unexpected error", exc_info=err)
+    return gr.Error(t("common.error.internal", lang))
+
+
+def user_errors(fn):
+    """Wrap an event handler (function or generator): any exception reaches the user as gr.Error,
+    with a traceback in the log for the unexpected ones. The handler may take `request`."""
+    signature = inspect.signature(fn)
+
+    def lang_of(args, kwargs):
+        try:
+            request = signature.bind_partial(*args, **kwargs).arguments.get("request")
+        except TypeError:
+            request = None
+        return request_lang(request)
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as err:
+                raise to_gr_error(err, lang_of(args, kwargs)) from err
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as err:
+            raise to_gr_error(err, lang_of(args, kwargs)) from err
+    return wrapper
+
+
+def progress_adapter(progress):
+    """A registry Progress callback that feeds a gr.Progress (or nothing)."""
+    if progress is None:
+        return None
+
+    def report(fraction: float, desc: str) -> None:
+        try:
+            progress(fraction, desc=desc)
+        except Exception:  # progress is cosmetic; never fail the work for it
+            pass
+    return report
