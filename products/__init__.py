@@ -5,4 +5,7 @@ and never import another product.
 """
 PRODUCTS = [
     "products.sentiment",
+    "products.recommend",
+    "products.speech",
+    "products.image",
 ]

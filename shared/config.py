@@ -69,9 +69,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_IMAGE_VAE_TILING", "auto", "`auto` decodes images above 1 megapixel in tiles on CUDA, `1` always, `0` never."),
 
     # Recommendations
+    Setting("AIPM_RECOMMEND_DATA", "", "Folder with your own `ratings.csv` (user_id, item_id, rating[, timestamp]) and `items.csv` (item_id, title[, year][, genres as `A|B`]) used instead of the embedded MovieLens 100k."),
+    Setting("AIPM_RECOMMEND_FACTORS", "32", "Latent factors of the ALS collaborative model."),
+    Setting("AIPM_RECOMMEND_REGULARIZATION", "20", "L2 regularization of the ALS collaborative model."),
+    Setting("AIPM_RECOMMEND_ITERATIONS", "15", "ALS iterations when fitting."),
 
     # Marketing copy
-
+    Setting("AIPM_COPY_MODELS", "qwen-1.5b,qwen-0.5b", "Copy models offered, the first is the default: `qwen-1.5b` (embedded Qwen2.5-Coder-1.5B-Instruct, better copy), `qwen-0.5b` (embedded 0.5B, about 3x faster); a configured `custom` model comes first."),
+    Setting("AIPM_COPY_PATH", "", "Local chat model for marketing copy: a transformers folder or a `.gguf` file (converted once into the cache); offered as `custom`."),
+    Setting("AIPM_COPY_HUB", "", "Hub id of a chat model for marketing copy (for example `Qwen/Qwen2.5-7B-Instruct` on a GPU Space), offered as `custom`; falls back to the embedded 1.5B when unreachable."),
+    Setting("AIPM_COPY_MAX_BRIEF_TOKENS", "1024", "Most prompt tokens a brief may take; longer briefs are trimmed with a note."),
+    Setting("AIPM_COPY_MAX_NEW_TOKENS", "512", "Most tokens one variant may generate (the max-length slider's upper bound)."),
+    Setting("AIPM_COPY_REPETITION_PENALTY", "1.1", "Repetition penalty for the copy models (1 = off)."),
+    Setting("AIPM_COPY_NO_REPEAT_NGRAM", "6", "Token n-grams of this size are never repeated within a variant (0 = off); small enough to stop phrase loops, large enough to let a product name recur."),
 )
 
 _BY_NAME = {s.env: s for s in SETTINGS}
@@ -158,5 +168,19 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+def update_readme(path: Path) -> None:
+    """Replace the table between README's config markers with the current one."""
+    start, end = "<!-- config:start -->", "<!-- config:end -->"
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{start}\n{markdown_table()}\n{end}{tail}", encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+
+    if sys.argv[1:] == ["--readme"]:
+        update_readme(Path(__file__).resolve().parent.parent / "README.md")
+    else:
+        print(markdown_table())

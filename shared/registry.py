@@ -119,7 +119,9 @@ class ModelRegistry:
                  clock: Callable[[], float] = time.monotonic, wait_for_room_s: float = 60.0):
         self._entries: dict[str, _Entry] = {}
         self._state = threading.Condition()  # guards every entry's state/leases; notified on release
-        self._load_lock = threading.Lock()  # one load at a time, so memory never spikes with two
+        # One load at a time, so memory never spikes with two. Re-entrant: a loader may lease a model
+        # it depends on (loaded first, in the same thread).
+        self._load_lock = threading.RLock()
         self._budget = budget_bytes
         self._keep_alive = settings().keep_alive_s if keep_alive_s is None else keep_alive_s
         self._clock = clock

@@ -392,3 +392,17 @@ def test_parse_bytes():
     assert parse_bytes("1000") == 1000
     with pytest.raises(ValueError):
         parse_bytes("lots")
+
+
+def test_a_loader_may_lease_a_model_it_depends_on():
+    registry = make(100 * MB, 0, None, spec("base", 10 * MB))
+
+    def loader(ctx):
+        with registry.use("base") as base:
+            return FakeModel(f"on-{base.name}", 5 * MB)
+
+    registry.register(ModelSpec(name="derived", loader=loader, sources=(FakeSource(),), dtype_policy="none",
+                                device_policy="cpu"))
+    with registry.use("derived") as model:
+        assert model.name == "on-base"
+    assert state(registry, "base") == "loaded" and registry.status_of("base")["leases"] == 0

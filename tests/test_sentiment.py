@@ -214,7 +214,7 @@ def test_real_model_gets_known_sentences_right():
         "Best customer service I have ever had, thank you so much.": "positive",
         "This is the worst purchase I have ever made. Total garbage.": "negative",
         "The delivery was late and the box arrived broken. Never again.": "negative",
-        "这本书写得太好了，强烈推荐！": "positive",
+        "这家餐厅的菜很好吃，服务也很周到，推荐！": "positive",
         "物流很快，质量很好，非常满意。": "positive",
         "质量很差，用了两天就坏了，非常失望。": "negative",
         "客服态度恶劣，再也不会买了。": "negative",

@@ -1,9 +1,9 @@
 """The embedded sentiment classifiers: small heads over the shared sentence encoder.
 
 English: an MLP over the encoder's 384-d sentence vector -> negative / neutral / positive.
-Chinese: the encoder knows little Chinese, so its vector is joined by hashed character 1- and
-2-grams (a bag of characters, which carries most of the sentiment in short reviews) -> negative /
-positive. Both are plain torch modules saved as safetensors, so loading runs no pickle.
+Chinese: the encoder knows little Chinese, so its vector is joined by hashed character 1-, 2- and
+3-grams (a bag of characters, which carries most of the sentiment in short reviews; summed and
+divided by the square root of their count) -> negative / positive. Both are plain torch modules saved as safetensors, so loading runs no pickle.
 """
 from __future__ import annotations
 
@@ -17,18 +17,23 @@ HASH_BUCKETS = 1 << 18
 
 
 def char_ngram_ids(text: str, buckets: int = HASH_BUCKETS) -> list[int]:
-    """Hashed character unigrams and bigrams (whitespace dropped); crc32 is stable across runs."""
+    """Hashed character 1-, 2- and 3-grams (whitespace dropped); crc32 is stable across runs."""
     chars = [c for c in text.lower() if not c.isspace()]
-    grams = chars + [a + b for a, b in zip(chars, chars[1:])]
+    grams = (chars + [a + b for a, b in zip(chars, chars[1:])]
+             + [a + b + c for a, b, c in zip(chars, chars[1:], chars[2:])])
     return [zlib.crc32(g.encode("utf-8")) % buckets for g in grams] or [0]
 
 
 def bag(texts: list[str], buckets: int = HASH_BUCKETS) -> tuple[torch.Tensor, torch.Tensor]:
     """(ids, offsets) for nn.EmbeddingBag."""
+    return bag_from_ids([char_ngram_ids(text, buckets) for text in texts])
+
+
+def bag_from_ids(per_text: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     ids, offsets = [], []
-    for text in texts:
+    for grams in per_text:
         offsets.append(len(ids))
-        ids.extend(char_ngram_ids(text, buckets))
+        ids.extend(grams)
     return torch.tensor(ids, dtype=torch.long), torch.tensor(offsets, dtype=torch.long)
 
 
@@ -37,7 +42,7 @@ class EnglishHead(nn.Module):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, classes))
 
-    def forward(self, vectors: torch.Tensor, texts: list[str] | None = None) -> torch.Tensor:
+    def forward(self, vectors: torch.Tensor, texts: list[str] | None = None, grams=None) -> torch.Tensor:
         return self.net(vectors)
 
 
@@ -46,12 +51,18 @@ class ChineseHead(nn.Module):
         super().__init__()
         self.buckets = buckets
         self.dense = nn.Linear(dim, classes)
-        self.grams = nn.EmbeddingBag(buckets, classes, mode="mean")
+        self.grams = nn.EmbeddingBag(buckets, classes, mode="sum")
         nn.init.zeros_(self.grams.weight)
 
-    def forward(self, vectors: torch.Tensor, texts: list[str]) -> torch.Tensor:
-        ids, offsets = bag(texts, self.buckets)
-        return self.dense(vectors) + self.grams(ids.to(vectors.device), offsets.to(vectors.device))
+    def forward(self, vectors: torch.Tensor, texts: list[str] | None = None,
+                grams: list[list[int]] | None = None) -> torch.Tensor:
+        """`grams` (precomputed char_ngram_ids per text) saves re-hashing the texts during training."""
+        if grams is None:
+            grams = [char_ngram_ids(text, self.buckets) for text in texts]
+        ids, offsets = bag_from_ids(grams)
+        counts = torch.tensor([len(g) for g in grams], dtype=vectors.dtype, device=vectors.device).unsqueeze(1)
+        bag_logits = self.grams(ids.to(vectors.device), offsets.to(vectors.device)).to(vectors.dtype)
+        return self.dense(vectors) + bag_logits / counts.sqrt()
 
 
 def build_heads() -> dict[str, nn.Module]:

@@ -14,8 +14,8 @@ from shared.sources import Bundled, HubModel, LocalPath
 
 SENTIMENT = "sentiment"
 HEADS_FILE = "assets/sentiment/heads.safetensors"
-HEADS_SIZE = 0
-HEADS_SHA256 = ""
+HEADS_SIZE = 2498276
+HEADS_SHA256 = "9490655f57a71a1e575e52d7ff78b1d029749e0c62c59a870de800372db34045"
 
 
 class EmbeddedSentiment:

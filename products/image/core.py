@@ -1,0 +1,406 @@
+"""Text-to-image as plain functions: usable and testable without Gradio.
+
+check_request: bad input -> UserError with a clear message, before any model loads.
+iter_generate: per image (seed, seed+1, ...) one pipeline call, progress per denoising step, a
+stop flag checked after every step; yields the result after each finished image, so a Stop keeps
+the images finished so far. Every image carries its parameters, written into its PNG as the
+"parameters" text that Stable Diffusion web UIs write, plus a JSON copy.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+from shared.config import raw
+from shared.i18n import add, t
+from shared.ui import UserError
+
+from products.image.models import IMAGE, SCHEDULERS
+
+add({
+    "image.error.empty": ("Please describe the image you want in the prompt.", "请在提示词中描述想要的图像。"),
+    "image.error.seed": ("The seed '{seed}' is not a whole number: leave it empty (or -1) for a random seed.",
+                         "种子“{seed}”不是整数：留空（或 -1）即随机种子。"),
+    "image.error.number": ("{field} must be a number, not '{value}'.", "{field} 必须是数字，而不是“{value}”。"),
+    "image.error.steps": ("Steps must be between 1 and {limit}; got {steps}.", "步数必须在 1 到 {limit} 之间；收到 {steps}。"),
+    "image.error.size": ("Width and height must be between {low} and {high} pixels; got {width}x{height}.",
+                         "宽和高必须在 {low} 到 {high} 像素之间；收到 {width}x{height}。"),
+    "image.error.guidance": ("Guidance scale must be between 0 and 30; got {value}.", "引导系数必须在 0 到 30 之间；收到 {value}。"),
+    "image.error.count": ("Number of images must be between 1 and {limit}; got {count}.", "图像数量必须在 1 到 {limit} 之间；收到 {count}。"),
+    "image.error.scheduler": ("Unknown scheduler '{name}': choose one of {choices}.", "未知的采样器“{name}”：请从 {choices} 中选择。"),
+    "image.error.lcm": ("The LCM scheduler needs an LCM-distilled model; this model supports: {choices}.",
+                        "LCM 采样器需要 LCM 蒸馏模型；此模型支持：{choices}。"),
+    "image.error.prompt_chars": ("The prompt has {chars} characters; the limit is {limit}.", "提示词有 {chars} 个字符，上限为 {limit}。"),
+    "image.note.size": ("Size {asked} was adjusted to {used} ({why}).", "尺寸 {asked} 已调整为 {used}（{why}）。"),
+    "image.note.multiple": ("multiples of {multiple}", "须为 {multiple} 的倍数"),
+    "image.note.budget": ("pixel budget {budget} (AIPM_IMAGE_MAX_PIXELS)", "像素预算 {budget}（AIPM_IMAGE_MAX_PIXELS）"),
+    "image.note.truncated": ("The {which} has {tokens} tokens; the text encoder reads {limit}, so it was cut after: "
+                             "\"…{tail}\".", "{which}有 {tokens} 个词元，文本编码器只读取 {limit} 个，已截断于：“…{tail}”。"),
+    "image.note.prompt": ("prompt", "提示词"),
+    "image.note.negative": ("negative prompt", "反向提示词"),
+    "image.note.negative_unused": ("The negative prompt has no effect at guidance scale {guidance} (it needs more than 1).",
+                                   "引导系数为 {guidance} 时反向提示词不起作用（需大于 1）。"),
+    "image.note.stopped": ("Stopped: {done} of {total} images finished and kept.", "已停止：保留已完成的 {done}/{total} 张图像。"),
+    "image.note.flagged": ("Image {index} (seed {seed}) was flagged by the safety checker and is not shown.",
+                           "第 {index} 张图像（种子 {seed}）被安全检查器标记，不予显示。"),
+    "image.note.done": ("{count} image(s) in {seconds:.1f}s ({per_step:.2f}s per step).",
+                        "生成 {count} 张图像，用时 {seconds:.1f} 秒（每步 {per_step:.2f} 秒）。"),
+    "image.progress": ("Image {image}/{images}, step {step}/{steps}", "第 {image}/{images} 张，第 {step}/{steps} 步"),
+})
+
+MAX_SEED = 2**32 - 1
+MAX_PROMPT_CHARS = 10_000
+MIN_SIDE = 64
+MAX_SIDE = 8192
+MULTIPLE = 8
+
+
+def max_pixels() -> int:
+    return max(MIN_SIDE * MIN_SIDE, int(raw("AIPM_IMAGE_MAX_PIXELS")))
+
+
+def max_images() -> int:
+    return max(1, int(raw("AIPM_IMAGE_MAX_IMAGES")))
+
+
+def max_steps() -> int:
+    return max(1, int(raw("AIPM_IMAGE_MAX_STEPS")))
+
+
+@dataclass(frozen=True)
+class Params:
+    """What one generation asks for; `seed` is the first image's (image i uses seed + i)."""
+
+    prompt: str
+    negative_prompt: str = ""
+    seed: int = 0
+    steps: int = 4
+    guidance: float = 0.0
+    width: int = 512
+    height: int = 512
+    num_images: int = 1
+    scheduler: str = "Default"
+    model: str = ""
+
+
+@dataclass
+class Image:
+    image: object  # PIL.Image
+    params: Params  # with this image's own seed and num_images=1
+    path: str = ""  # the PNG with metadata, once saved
+
+    @property
+    def text(self) -> str:
+        return parameters_text(self.params)
+
+
+@dataclass
+class Result:
+    params: Params
+    images: list[Image] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    flagged: list[int] = field(default_factory=list)  # 1-based indices withheld by the safety checker
+    stopped: bool = False
+    done: bool = False
+    seconds: float = 0.0
+    steps_run: int = 0
+
+
+class Stopped(Exception):
+    """Raised from the step callback when the user pressed Stop."""
+
+
+# ---- input checks -----------------------------------------------------------------------------
+def parse_seed(value, lang: str = "en") -> int:
+    """None, '', -1 or 'random' -> a fresh random seed; else a whole number in [0, 2**32)."""
+    if value is None:
+        return random.randint(0, MAX_SEED)
+    if isinstance(value, bool):
+        raise UserError(t("image.error.seed", lang, seed=value))
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise UserError(t("image.error.seed", lang, seed=value))
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in {"", "-1", "random"}:
+            return random.randint(0, MAX_SEED)
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise UserError(t("image.error.seed", lang, seed=value))
+        value = int(text)
+    if not isinstance(value, int):
+        raise UserError(t("image.error.seed", lang, seed=value))
+    if value == -1:
+        return random.randint(0, MAX_SEED)
+    if value < 0:
+        raise UserError(t("image.error.seed", lang, seed=value))
+    return value % (MAX_SEED + 1)
+
+
+def _number(value, name: str, lang: str, kind=float):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UserError(t("image.error.number", lang, field=name, value=value)) from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise UserError(t("image.error.number", lang, field=name, value=value))
+    return int(round(number)) if kind is int else number
+
+
+def fit_size(width: int, height: int, budget: int, multiple: int = MULTIPLE) -> tuple[int, int]:
+    """Round to multiples of `multiple` (at least MIN_SIDE) and scale down, keeping the aspect
+    ratio, until width x height fits the pixel budget."""
+    w, h = max(MIN_SIDE, width), max(MIN_SIDE, height)
+    if w * h > budget:
+        scale = (budget / (w * h)) ** 0.5
+        w, h = w * scale, h * scale
+    w = max(MIN_SIDE, int(w) // multiple * multiple)
+    h = max(MIN_SIDE, int(h) // multiple * multiple)
+    while w * h > budget and (w > MIN_SIDE or h > MIN_SIDE):  # rounding can still overshoot a little
+        if w >= h:
+            w -= multiple
+        else:
+            h -= multiple
+    return w, h
+
+
+def check_request(prompt, negative_prompt="", seed=None, steps=4, guidance=0.0, width=512, height=512,
+                  num_images=1, scheduler="Default", lang: str = "en") -> tuple[Params, list[str]]:
+    """Validate and normalise a request (no model needed); notes say what was adjusted."""
+    prompt = (prompt or "").strip()
+    negative_prompt = (negative_prompt or "").strip()
+    if not prompt:
+        raise UserError(t("image.error.empty", lang))
+    for text in (prompt, negative_prompt):
+        if len(text) > MAX_PROMPT_CHARS:
+            raise UserError(t("image.error.prompt_chars", lang, chars=len(text), limit=MAX_PROMPT_CHARS))
+    steps = _number(steps, "steps", lang, int)
+    if not 1 <= steps <= max_steps():
+        raise UserError(t("image.error.steps", lang, steps=steps, limit=max_steps()))
+    guidance = _number(guidance, "guidance", lang)
+    if not 0 <= guidance <= 30:
+        raise UserError(t("image.error.guidance", lang, value=guidance))
+    num_images = _number(num_images, "images", lang, int)
+    if not 1 <= num_images <= max_images():
+        raise UserError(t("image.error.count", lang, count=num_images, limit=max_images()))
+    w_in, h_in = _number(width, "width", lang, int), _number(height, "height", lang, int)
+    if not (MIN_SIDE // 2 <= w_in <= MAX_SIDE and MIN_SIDE // 2 <= h_in <= MAX_SIDE):
+        raise UserError(t("image.error.size", lang, low=MIN_SIDE // 2, high=MAX_SIDE, width=w_in, height=h_in))
+    scheduler = scheduler or "Default"
+    if scheduler not in SCHEDULERS:
+        raise UserError(t("image.error.scheduler", lang, name=scheduler, choices=", ".join(SCHEDULERS)))
+    params = Params(prompt, negative_prompt, parse_seed(seed, lang), steps, round(guidance, 2), w_in, h_in,
+                    num_images, scheduler)
+    return params, []
+
+
+def fit_to_model(params: Params, model, lang: str = "en") -> tuple[Params, list[str]]:
+    """Adjust to the loaded model: size multiples and pixel budget, scheduler support, prompts
+    over the text encoder's token limit (cut, with a note)."""
+    notes = []
+    multiple = max(MULTIPLE, model.vae_scale)
+    budget = max_pixels()
+    w, h = fit_size(params.width, params.height, budget, multiple)
+    if (w, h) != (params.width, params.height):
+        why = []
+        if params.width % multiple or params.height % multiple or min(params.width, params.height) < MIN_SIDE:
+            why.append(t("image.note.multiple", lang, multiple=multiple))
+        if params.width * params.height > budget:
+            why.append(t("image.note.budget", lang, budget=budget))
+        notes.append(t("image.note.size", lang, asked=f"{params.width}x{params.height}", used=f"{w}x{h}",
+                       why="; ".join(why) or t("image.note.multiple", lang, multiple=multiple)))
+    choices = model.scheduler_names()
+    if params.scheduler not in choices:
+        key = "image.error.lcm" if params.scheduler == "LCM" else "image.error.scheduler"
+        raise UserError(t(key, lang, name=params.scheduler, choices=", ".join(choices)))
+    prompt, negative = params.prompt, params.negative_prompt
+    limit = model.token_limit()
+    if limit:
+        prompt, note = _truncate(model.tokenizer, prompt, limit, t("image.note.prompt", lang), lang)
+        notes += note
+        if negative:
+            negative, note = _truncate(model.tokenizer, negative, limit, t("image.note.negative", lang), lang)
+            notes += note
+    if negative and params.guidance <= 1:
+        notes.append(t("image.note.negative_unused", lang, guidance=params.guidance))
+    return replace(params, prompt=prompt, negative_prompt=negative, width=w, height=h, model=model.name), notes
+
+
+def _truncate(tokenizer, text: str, limit: int, which: str, lang: str) -> tuple[str, list[str]]:
+    ids = tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
+    if len(ids) <= limit:
+        return text, []
+    kept = tokenizer.decode(ids[:limit], skip_special_tokens=True, clean_up_tokenization_spaces=True).strip()
+    tail = " ".join(kept.split()[-6:])
+    return kept, [t("image.note.truncated", lang, which=which, tokens=len(ids), limit=limit, tail=tail)]
+
+
+# ---- generation -------------------------------------------------------------------------------
+def iter_generate(params: Params, registry=None, progress: Callable[[float, str], None] | None = None,
+                  stop: threading.Event | None = None, lang: str = "en", out_dir: str | Path | None = None,
+                  notes: list[str] | None = None) -> Iterator[Result]:
+    """Generate `params.num_images` images; yields the Result after each image and at the end.
+
+    Image i uses seed + i, so any single image can be reproduced on its own. When `stop` is set,
+    the current image is abandoned at its next step and the finished ones are kept.
+    """
+    from shared.models import registry as default_registry
+
+    registry = registry or default_registry
+    report = progress or (lambda fraction, text: None)
+    stop = stop or threading.Event()
+    with registry.use(IMAGE, progress) as model:
+        fitted, more = fit_to_model(params, model, lang)
+        result = Result(fitted, notes=list(notes or []) + more)
+        total = fitted.num_images * fitted.steps
+        start = time.perf_counter()
+        for index in range(fitted.num_images):
+            if stop.is_set():
+                result.stopped = True
+                break
+            one = replace(fitted, seed=(fitted.seed + index) % (MAX_SEED + 1), num_images=1)
+
+            def on_step(pipe, step, timestep, tensors, index=index):
+                result.steps_run += 1
+                report((index * fitted.steps + step + 1) / total,
+                       t("image.progress", lang, image=index + 1, images=fitted.num_images,
+                         step=step + 1, steps=fitted.steps))
+                if stop.is_set():
+                    raise Stopped()
+                return {}
+
+            # The lock is held per image, never across a yield: an abandoned stream cannot block others.
+            with model.lock:
+                model.use_scheduler(fitted.scheduler)
+                model.use_tiling(fitted.width * fitted.height)
+                try:
+                    output = run_pipeline(model.pipe, one, on_step)
+                except Stopped:
+                    free = getattr(model.pipe, "maybe_free_model_hooks", None)
+                    if free:
+                        free()
+                    result.stopped = True
+                    break
+            flagged = (getattr(output, "nsfw_content_detected", None) or [False])[0]
+            if flagged:
+                result.flagged.append(index + 1)
+                result.notes.append(t("image.note.flagged", lang, index=index + 1, seed=one.seed))
+            else:
+                image = Image(output.images[0], one)
+                if out_dir is not None:
+                    image.path = str(save_png(image, out_dir))
+                result.images.append(image)
+            result.seconds = time.perf_counter() - start
+            if index + 1 < fitted.num_images:
+                yield result
+        result.seconds = time.perf_counter() - start
+        if result.stopped:
+            result.notes.append(t("image.note.stopped", lang, done=len(result.images) + len(result.flagged),
+                                  total=fitted.num_images))
+        result.notes.append(t("image.note.done", lang, count=len(result.images), seconds=result.seconds,
+                              per_step=result.seconds / max(1, result.steps_run)))
+        result.done = True
+        yield result
+
+
+def run_pipeline(pipe, params: Params, on_step=None):
+    """One raw pipeline call for one image, with a CPU generator seeded for reproducibility."""
+    import torch
+
+    generator = torch.Generator(device="cpu").manual_seed(params.seed)
+    kwargs = dict(prompt=params.prompt, num_inference_steps=params.steps, guidance_scale=params.guidance,
+                  width=params.width, height=params.height, generator=generator, num_images_per_prompt=1)
+    if params.negative_prompt and params.guidance > 1:
+        kwargs["negative_prompt"] = params.negative_prompt
+    if on_step is not None:
+        kwargs["callback_on_step_end"] = on_step
+    with torch.inference_mode():
+        return pipe(**kwargs)
+
+
+def generate(prompt, negative_prompt="", seed=None, steps=4, guidance=0.0, width=512, height=512,
+             num_images=1, scheduler="Default", registry=None, progress=None, stop=None, lang="en",
+             out_dir=None) -> Result:
+    """Check the request, generate, and return the final Result."""
+    params, notes = check_request(prompt, negative_prompt, seed, steps, guidance, width, height, num_images,
+                                  scheduler, lang)
+    result = None
+    for result in iter_generate(params, registry, progress, stop, lang, out_dir, notes):
+        pass
+    return result
+
+
+# ---- metadata ---------------------------------------------------------------------------------
+_LABELS = [("steps", "Steps"), ("scheduler", "Sampler"), ("guidance", "CFG scale"), ("seed", "Seed"),
+           ("size", "Size"), ("model", "Model")]
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False) if any(c in value for c in ',:"\n') else value
+
+
+def parameters_text(params: Params) -> str:
+    """The generation parameters as Stable Diffusion web UIs write them (prompt, negative, settings)."""
+    values = {"steps": str(params.steps), "scheduler": params.scheduler, "guidance": f"{params.guidance:g}",
+              "seed": str(params.seed), "size": f"{params.width}x{params.height}", "model": params.model}
+    lines = [params.prompt]
+    if params.negative_prompt:
+        lines.append(f"Negative prompt: {params.negative_prompt}")
+    lines.append(", ".join(f"{label}: {_quote(values[key])}" for key, label in _LABELS if values[key] != ""))
+    return "\n".join(lines)
+
+
+_PAIR = re.compile(r'\s*([\w ]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+
+
+def parse_parameters_text(text: str) -> Params:
+    """Read back the "parameters" text (the inverse of parameters_text)."""
+    lines = text.strip().split("\n")
+    settings_line = lines.pop() if len(lines) > 1 or _PAIR.match(lines[0] or "") else ""
+    negative, prompt_lines, in_negative = [], [], False
+    for line in lines:
+        if line.startswith("Negative prompt:"):
+            in_negative = True
+            line = line[len("Negative prompt:"):].strip()
+        (negative if in_negative else prompt_lines).append(line)
+    values = {}
+    for key, value in _PAIR.findall(settings_line):
+        value = value.strip()
+        values[key.strip()] = json.loads(value) if value.startswith('"') else value
+    width, _, height = values.get("Size", "0x0").partition("x")
+    return Params(prompt="\n".join(prompt_lines), negative_prompt="\n".join(negative),
+                  seed=int(values.get("Seed", 0)), steps=int(values.get("Steps", 0)),
+                  guidance=float(values.get("CFG scale", 0)), width=int(width), height=int(height),
+                  num_images=1, scheduler=values.get("Sampler", "Default"), model=values.get("Model", ""))
+
+
+def save_png(image: Image, folder: str | Path) -> Path:
+    """Write the image as PNG with a "parameters" text chunk and a JSON copy ("aipm-image")."""
+    from PIL.PngImagePlugin import PngInfo
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    info = PngInfo()
+    info.add_text("parameters", image.text)
+    info.add_text("aipm-image", json.dumps(asdict(image.params), ensure_ascii=False))
+    slug = re.sub(r"[^a-z0-9]+", "-", image.params.prompt.lower())[:40].strip("-") or "image"
+    path = folder / f"{slug}-{image.params.seed}.png"
+    image.image.save(path, format="PNG", pnginfo=info)
+    return path
+
+
+def read_png_parameters(path: str | Path) -> dict:
+    """The parameters stored in a PNG: {"parameters": text, "params": Params from the JSON chunk}."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(path) as png:
+        png.load()
+        chunks = dict(getattr(png, "text", {}) or {})
+    params = Params(**json.loads(chunks["aipm-image"])) if "aipm-image" in chunks else None
+    return {"parameters": chunks.get("parameters", ""), "params": params}

@@ -1,0 +1,252 @@
+"""The image model spec: any diffusers text-to-image pipeline, from a local folder or the hub.
+
+No text-to-image weights ship in any registry package, so there is no embedded source: with
+neither AIPM_IMAGE_PATH nor a reachable AIPM_IMAGE_HUB the load fails with a message naming them.
+The loader is generic (`AutoPipelineForText2Image`), so a model trained elsewhere plugs in by
+configuration. The loaded object is an `ImageModel`: the pipeline plus what the product asks of
+it (schedulers, size limits, token limit, presets) and a lock, because a pipeline and its
+scheduler are stateful and serve one generation at a time.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.config import raw
+from shared.models import registry
+from shared.registry import LoadContext, ModelSpec
+from shared.sources import HubModel, LocalPath
+
+log = logging.getLogger(__name__)
+
+IMAGE = "image-generator"
+PRESETS_FILE = "aipm_image.json"  # optional, in a model folder: {"presets": {...}, "default": "name"}
+
+# Scheduler choices shown to users -> (diffusers class name, extra config).
+SCHEDULERS: dict[str, tuple[str, dict]] = {
+    "Default": ("", {}),
+    "Euler": ("EulerDiscreteScheduler", {}),
+    "Euler a": ("EulerAncestralDiscreteScheduler", {}),
+    "DPM++ 2M": ("DPMSolverMultistepScheduler", {"algorithm_type": "dpmsolver++", "solver_order": 2}),
+    "DPM++ 2M Karras": ("DPMSolverMultistepScheduler",
+                        {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
+    "LCM": ("LCMScheduler", {}),
+}
+
+
+def flag(name: str) -> bool:
+    return raw(name).lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Preset:
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    scheduler: str = "Default"
+
+
+@dataclass
+class Profile:
+    """What a model is and how it is best used: family, native size, presets (by name)."""
+
+    name: str
+    family: str  # "turbo", "lcm", "sdxl", "sd"
+    native: int  # native side in pixels
+    presets: dict[str, Preset] = field(default_factory=dict)
+    default: str = ""
+
+
+def make_profile(name: str, pipeline_class: str = "", native: int = 0, lcm: bool = False,
+                 extra: dict | None = None) -> Profile:
+    """Presets per model family; a model folder's aipm_image.json may add or override them."""
+    lowered = f"{name} {pipeline_class}".lower()
+    if "xl" in lowered:
+        family, side = "sdxl", native or 1024
+    else:
+        family, side = "sd", native or 512
+    if "turbo" in lowered or "lightning" in lowered:
+        family = "turbo"
+    elif lcm or "lcm" in lowered:
+        family = "lcm"
+    presets: dict[str, Preset]
+    if family == "turbo":
+        presets = {"Turbo, 1 step": Preset(1, 0.0, side, side), "Turbo, 4 steps": Preset(4, 0.0, side, side)}
+    elif family == "lcm":
+        presets = {"LCM, 4 steps": Preset(4, 1.0, side, side, "LCM"), "LCM, 8 steps": Preset(8, 1.5, side, side, "LCM")}
+    else:
+        presets = {"Standard, 25 steps": Preset(25, 7.0, side, side, "DPM++ 2M Karras"),
+                   "Draft, 10 steps": Preset(10, 6.0, side, side, "Euler a"),
+                   "Quality, 40 steps": Preset(40, 7.5, side, side, "DPM++ 2M Karras")}
+    default = next(iter(presets))
+    extra = extra or {}
+    for key, value in (extra.get("presets") or {}).items():
+        try:
+            presets[key] = Preset(int(value["steps"]), float(value["guidance"]), int(value.get("width", side)),
+                                  int(value.get("height", side)), str(value.get("scheduler", "Default")))
+        except (KeyError, TypeError, ValueError):
+            log.warning("ignoring malformed preset %r in %s", key, PRESETS_FILE)
+    if extra.get("default") in presets:
+        default = extra["default"]
+    return Profile(name=name, family=family, native=side, presets=presets, default=default)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def folder_profile(folder: Path, name: str = "") -> Profile:
+    """The profile from a diffusers folder's config files, without loading any weights."""
+    index = _read_json(folder / "model_index.json")
+    denoiser = _read_json(folder / "unet" / "config.json") or _read_json(folder / "transformer" / "config.json")
+    vae = _read_json(folder / "vae" / "config.json")
+    scheduler = _read_json(folder / "scheduler" / "scheduler_config.json")
+    scale = 2 ** (len(vae.get("block_out_channels", [0, 0, 0, 0])) - 1)
+    sample = denoiser.get("sample_size")
+    native = int(sample * scale) if isinstance(sample, int) else 0
+    lcm = scheduler.get("_class_name") == "LCMScheduler" or denoiser.get("time_cond_proj_dim") is not None
+    return make_profile(name or folder.name, index.get("_class_name", ""), native, lcm, _read_json(folder / PRESETS_FILE))
+
+
+def configured_profile() -> Profile:
+    """The profile of the model the registry would load first, from configuration only (no load)."""
+    path = raw("AIPM_IMAGE_PATH")
+    if path and Path(path).expanduser().is_dir():
+        return folder_profile(Path(path).expanduser())
+    hub = raw("AIPM_IMAGE_HUB")
+    return make_profile(hub or "no model configured")
+
+
+class ImageModel:
+    """A loaded diffusers text-to-image pipeline with what the product needs to drive it."""
+
+    def __init__(self, pipe, name: str, device: str, folder: Path | None = None):
+        self.pipe = pipe
+        self.name = name
+        self._device = device
+        self.lock = threading.Lock()
+        self.default_scheduler = pipe.scheduler
+        self.vae_scale = int(getattr(pipe, "vae_scale_factor", 8) or 8)
+        denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
+        config = getattr(denoiser, "config", {}) or {}
+        sample = config.get("sample_size") if hasattr(config, "get") else None
+        native = int(sample * self.vae_scale) if isinstance(sample, int) else 0
+        lcm = type(pipe.scheduler).__name__ == "LCMScheduler" or (
+            hasattr(config, "get") and config.get("time_cond_proj_dim") is not None)
+        extra = _read_json(folder / PRESETS_FILE) if folder else {}
+        self.profile = make_profile(name, type(pipe).__name__, native, lcm, extra)
+        self.tiling = False
+
+    # The registry's status table reads these.
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def dtype(self):
+        return getattr(self.pipe, "dtype", None)
+
+    @property
+    def tokenizer(self):
+        return getattr(self.pipe, "tokenizer", None)
+
+    def token_limit(self) -> int:
+        """Tokens the (first) text encoder reads, special tokens excluded; 0 when unknown."""
+        tokenizer = self.tokenizer
+        limit = int(getattr(tokenizer, "model_max_length", 0) or 0) if tokenizer is not None else 0
+        return limit - 2 if 2 < limit < 100_000 else 0
+
+    def has_safety_checker(self) -> bool:
+        return getattr(self.pipe, "safety_checker", None) is not None
+
+    def supports_lcm(self) -> bool:
+        return self.profile.family == "lcm"
+
+    def scheduler_names(self) -> list[str]:
+        """The scheduler choices this pipeline can use."""
+        compatible = {c.__name__ for c in getattr(self.default_scheduler, "compatibles", [])}
+        compatible.add(type(self.default_scheduler).__name__)
+        names = []
+        for name, (cls_name, _) in SCHEDULERS.items():
+            if name == "Default" or (cls_name == "LCMScheduler" and self.supports_lcm()):
+                names.append(name)
+            elif cls_name in compatible and cls_name != "LCMScheduler":
+                names.append(name)
+        return names
+
+    def use_scheduler(self, name: str) -> None:
+        """Switch the pipeline's scheduler (call with `lock` held)."""
+        import diffusers
+
+        cls_name, extra = SCHEDULERS[name]
+        if not cls_name:
+            self.pipe.scheduler = self.default_scheduler
+            return
+        config = dict(self.default_scheduler.config)
+        self.pipe.scheduler = getattr(diffusers, cls_name).from_config(config, **extra)
+
+    def use_tiling(self, pixels: int) -> None:
+        """VAE tiling per AIPM_IMAGE_VAE_TILING: auto tiles images above 1 MP on CUDA."""
+        mode = raw("AIPM_IMAGE_VAE_TILING").lower()
+        want = mode in {"1", "on", "true"} or (mode == "auto" and self._device == "cuda" and pixels > 1024 * 1024)
+        vae = getattr(self.pipe, "vae", None)
+        if vae is None or not hasattr(vae, "enable_tiling") or want == self.tiling:
+            return
+        vae.enable_tiling() if want else vae.disable_tiling()
+        self.tiling = want
+
+
+def load_pipeline(ctx: LoadContext) -> ImageModel:
+    import torch
+    from diffusers import AutoPipelineForText2Image
+
+    from shared.zerogpu import on_zero_gpu
+
+    location = ctx.source.location
+    dtype = ctx.dtype or torch.float32
+    kwargs = dict(dtype=dtype, use_safetensors=True)  # diffusers 0.42: `dtype` (torch_dtype is deprecated)
+    if ctx.source.kind == "local":
+        kwargs["local_files_only"] = True
+        if not (Path(location) / "model_index.json").is_file():
+            raise FileNotFoundError(f"{location} is not a diffusers pipeline folder (no model_index.json)")
+    if raw("AIPM_IMAGE_VARIANT"):
+        kwargs["variant"] = raw("AIPM_IMAGE_VARIANT")
+    if not flag("AIPM_IMAGE_SAFETY"):
+        kwargs.update(safety_checker=None, requires_safety_checker=False)
+    ctx.progress(0.1, f"loading diffusers pipeline from {ctx.source.label}...")
+    pipe = AutoPipelineForText2Image.from_pretrained(location, **kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    device = ctx.device
+    if device == "cuda" and flag("AIPM_IMAGE_CPU_OFFLOAD"):
+        pipe.enable_model_cpu_offload()  # raises a clear ImportError without accelerate
+    else:
+        pipe.to(device)
+    # SDPA attention is diffusers' default processor on torch 2; compile only where it pays off.
+    if device == "cuda" and flag("AIPM_IMAGE_COMPILE") and not on_zero_gpu():
+        if getattr(pipe, "unet", None) is not None:
+            pipe.unet = torch.compile(pipe.unet)
+        elif getattr(pipe, "transformer", None) is not None:
+            pipe.transformer = torch.compile(pipe.transformer)
+    name = Path(location).name if ctx.source.kind == "local" else location
+    ctx.progress(0.9, "pipeline ready")
+    return ImageModel(pipe, name, device, Path(location) if ctx.source.kind == "local" else None)
+
+
+IMAGE_SPEC = ModelSpec(
+    name=IMAGE,
+    loader=load_pipeline,
+    sources=(LocalPath("AIPM_IMAGE_PATH"), HubModel("AIPM_IMAGE_HUB")),
+    description="Text-to-image diffusers pipeline (a configured local folder or hub model; none ships offline)",
+    size_estimate=2_600_000_000,  # SD-turbo in fp16 with its text encoder and VAE, about the largest usual case
+    fix_hint="set AIPM_IMAGE_PATH to a local diffusers text-to-image folder (with model_index.json), "
+             "or set AIPM_IMAGE_HUB to a hub id (e.g. stabilityai/sd-turbo) with the hub reachable and AIPM_OFFLINE=0",
+)
+
+registry.register(IMAGE_SPEC)

@@ -1,0 +1,170 @@
+"""The Image generation tab: prompt and controls, a gallery with per-step progress, Stop, seeds."""
+from __future__ import annotations
+
+import tempfile
+import threading
+
+import gradio as gr
+
+from shared.config import raw, settings
+from shared.i18n import I18N, add, request_lang, t
+from shared.ui import HEAVY, HEAVY_LIMIT, progress_adapter, user_errors
+
+from products.image import core
+from products.image.models import SCHEDULERS, configured_profile
+
+add({
+    "image.tab": ("Image generation", "图像生成"),
+    "image.intro": ("Describe an image and generate it with a diffusion model. The seed is always shown, so any "
+                    "image can be made again; each PNG carries its generation parameters.",
+                    "用文字描述图像，由扩散模型生成。始终显示种子，任何图像都可复现；每个 PNG 都内嵌生成参数。"),
+    "image.model_note": ("Model: **{name}** (loads on first use). Presets: {presets}.",
+                         "模型：**{name}**（首次使用时加载）。预设：{presets}。"),
+    "image.no_model": ("⚠️ No image model is available offline: set `AIPM_IMAGE_PATH` to a local diffusers folder, "
+                       "or `AIPM_IMAGE_HUB` to a hub id with the hub reachable (`AIPM_OFFLINE=0`). "
+                       "The other tabs are unaffected.",
+                       "⚠️ 离线时没有可用的图像模型：请把 `AIPM_IMAGE_PATH` 设为本地 diffusers 文件夹，或在可访问模型中心"
+                       "（`AIPM_OFFLINE=0`）时把 `AIPM_IMAGE_HUB` 设为模型 id。其他标签页不受影响。"),
+    "image.prompt": ("Prompt", "提示词"),
+    "image.negative": ("Negative prompt", "反向提示词"),
+    "image.preset": ("Preset", "预设"),
+    "image.steps": ("Steps", "步数"),
+    "image.guidance": ("Guidance scale", "引导系数"),
+    "image.width": ("Width", "宽度"),
+    "image.height": ("Height", "高度"),
+    "image.count": ("Number of images", "图像数量"),
+    "image.scheduler": ("Scheduler", "采样器"),
+    "image.seed": ("Seed (empty or -1 = random)", "种子（留空或 -1 为随机）"),
+    "image.generate": ("Generate", "生成"),
+    "image.stop": ("Stop", "停止"),
+    "image.gallery": ("Images", "图像"),
+    "image.seed_used": ("Seed used (image i uses seed + i)", "所用种子（第 i 张使用 种子 + i）"),
+    "image.reuse": ("Reuse seed", "复用种子"),
+    "image.random": ("Random seed", "随机种子"),
+    "image.parameters": ("Parameters (the selected image; also stored in its PNG)", "参数（所选图像；也写入 PNG）"),
+    "image.files": ("PNG files with parameters", "含参数的 PNG 文件"),
+    "image.advanced": ("Advanced", "高级"),
+})
+
+EXAMPLES = [
+    ["a cozy cabin in a snowy forest at dusk, warm light in the windows, photograph", ""],
+    ["a red fox reading a book under a tree, children's book illustration", "blurry, low quality"],
+    ["a bowl of ramen on a wooden table, studio lighting, 35mm", ""],
+]
+
+_STOPS: dict[str, threading.Event] = {}
+_STOPS_LOCK = threading.Lock()
+
+
+def _session(request) -> str:
+    return getattr(request, "session_hash", None) or "default"
+
+
+def _model_note() -> str:
+    profile = configured_profile()
+    if not raw("AIPM_IMAGE_PATH") and (settings().offline or not raw("AIPM_IMAGE_HUB")):
+        return "no_model", profile
+    return "ok", profile
+
+
+@user_errors
+def generate(prompt, negative_prompt, seed, steps, guidance, width, height, num_images, scheduler,
+             request: gr.Request = None, progress=gr.Progress()):
+    """Streams (gallery, seed used, parameters, notes, files) after each finished image."""
+    lang = request_lang(request)
+    params, notes = core.check_request(prompt, negative_prompt, seed, steps, guidance, width, height,
+                                       num_images, scheduler, lang)
+    stop = threading.Event()
+    key = _session(request)
+    with _STOPS_LOCK:
+        _STOPS[key] = stop
+    out_dir = tempfile.mkdtemp(prefix="image-")
+    try:
+        for result in core.iter_generate(params, progress=progress_adapter(progress), stop=stop, lang=lang,
+                                         out_dir=out_dir, notes=notes):
+            gallery = [(image.path, image.text) for image in result.images]
+            text = result.images[-1].text if result.images else ""
+            yield (gallery, str(result.params.seed), text, "\n\n".join(result.notes),
+                   [image.path for image in result.images])
+    finally:
+        with _STOPS_LOCK:
+            if _STOPS.get(key) is stop:
+                del _STOPS[key]
+
+
+def stop_generation(request: gr.Request = None) -> None:
+    """Ask this session's running generation to stop at its next step."""
+    with _STOPS_LOCK:
+        stop = _STOPS.get(_session(request))
+    if stop is not None:
+        stop.set()
+
+
+def apply_preset(name: str):
+    preset = configured_profile().presets.get(name)
+    if preset is None:
+        return [gr.update()] * 5
+    return preset.steps, preset.guidance, preset.width, preset.height, preset.scheduler
+
+
+def reuse_seed(seed_used: str) -> str:
+    return seed_used or ""
+
+
+def show_selected(evt: gr.SelectData):
+    caption = getattr(evt, "value", None)
+    if isinstance(caption, dict):
+        return caption.get("caption") or ""
+    return ""
+
+
+def build_tab() -> None:
+    status, profile = _model_note()
+    preset_names = list(profile.presets)
+    first = profile.presets[profile.default]
+    gr.Markdown(I18N("image.intro"))
+    if status == "no_model":
+        gr.Markdown(I18N("image.no_model"), elem_id="image-no-model")
+    else:
+        gr.Markdown(t("image.model_note", "en", name=profile.name, presets=", ".join(preset_names)))
+    with gr.Row():
+        with gr.Column(scale=2):
+            prompt = gr.Textbox(label=I18N("image.prompt"), lines=3, max_length=core.MAX_PROMPT_CHARS)
+            negative = gr.Textbox(label=I18N("image.negative"), lines=2, max_length=core.MAX_PROMPT_CHARS)
+            with gr.Row():
+                button = gr.Button(I18N("image.generate"), variant="primary")
+                stop = gr.Button(I18N("image.stop"), variant="stop")
+            preset = gr.Dropdown(preset_names, value=profile.default, label=I18N("image.preset"))
+            with gr.Row():
+                steps = gr.Slider(1, core.max_steps(), value=first.steps, step=1, label=I18N("image.steps"))
+                guidance = gr.Slider(0, 20, value=first.guidance, step=0.5, label=I18N("image.guidance"))
+            with gr.Row():
+                width = gr.Slider(core.MIN_SIDE, 2048, value=first.width, step=core.MULTIPLE, label=I18N("image.width"))
+                height = gr.Slider(core.MIN_SIDE, 2048, value=first.height, step=core.MULTIPLE,
+                                   label=I18N("image.height"))
+            with gr.Row():
+                count = gr.Slider(1, core.max_images(), value=1, step=1, label=I18N("image.count"))
+                scheduler = gr.Dropdown(list(SCHEDULERS), value=first.scheduler, label=I18N("image.scheduler"))
+            with gr.Row():
+                seed = gr.Textbox(label=I18N("image.seed"), value="", placeholder="-1")
+                random_seed = gr.Button(I18N("image.random"), size="sm")
+        with gr.Column(scale=3):
+            gallery = gr.Gallery(label=I18N("image.gallery"), type="filepath", columns=2, height=520,
+                                 format="png", show_label=True)
+            with gr.Row():
+                seed_used = gr.Textbox(label=I18N("image.seed_used"), interactive=False)
+                reuse = gr.Button(I18N("image.reuse"), size="sm")
+            notes = gr.Markdown()
+            parameters = gr.Textbox(label=I18N("image.parameters"), lines=4, interactive=False, buttons=["copy"])
+            files = gr.File(label=I18N("image.files"), file_count="multiple", interactive=False)
+    gr.Examples(EXAMPLES, inputs=[prompt, negative])
+    gr.on([button.click, prompt.submit], generate,
+                  [prompt, negative, seed, steps, guidance, width, height, count, scheduler],
+                  [gallery, seed_used, parameters, notes, files], api_name="image_generate",
+                  concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+    stop.click(stop_generation, None, None, api_name="image_stop", queue=False)
+    reuse.click(reuse_seed, seed_used, seed, api_name="image_reuse_seed", queue=False)
+    random_seed.click(lambda: "", None, seed, api_visibility="private", queue=False)
+    preset.change(apply_preset, preset, [steps, guidance, width, height, scheduler], api_name="image_preset",
+                  queue=False)
+    gallery.select(show_selected, None, parameters, api_visibility="private", queue=False)

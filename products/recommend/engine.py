@@ -1,0 +1,622 @@
+"""The hybrid recommender: implicit's ALS and an item-kNN (collaborative) blended with content vectors
+(all-MiniLM-L6-v2 text vectors joined with a genre one-hot), with fold-in for new visitors,
+explanations, and disk caches in safe formats (npz without pickle, JSON), keyed by the data checksum.
+
+Four signals score every item for a user: ALS (user . item factors), item-kNN (the user's ratings times
+an item-item cosine similarity, to which a little content similarity is added before the neighbours are
+kept), popularity (log of the number of raters) and content (cosine to the user's profile). Each is
+standardised over the catalog (z-scores) and blended with non-negative weights. The weights are tuned
+separately for short histories (<= `short_history` ratings) and longer ones, by coordinate ascent on
+NDCG@10 over a validation split cut from the training ratings (each user's latest ratings), never on a
+test split. New visitors go through the same blend with the short-history weights (no refit).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from products.recommend.data import Dataset
+from products.recommend.metrics import RELEVANT, ndcg_at_k, split_by_time
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+CACHE_VERSION = 2
+
+
+def _quiet(fraction: float, text: str) -> None:
+    pass
+
+
+SIGNALS = ("als", "knn", "pop", "content")
+COLLABORATIVE = ("als", "knn", "pop")  # popularity is learnt from the ratings too
+START = {"als": 1.0, "knn": 1.0, "pop": 0.0, "content": 0.1}  # where the weight search starts
+
+
+@dataclass(frozen=True)
+class Params:
+    # Chosen on a validation split of MovieLens 100k (see docs/recommend.md), never on the test split.
+    factors: int = 32
+    regularization: float = 20.0
+    alpha: float = 1.0  # confidence = alpha * rating
+    iterations: int = 15
+    seed: int = 42
+    val_fraction: float = 0.1  # each user's latest share of training ratings used to tune the blend
+    knn_k: int = 100  # neighbours kept per item by the item-kNN
+    knn_content: float = 0.2  # content cosine added to the rating cosine before the neighbours are kept
+    text_share: float = 0.5  # share of the MiniLM text vector in an item's content vector (the rest: genres)
+    short_history: int = 20  # users with this many ratings or fewer get their own blend weights
+    steps: tuple = (-0.3, -0.1, 0.1, 0.3)  # coordinate-ascent moves of one weight
+    min_gain: float = 1e-4  # a move must raise validation NDCG@10 by this much to be kept
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+
+_controller = []
+
+
+def one_thread():
+    """BLAS to one thread while fitting and scoring: implicit warns otherwise, and on a busy machine
+    OpenBLAS's thread pool turns a 1 ms matrix-vector product into 15 ms. The library scan is done once."""
+    try:
+        if not _controller:
+            import threadpoolctl
+
+            _controller.append(threadpoolctl.ThreadpoolController())
+        return _controller[0].limit(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover - threadpoolctl comes with implicit
+        return contextlib.nullcontext()
+
+
+def interactions(frame: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
+    """users x items confidence matrix; the value is the rating (so a 5 counts more than a 1)."""
+    return sp.csr_matrix((frame["rating"].to_numpy(np.float32), (frame["u"].to_numpy(), frame["i"].to_numpy())),
+                         shape=(n_users, n_items), dtype=np.float32)
+
+
+def new_als(params: Params):
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    with one_thread():
+        return AlternatingLeastSquares(factors=params.factors, regularization=params.regularization,
+                                       alpha=params.alpha, iterations=params.iterations,
+                                       random_state=params.seed, num_threads=1)
+
+
+def fit_als(matrix: sp.csr_matrix, params: Params):
+    model = new_als(params)
+    with one_thread():
+        model.fit(matrix, show_progress=False)
+    return model
+
+
+def _z(scores: np.ndarray) -> np.ndarray:
+    """Standardise each row (a constant row becomes zeros)."""
+    scores = np.atleast_2d(scores).astype(np.float32)
+    mean = scores.mean(axis=1, keepdims=True)
+    std = scores.std(axis=1, keepdims=True)
+    return np.where(std > 1e-12, (scores - mean) / np.where(std > 1e-12, std, 1.0), 0.0).astype(np.float32)
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return rows / np.where(norms > 0, norms, 1.0)
+
+
+def top_n(scores: np.ndarray, n: int, exclude: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the n best scores, best first; ties go to the lower index; excluded never."""
+    s = scores.astype(np.float64).copy()
+    if exclude is not None:
+        s[exclude] = -np.inf
+    n = int(min(n, np.isfinite(s).sum()))
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    candidates = np.argpartition(-s, n - 1)[:n] if n < len(s) else np.arange(len(s))
+    # include every item tied with the n-th score so ties resolve by index, deterministically
+    cut = s[candidates].min()
+    candidates = np.flatnonzero(s >= cut)
+    order = np.lexsort((candidates, -s[candidates]))
+    return candidates[order][:n]
+
+
+def item_knn(matrix: sp.csr_matrix, content: np.ndarray | None = None, k: int = 100, beta: float = 0.0,
+             block: int = 1024) -> sp.csr_matrix:
+    """Item-item similarity, items x items: row j keeps j's `k` nearest items by
+    cosine(rating columns) + beta * cosine(content vectors), positive values only, never j itself.
+    A user's kNN scores are `ratings_row @ S`: item i scores the rating-weighted sum of its similarity
+    to each rated item j that counts i among its neighbours. Computed in blocks of rows, so memory
+    stays at block x items."""
+    n = matrix.shape[1]
+    x = sp.csc_matrix(matrix, dtype=np.float32)
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0)).ravel())
+    xn = sp.csc_matrix(x @ sp.diags(1.0 / np.where(norms > 0, norms, 1.0)).astype(np.float32))
+    xt = xn.T.tocsr()
+    k = int(min(k, n - 1))
+    rows, cols, vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
+    for start in range(0, n if k > 0 else 0, block):
+        stop = min(n, start + block)
+        sims = np.asarray((xt[start:stop] @ xn).todense(), dtype=np.float32)
+        if content is not None and beta:
+            sims += np.float32(beta) * (content[start:stop] @ content.T)
+        sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        # the k best per row; ties go to the lower index (stable sort on -sims)
+        top = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+        values = np.take_along_axis(sims, top, axis=1)
+        keep = values > 0
+        rows.append(np.repeat(np.arange(start, stop), k).reshape(-1, k)[keep])
+        cols.append(top[keep])
+        vals.append(values[keep])
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n),
+                         dtype=np.float32)
+
+
+def genre_onehot(data: Dataset) -> tuple[list[str], np.ndarray]:
+    """(genre names, items x genres 0/1 matrix)."""
+    names = data.genres()
+    column = {g: k for k, g in enumerate(names)}
+    onehot = np.zeros((data.n_items, len(names)), dtype=np.float32)
+    for i, genres in enumerate(data.items["genres"]):
+        for g in genres:
+            onehot[i, column[g]] = 1.0
+    return names, onehot
+
+
+def content_space(text: np.ndarray, genres: np.ndarray, text_share: float) -> np.ndarray:
+    """Unit vectors [sqrt(s) * text, sqrt(1 - s) * genres] (each part unit first), so the cosine of two
+    items is s * cosine(text) + (1 - s) * cosine(genres) when both parts are non-zero."""
+    share = float(min(max(text_share, 0.0), 1.0))
+    return _unit(np.hstack([np.sqrt(share) * _unit(np.asarray(text, np.float32)),
+                            np.sqrt(1.0 - share) * _unit(np.asarray(genres, np.float32))])).astype(np.float32)
+
+
+def collaborative_share(weights: dict) -> float:
+    cf = sum(weights.get(k, 0.0) for k in COLLABORATIVE)
+    total = cf + weights.get("content", 0.0)
+    return cf / total if total > 0 else 1.0
+
+
+def combine(z: dict, weights: dict, share: float | None = None):
+    """(score, collaborative part, content part, collaborative share) from z-scored signals.
+
+    The collaborative part is the weighted mean of the collaborative signals; the score is
+    share * collaborative + (1 - share) * content, where share defaults to the weights' own
+    (then the score ranks exactly like sum(weight * z))."""
+    cf_total = sum(weights.get(k, 0.0) for k in COLLABORATIVE)
+    if cf_total > 0:
+        cf = sum(weights[k] * z[k] for k in COLLABORATIVE if weights.get(k, 0.0)) / cf_total
+    else:
+        cf = z["als"]
+    if z.get("content") is None:
+        return cf, cf, np.zeros_like(cf), 1.0
+    s = collaborative_share(weights) if share is None else float(share)
+    return s * cf + (1 - s) * z["content"], cf, z["content"], s
+
+
+@dataclass
+class Scored:
+    index: int  # item index
+    score: float
+    collaborative: float
+    content: float
+    because: list  # item indices from the history that contributed most
+
+
+class HybridRecommender:
+    """Fitted models over one Dataset. `train` (default: all ratings) is what it learns from."""
+
+    def __init__(self, data: Dataset, params: Params, als, tune_als, train: pd.DataFrame, fitted_at: float,
+                 fit_seconds: float = 0.0):
+        self.data = data
+        self.params = params
+        self.als = als
+        self.tune_als = tune_als
+        self.train = train
+        self.fitted_at = fitted_at
+        self.fit_seconds = fit_seconds
+        self.matrix = interactions(train, data.n_users, data.n_items)
+        self.train_key = _frame_key(train)
+        self.item_unit = _unit(als.item_factors)
+        self.popularity = np.bincount(train["i"].to_numpy(), minlength=data.n_items)
+        self.z_pop = _z(np.log1p(self.popularity))[0]
+        self.genre_names, self.genre_onehot = genre_onehot(data)
+        self.content: np.ndarray | None = None  # (items, dim) unit vectors: MiniLM text + genres
+        self.genre_vectors: dict[str, np.ndarray] = {}  # favourite genres in the same space
+        self.text_vectors: np.ndarray | None = None  # the encoder's item vectors, as attached
+        self.text_genre_vectors: dict[str, np.ndarray] = {}
+        self._knn: tuple | None = None  # (item-kNN similarity, its csc copy), built on first use
+        self.weights = {"short": {"als": 1.0, "knn": 1.0, "pop": 0.0, "content": 0.0},
+                        "long": {"als": 1.0, "knn": 1.0, "pop": 0.0, "content": 0.0}}
+        self.tuning: dict = {}  # per bucket: users, weights, validation NDCG@10 (start, collaborative only, tuned)
+        self.content_key = ""
+        self.from_blend_cache = False
+        self._lock = threading.Lock()
+        self._liked = self._liked_lists(train, data.n_users)
+        self.years = data.items["year"].astype("float64").to_numpy()  # NaN when unknown
+        self.genre_sets = [set(g) for g in data.items["genres"]]
+
+    @property
+    def weight(self) -> float:
+        """The collaborative share of the blend for users with a long history (for display)."""
+        return collaborative_share(self.weights["long"]) if self.content is not None else 1.0
+
+    @property
+    def knn(self) -> sp.csr_matrix:
+        if self._knn is None:  # no content attached yet: plain rating cosine
+            knn = item_knn(self.matrix, None, self.params.knn_k, 0.0)
+            self._knn = (knn, knn.tocsc())
+        return self._knn[0]
+
+    @property
+    def knn_columns(self) -> sp.csc_matrix:
+        self.knn  # builds it when missing
+        return self._knn[1]
+
+    def bucket(self, n_history: int) -> str:
+        return "short" if n_history <= self.params.short_history else "long"
+
+    def share(self, n_history: int, weight: float | None = None) -> float:
+        """The collaborative share used for a history of this length (the slider's value when given)."""
+        if self.content is None:
+            return 1.0
+        return collaborative_share(self.weights[self.bucket(n_history)]) if weight is None else float(weight)
+
+    # ---- fitting ---------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, data: Dataset, params: Params = Params(), train: pd.DataFrame | None = None,
+            progress: Progress = _quiet) -> "HybridRecommender":
+        start = time.perf_counter()
+        train = data.ratings if train is None else train
+        progress(0.1, "fitting collaborative filtering (ALS)...")
+        als = fit_als(interactions(train, data.n_users, data.n_items), params)
+        progress(0.5, "fitting the validation model used to tune the blend...")
+        inner = split_by_time(train, params.val_fraction, min_holdout=1, min_train=1)
+        tune_als = fit_als(interactions(inner.train, data.n_users, data.n_items), params)
+        return cls(data, params, als, tune_als, train, time.time(), time.perf_counter() - start)
+
+    @staticmethod
+    def _liked_lists(train: pd.DataFrame, n_users: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per user: (items, ratings) sorted best rating first, then latest first."""
+        ordered = train.sort_values(["u", "rating", "timestamp"], ascending=[True, False, False], kind="stable")
+        out: list = [(np.zeros(0, np.int64), np.zeros(0, np.float32))] * n_users
+        for u, group in ordered.groupby("u", sort=True):
+            out[int(u)] = (group["i"].to_numpy(np.int64), group["rating"].to_numpy(np.float32))
+        return out
+
+    # ---- content ---------------------------------------------------------------------------
+    def attach_content(self, vectors: np.ndarray, genre_vectors: dict[str, np.ndarray], key: str = "",
+                       cache_dir: Path | None = None, signals: tuple = SIGNALS) -> None:
+        """Add the content signal (MiniLM text vectors joined with the genre one-hot), rebuild the
+        item-kNN with content-boosted similarities, and tune the blend weights on the validation split
+        (or read them from `cache_dir`, keyed by data, training ratings, settings and encoder).
+        `signals` limits the search (e.g. COLLABORATIVE for a collaborative-only ablation)."""
+        with self._lock, one_thread():
+            text = np.asarray(vectors, dtype=np.float32)
+            self.content = content_space(text, self.genre_onehot, self.params.text_share)
+            self.text_vectors, self.text_genre_vectors = text, dict(genre_vectors)
+            share = np.sqrt(min(max(self.params.text_share, 0.0), 1.0))
+            self.genre_vectors = {}
+            for k, g in enumerate(self.genre_names):
+                parts = [np.sqrt(1 - share ** 2) * np.eye(len(self.genre_names), dtype=np.float32)[k]]
+                text_g = genre_vectors.get(g)
+                parts.insert(0, share * _unit(np.asarray(text_g, np.float32)) if text_g is not None
+                             else np.zeros(text.shape[1], np.float32))
+                self.genre_vectors[g] = _unit(np.concatenate(parts)).astype(np.float32)
+            self.content_key = key
+            knn = item_knn(self.matrix, self.content, self.params.knn_k, self.params.knn_content)
+            self._knn = (knn, knn.tocsc())
+            path = None
+            if cache_dir is not None:
+                digest = hashlib.sha256(f"{self.data.checksum}|{self.train_key}|{self.params.key()}|{key}|"
+                                        f"{','.join(signals)}|{CACHE_VERSION}".encode()).hexdigest()[:16]
+                path = Path(cache_dir) / f"blend-{digest}.json"
+                try:
+                    _check_digest(path)
+                    saved = json.loads(path.read_text())
+                    self.weights, self.tuning = saved["weights"], saved["tuning"]
+                    self.from_blend_cache = True
+                    return
+                except (OSError, ValueError, KeyError):
+                    pass
+            self.weights, self.tuning = self._tune(signals)
+            self.from_blend_cache = False
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"weights": self.weights, "tuning": self.tuning}))
+                tmp.replace(path)
+                _write_digest(path)
+
+    def _profile(self, items: np.ndarray, ratings: np.ndarray, genres=()) -> np.ndarray:
+        """The content profile: the mean vector of liked items (rating >= 4, else all rated), plus genres."""
+        liked = items[ratings >= RELEVANT] if (ratings >= RELEVANT).any() else items
+        parts = [self.content[liked].mean(axis=0)] if len(liked) else []
+        parts += [self.genre_vectors[g] for g in genres if g in self.genre_vectors]
+        if not parts:
+            return np.zeros(self.content.shape[1], dtype=np.float32)
+        return _unit(np.mean(parts, axis=0))
+
+    def _tune(self, signals: tuple = SIGNALS) -> tuple[dict, dict]:
+        """Weights per history bucket with the best NDCG@10 on each user's latest training ratings, by
+        coordinate ascent from START (moves in params.steps, kept when they gain params.min_gain)."""
+        inner = split_by_time(self.train, self.params.val_fraction, min_holdout=1, min_train=1)
+        relevant = inner.test[inner.test["rating"] >= RELEVANT].groupby("u")["i"].agg(lambda s: set(s.tolist()))
+        start = {k: (v if k in signals else 0.0) for k, v in START.items()}
+        if relevant.empty:
+            return {"short": dict(start), "long": dict(start)}, {}
+        n_users, n_items = self.data.n_users, self.data.n_items
+        matrix = interactions(inner.train, n_users, n_items)
+        users = relevant.index.to_numpy()
+        knn = item_knn(matrix, self.content if "content" in signals else None, self.params.knn_k,
+                       self.params.knn_content if "content" in signals else 0.0)
+        z = {"als": _z(self.tune_als.user_factors[users] @ self.tune_als.item_factors.T),
+             "knn": _z((matrix[users] @ knn).toarray()),
+             "pop": np.broadcast_to(_z(np.log1p(np.bincount(inner.train["i"].to_numpy(), minlength=n_items))),
+                                    (len(users), n_items))}
+        if "content" in signals:
+            liked = self._liked_lists(inner.train, n_users)
+            z["content"] = _z(np.stack([self._profile(*liked[u]) for u in users]) @ self.content.T)
+        seen = matrix[users].toarray() > 0
+        counts = np.bincount(inner.train["u"].to_numpy(), minlength=n_users)[users]
+
+        def ndcg(weights, rows) -> float:
+            scores = sum(w * z[k][rows] for k, w in weights.items() if w and k in z)
+            if np.isscalar(scores):
+                scores = np.zeros((len(rows), n_items), np.float32)
+            return _mean_ndcg(scores, seen[rows], [relevant[u] for u in users[rows]])
+
+        weights, tuning = {}, {}
+        for bucket, rows in (("short", np.flatnonzero(counts <= self.params.short_history)),
+                             ("long", np.flatnonzero(counts > self.params.short_history))):
+            if len(rows) == 0:
+                continue
+            best_w, best = dict(start), ndcg(start, rows)
+            first = best
+            for _ in range(4):
+                moved = False
+                for name in signals:
+                    for step in self.params.steps:
+                        trial = dict(best_w)
+                        trial[name] = round(max(0.0, trial[name] + step), 4)
+                        if trial == best_w or not any(trial[k] for k in COLLABORATIVE):
+                            continue
+                        score = ndcg(trial, rows)
+                        if score > best + self.params.min_gain:
+                            best_w, best, moved = trial, score, True
+                if not moved:
+                    break
+            weights[bucket] = best_w
+            tuning[bucket] = {"users": int(len(rows)), "weights": best_w, "start": round(first, 5),
+                              "als_only": round(ndcg({"als": 1.0}, rows), 5), "tuned": round(best, 5)}
+            log.info("recommender blend (%s histories, %d validation users): %s, NDCG@10 %.4f", bucket,
+                     len(rows), best_w, best)
+        for bucket, other in (("short", "long"), ("long", "short")):
+            weights.setdefault(bucket, dict(weights.get(other, start)))
+        return weights, tuning
+
+    # ---- scoring ---------------------------------------------------------------------------
+    def _mask(self, genres=None, years=None) -> np.ndarray:
+        """True for items the filters exclude."""
+        exclude = np.zeros(self.data.n_items, dtype=bool)
+        if genres:
+            wanted = set(genres)
+            exclude |= np.array([not (g & wanted) for g in self.genre_sets])
+        if years:
+            lo, hi = years
+            with np.errstate(invalid="ignore"):
+                exclude |= ~((self.years >= lo) & (self.years <= hi))
+        return exclude
+
+    def _signals(self, user_factor: np.ndarray, items: np.ndarray, ratings: np.ndarray, genres=()) -> dict:
+        """z-scored signals over the catalog for one user (known or folded in)."""
+        row = np.zeros(self.data.n_items, np.float32)
+        row[items] = ratings
+        knn = np.asarray(self.knn.T @ row).ravel() if len(items) else np.zeros(self.data.n_items, np.float32)
+        z = {"als": _z(user_factor @ self.als.item_factors.T)[0], "knn": _z(knn)[0], "pop": self.z_pop}
+        if self.content is not None and (len(items) or genres):
+            z["content"] = _z(self.content @ self._profile(items, ratings, genres))[0]
+        return z
+
+    def _rank(self, z: dict, n_history: int, weight, history: np.ndarray, liked: np.ndarray, ratings, n: int,
+              genres=None, years=None, explain: bool = True) -> list[Scored]:
+        weights = self.weights[self.bucket(n_history)]
+        blended, cf, content, share = combine(z, weights, weight if self.content is not None else None)
+        exclude = self._mask(genres, years)
+        exclude[history] = True
+        out = []
+        for i in top_n(blended, n, exclude):
+            because = self.explain(int(i), liked, share, ratings) if explain else []
+            out.append(Scored(int(i), float(blended[i]), float(cf[i]), float(content[i]), because))
+        return out
+
+    def recommend(self, user: int, n: int = 10, weight: float | None = None, genres=None, years=None,
+                  explain: bool = True) -> list[Scored]:
+        """Top-n for a known user (index); items they rated are never returned."""
+        with one_thread():
+            return self._recommend(user, n, weight, genres, years, explain)
+
+    def _recommend(self, user, n, weight, genres, years, explain) -> list[Scored]:
+        items, ratings = self._liked[user]
+        z = self._signals(self.als.user_factors[user], items, ratings)
+        good = ratings >= RELEVANT
+        liked, liked_ratings = (items[good], ratings[good]) if good.any() else (items, ratings)
+        return self._rank(z, len(items), weight, items, liked, liked_ratings, n, genres, years, explain)
+
+    def fold_in(self, picks, genres=(), n: int = 10, weight: float | None = None, filter_genres=None,
+                years=None, explain: bool = True) -> list[Scored]:
+        """Top-n for a new visitor from the items they like, through the same blend as a known user with
+        as many ratings (each pick counts as a 5): an ALS user vector solved against the fixed item
+        factors (no refit), the item-kNN scores of the picks, popularity, and a content profile of the
+        picks and favourite genres."""
+        with one_thread():
+            return self._fold_in(picks, genres, n, weight, filter_genres, years, explain)
+
+    def _fold_in(self, picks, genres, n, weight, filter_genres, years, explain) -> list[Scored]:
+        picks = np.unique(np.asarray(picks, dtype=np.int64))
+        fives = np.full(len(picks), 5.0, np.float32)
+        row = sp.csr_matrix((fives, (np.zeros(len(picks), np.int64), picks)), shape=(1, self.data.n_items))
+        factor = np.asarray(self.als.recalculate_user(0, row)).reshape(-1)
+        z = self._signals(factor, picks, fives, tuple(genres or ()))
+        return self._rank(z, len(picks), weight, picks, picks, fives, n, filter_genres, years, explain)
+
+    def similarity(self, item: int, weight: float | None = None):
+        """(blended, collaborative cosine, content cosine) of every item to `item`."""
+        w = self.weight if weight is None else float(weight)
+        cf = self.item_unit @ self.item_unit[item]
+        if self.content is None:
+            return cf, cf, np.zeros_like(cf)
+        content = self.content @ self.content[item]
+        return w * cf + (1 - w) * content, cf, content
+
+    def explain(self, item: int, liked: np.ndarray, share: float | None = None, ratings=None,
+                k: int = 2) -> list[int]:
+        """The history items that did most for `item`: their item-kNN contribution (rating x similarity)
+        and ALS factor cosine on the collaborative side, content cosine on the other, mixed by the share."""
+        if len(liked) == 0:
+            return []
+        w = self.weight if share is None else float(share)
+        column = np.asarray(self.knn_columns[:, item].todense()).ravel()[liked]
+        ratings = np.full(len(liked), 5.0, np.float32) if ratings is None else np.asarray(ratings, np.float32)
+        knn = column * ratings / max(float(column.max() * ratings.max()), 1e-12)
+        sims = w * 0.5 * (knn + self.item_unit[liked] @ self.item_unit[item])
+        if self.content is not None:
+            sims = sims + (1 - w) * (self.content[liked] @ self.content[item])
+        order = np.lexsort((np.arange(len(liked)), -sims))[:k]
+        return [int(liked[j]) for j in order]
+
+    def similar_items(self, item: int, n: int = 10, weight: float | None = None, genres=None, years=None):
+        """[(index, blended, collaborative cosine, content cosine, co-raters)], most similar first."""
+        with one_thread():
+            return self._similar_items(item, n, weight, genres, years)
+
+    def _similar_items(self, item, n, weight, genres, years):
+        blended, cf, content = self.similarity(item, weight)
+        exclude = self._mask(genres, years)
+        exclude[item] = True
+        column = self.matrix[:, item].toarray().ravel() > 0
+        co = np.asarray(self.matrix[column].astype(bool).sum(axis=0)).ravel()
+        return [(int(i), float(blended[i]), float(cf[i]), float(content[i]), int(co[i]))
+                for i in top_n(blended, n, exclude)]
+
+    def history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._liked[user]
+
+    def memory_bytes(self) -> int:
+        arrays = [self.als.user_factors, self.als.item_factors, self.tune_als.user_factors,
+                  self.tune_als.item_factors, self.item_unit, self.matrix.data, self.matrix.indices,
+                  self.knn.data, self.knn.indices, self.knn_columns.data, self.knn_columns.indices]
+        if self.content is not None:
+            arrays.append(self.content)
+        return int(sum(a.nbytes for a in arrays)) + self.data.memory_bytes()
+
+    # ---- cache -----------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        meta = {"version": CACHE_VERSION, "checksum": self.data.checksum, "params": self.params.key(),
+                "fitted_at": self.fitted_at, "fit_seconds": self.fit_seconds}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, meta=np.array(json.dumps(meta)),
+                 user_factors=self.als.user_factors, item_factors=self.als.item_factors,
+                 tune_user_factors=self.tune_als.user_factors, tune_item_factors=self.tune_als.item_factors)
+        tmp.replace(path)
+        _write_digest(path)
+
+    @classmethod
+    def load(cls, path: Path, data: Dataset, params: Params) -> "HybridRecommender":
+        """Load a cache written by save; ValueError when it is stale, damaged or for other data."""
+        _check_digest(path)
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            if (meta.get("version"), meta.get("checksum"), meta.get("params")) != (
+                    CACHE_VERSION, data.checksum, params.key()):
+                raise ValueError(f"{path} was fitted on other data or settings")
+            als, tune = new_als(params), new_als(params)
+            als.user_factors, als.item_factors = saved["user_factors"], saved["item_factors"]
+            tune.user_factors, tune.item_factors = saved["tune_user_factors"], saved["tune_item_factors"]
+        if als.item_factors.shape[0] != data.n_items or als.user_factors.shape[0] != data.n_users:
+            raise ValueError(f"{path} does not match the data's shape")
+        return cls(data, params, als, tune, data.ratings, meta["fitted_at"], meta.get("fit_seconds", 0.0))
+
+
+def _write_digest(path: Path) -> None:
+    from shared.artifacts import sha256_of
+
+    path.with_suffix(".sha256").write_text(f"{sha256_of(path)} {path.stat().st_size}\n")
+
+
+def _check_digest(path: Path) -> None:
+    from shared.artifacts import ArtifactError, verify
+
+    try:
+        sha, size = path.with_suffix(".sha256").read_text().split()
+        verify(path, int(size), sha)
+    except (OSError, ValueError, ArtifactError) as err:
+        raise ValueError(f"cache {path} cannot be verified: {err}") from err
+
+
+def model_cache_path(cache_root: Path, data: Dataset, params: Params) -> Path:
+    return cache_root / f"model-{data.checksum[:16]}-{params.key()}.npz"
+
+
+def content_cache_path(cache_root: Path, data: Dataset, encoder_key: str) -> Path:
+    digest = hashlib.sha256(f"{data.checksum}|{encoder_key}".encode()).hexdigest()[:16]
+    return cache_root / f"content-{digest}.npz"
+
+
+def save_content(path: Path, vectors: np.ndarray, genre_vectors: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = sorted(genre_vectors)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, vectors=vectors.astype(np.float32), genre_names=np.array(names, dtype=str),
+             genre_vectors=np.stack([genre_vectors[g] for g in names]).astype(np.float32) if names
+             else np.zeros((0, vectors.shape[1]), np.float32))
+    tmp.replace(path)
+    _write_digest(path)
+
+
+def load_content(path: Path, n_items: int) -> tuple[np.ndarray, dict]:
+    _check_digest(path)
+    with np.load(path, allow_pickle=False) as saved:
+        vectors = saved["vectors"]
+        genres = {str(g): v for g, v in zip(saved["genre_names"], saved["genre_vectors"])}
+    if vectors.shape[0] != n_items:
+        raise ValueError(f"{path} does not match the catalog")
+    return vectors, genres
+
+
+def encode_content(data: Dataset, encoder, progress: Progress = _quiet, batch: int = 64) -> tuple[np.ndarray, dict]:
+    """Vectors of 'title (year) — genres' for every item, and of 'genres: X' for every genre."""
+    texts = list(data.items["text"])
+    out = []
+    for start in range(0, len(texts), batch):
+        out.append(encoder.encode(texts[start:start + batch]))
+        progress(0.1 + 0.8 * min(1.0, (start + batch) / len(texts)),
+                 f"embedding items {min(start + batch, len(texts))}/{len(texts)}...")
+    genres = data.genres()
+    genre_vectors = dict(zip(genres, encoder.encode(genres))) if genres else {}
+    return np.concatenate(out).astype(np.float32), genre_vectors
+
+
+def _frame_key(train: pd.DataFrame) -> str:
+    """sha256 of the (user, item, rating) triples a model learns from."""
+    digest = hashlib.sha256()
+    for column in ("u", "i", "rating"):
+        digest.update(np.ascontiguousarray(train[column].to_numpy()).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _mean_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int = 10) -> float:
+    """Mean NDCG@k of rows of scores (seen items excluded), ties to the lower index."""
+    scores = np.where(seen, -np.inf, scores)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return float(np.mean([ndcg_at_k(list(order[r]), relevant[r], k) for r in range(len(relevant))]))

@@ -1,0 +1,84 @@
+"""The recommender as a registry model: lazily fitted (or loaded from the disk cache), leased and
+evictable like any other model.
+
+Source chain: a customer's catalog folder ($AIPM_RECOMMEND_DATA), else MovieLens 100k embedded in
+the recbole wheel. The content vectors need the shared text encoder, which a loader must not load
+itself (the registry runs one load at a time), so `attach_content` in core.py adds them after the
+load, through `registry.use("text-encoder")`, and caches them on disk.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared import artifacts
+from shared.catalog import MINILM_ENCODER
+from shared.config import raw, settings
+from shared.models import registry
+from shared.registry import LoadContext, ModelSpec
+from shared.sources import Embedded, LocalPath
+
+from products.recommend.data import ML100K, Dataset, load_folder, load_movielens
+from products.recommend.engine import (HybridRecommender, Params, content_cache_path, load_content,
+                                       model_cache_path)
+
+RECOMMENDER = "recommender"
+
+
+def params_from_settings() -> Params:
+    return Params(factors=max(1, int(raw("AIPM_RECOMMEND_FACTORS"))),
+                  regularization=float(raw("AIPM_RECOMMEND_REGULARIZATION")),
+                  iterations=max(1, int(raw("AIPM_RECOMMEND_ITERATIONS"))))
+
+
+def cache_root() -> Path:
+    return artifacts.cache_dir() / "recommend"
+
+
+def encoder_key() -> str:
+    """Which encoder made the content vectors (part of their cache key)."""
+    s = settings()
+    return f"{s.encoder_path}|{s.encoder_hub}|{MINILM_ENCODER.name}"
+
+
+def load_dataset(ctx: LoadContext) -> Dataset:
+    if ctx.source.kind == "embedded":
+        return load_movielens(ctx.path)
+    return load_folder(ctx.path)
+
+
+def load_recommender(ctx: LoadContext) -> HybridRecommender:
+    ctx.progress(0.02, "reading ratings...")
+    data = load_dataset(ctx)
+    params = params_from_settings()
+    path = model_cache_path(cache_root(), data, params)
+    try:
+        model = HybridRecommender.load(path, data, params)
+        model.from_cache = True
+        ctx.progress(0.8, "loaded the fitted recommender from the cache")
+    except (OSError, ValueError):
+        model = HybridRecommender.fit(data, params, progress=ctx.progress)
+        model.save(path)
+        model.from_cache = False
+    model.cache_path = path
+    content = content_cache_path(cache_root(), data, encoder_key())
+    if content.exists():
+        try:
+            model.attach_content(*load_content(content, data.n_items), key=encoder_key(),
+                                 cache_dir=cache_root())
+        except (OSError, ValueError):
+            pass  # recomputed on first use by core.attach_content
+    return model
+
+
+RECOMMENDER_SPEC = ModelSpec(
+    name=RECOMMENDER,
+    loader=load_recommender,
+    sources=(LocalPath("AIPM_RECOMMEND_DATA"), Embedded(ML100K)),
+    description="Hybrid recommender: implicit ALS + all-MiniLM-L6-v2 item vectors, fitted on MovieLens 100k or your catalog",
+    device_policy="cpu",
+    dtype_policy="none",
+    size_estimate=40_000_000,
+    fix_hint="pip install --no-deps recbole==1.2.1, or set AIPM_RECOMMEND_DATA to a folder with ratings.csv and items.csv",
+)
+
+registry.register(RECOMMENDER_SPEC)

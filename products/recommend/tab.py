@@ -1,0 +1,140 @@
+"""The Recommendations tab: a known user, a new visitor (cold start), similar items, the model card."""
+from __future__ import annotations
+
+import gradio as gr
+
+from shared.i18n import I18N, add, request_lang
+from shared.ui import HEAVY, HEAVY_LIMIT, progress_adapter, user_errors
+
+from products.recommend import core
+
+add({
+    "recommend.tab": ("Recommendations", "推荐"),
+    "recommend.intro": ("Movie recommendations from 100,000 real MovieLens ratings (GroupLens): a collaborative model "
+                        "(implicit ALS) blended with content vectors of each title and genres. Every recommendation "
+                        "says why. The first use fits the models (a few seconds) or loads them from the cache.",
+                        "基于 10 万条真实 MovieLens 评分（GroupLens）的电影推荐：协同过滤模型（implicit ALS）与"
+                        "标题和类型的内容向量相混合，每条推荐都附有理由。首次使用时拟合模型（几秒）或从缓存加载。"),
+    "recommend.user_tab": ("For a user", "为已有用户"), "recommend.cold_tab": ("New visitor", "新访客"),
+    "recommend.similar_tab": ("Similar items", "相似条目"), "recommend.card_tab": ("Model card", "模型说明"),
+    "recommend.user": ("User id", "用户 ID"), "recommend.n": ("How many", "数量"),
+    "recommend.go": ("Recommend", "推荐"), "recommend.recs": ("Recommendations", "推荐结果"),
+    "recommend.history": ("Their ratings", "该用户的评分"),
+    "recommend.mix": ("Genre mix: history vs recommendations", "类型构成：历史 vs 推荐"),
+    "recommend.scores": ("Scores", "得分"),
+    "recommend.picks": ("Movies you like (type to search)", "你喜欢的电影（输入以搜索）"),
+    "recommend.fav_genres": ("Favourite genres (optional)", "喜欢的类型（可选）"),
+    "recommend.item": ("Movie", "电影"), "recommend.find": ("Find similar", "查找相似"),
+    "recommend.similar": ("Similar movies", "相似电影"),
+    "recommend.auto": ("Blend tuned on validation", "使用验证集调好的混合权重"),
+    "recommend.weight": ("Blend: 0 = content only, 1 = collaborative only", "混合：0 = 仅内容，1 = 仅协同"),
+    "recommend.filter_genres": ("Only these genres", "只看这些类型"),
+    "recommend.year_from": ("Year from", "起始年份"), "recommend.year_to": ("Year to", "结束年份"),
+    "recommend.settings": ("Blend and filters", "混合与筛选"), "recommend.card_go": ("Show model card", "显示模型说明"),
+})
+
+
+def _weight(auto, weight):
+    return None if auto else weight
+
+
+@user_errors
+def recommend_user(user, n, auto, weight, genres, year_from, year_to, request: gr.Request = None,
+                   progress=gr.Progress()):
+    lang = request_lang(request)
+    table, history, mix, summary = core.for_user(user, n, _weight(auto, weight), genres, (year_from, year_to),
+                                                 lang, progress_adapter(progress))
+    return table.drop(columns="item_id"), history, mix, core.score_bars(table, lang), summary
+
+
+@user_errors
+def recommend_cold_start(picks, favourite, n, auto, weight, genres, year_from, year_to, request: gr.Request = None,
+                         progress=gr.Progress()):
+    lang = request_lang(request)
+    table, mix, summary = core.cold_start(picks, favourite, n, _weight(auto, weight), genres, (year_from, year_to),
+                                          lang, progress_adapter(progress))
+    return table.drop(columns="item_id"), mix, core.score_bars(table, lang), summary
+
+
+@user_errors
+def recommend_similar(item, n, auto, weight, genres, year_from, year_to, request: gr.Request = None,
+                      progress=gr.Progress()):
+    lang = request_lang(request)
+    table, summary = core.similar(item, n, _weight(auto, weight), genres, (year_from, year_to), lang,
+                                  progress_adapter(progress))
+    return (table.drop(columns="item_id") if len(table) else table), summary
+
+
+@user_errors
+def model_card(progress=gr.Progress()):
+    with core.recommender(progress_adapter(progress)) as model:
+        return core.model_card(model)
+
+
+def build_tab() -> None:
+    catalog = core.catalog_choices()
+    lo, hi = catalog["years"]
+    gr.Markdown(I18N("recommend.intro"))
+    with gr.Accordion(I18N("recommend.settings"), open=False):
+        with gr.Row():
+            auto = gr.Checkbox(value=True, label=I18N("recommend.auto"))
+            weight = gr.Slider(0.0, 1.0, value=0.9, step=0.05, label=I18N("recommend.weight"))
+            n = gr.Slider(1, core.MAX_N, value=10, step=1, label=I18N("recommend.n"))
+        with gr.Row():
+            genres = gr.Dropdown(catalog["genres"], multiselect=True, label=I18N("recommend.filter_genres"))
+            year_from = gr.Number(value=lo, precision=0, label=I18N("recommend.year_from"))
+            year_to = gr.Number(value=hi, precision=0, label=I18N("recommend.year_to"))
+    shared = [auto, weight, genres, year_from, year_to]
+    # Moving the slider means choosing the blend by hand.
+    weight.release(lambda: False, None, auto, queue=False, api_visibility="private")
+
+    with gr.Tab(I18N("recommend.user_tab")):
+        with gr.Row():
+            user = gr.Dropdown(catalog["users"], value=catalog["users"][0] if catalog["users"] else None,
+                               allow_custom_value=True, filterable=True, label=I18N("recommend.user"), scale=3)
+            go = gr.Button(I18N("recommend.go"), variant="primary", scale=1)
+        summary = gr.Markdown()
+        with gr.Row():
+            recs = gr.Dataframe(label=I18N("recommend.recs"), wrap=True, max_height=460, scale=3)
+            history = gr.Dataframe(label=I18N("recommend.history"), max_height=460, scale=2)
+        with gr.Row():
+            mix = gr.BarPlot(x="genre", y="share", color="set", label=I18N("recommend.mix"), x_label_angle=-45)
+            bars = gr.BarPlot(x="title", y="score", label=I18N("recommend.scores"), sort="-y", x_label_angle=-45)
+        if catalog["users"]:
+            gr.Examples([[u] for u in catalog["users"][:3]], inputs=[user])
+        go.click(recommend_user, [user, n] + shared, [recs, history, mix, bars, summary],
+                 api_name="recommend_user", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+
+    with gr.Tab(I18N("recommend.cold_tab")):
+        with gr.Row():
+            picks = gr.Dropdown(catalog["items"], multiselect=True, filterable=True, label=I18N("recommend.picks"),
+                                scale=3)
+            favourite = gr.Dropdown(catalog["genres"], multiselect=True, label=I18N("recommend.fav_genres"), scale=2)
+        cold_go = gr.Button(I18N("recommend.go"), variant="primary")
+        cold_summary = gr.Markdown()
+        cold_recs = gr.Dataframe(label=I18N("recommend.recs"), wrap=True, max_height=460)
+        with gr.Row():
+            cold_mix = gr.BarPlot(x="genre", y="share", color="set", label=I18N("recommend.mix"), x_label_angle=-45)
+            cold_bars = gr.BarPlot(x="title", y="score", label=I18N("recommend.scores"), sort="-y", x_label_angle=-45)
+        ids = {item_id for _, item_id in catalog["items"]}
+        if {"1", "50", "181"} <= ids:  # Toy Story, Star Wars, Return of the Jedi
+            gr.Examples([[["1", "50", "181"], ["Sci-Fi"]], [["69", "318"], []]], inputs=[picks, favourite])
+        cold_go.click(recommend_cold_start, [picks, favourite, n] + shared, [cold_recs, cold_mix, cold_bars, cold_summary],
+                      api_name="recommend_cold_start", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+
+    with gr.Tab(I18N("recommend.similar_tab")):
+        with gr.Row():
+            item = gr.Dropdown(catalog["items"], filterable=True, label=I18N("recommend.item"), scale=3)
+            sim_go = gr.Button(I18N("recommend.find"), variant="primary", scale=1)
+        sim_summary = gr.Markdown()
+        sim_table = gr.Dataframe(label=I18N("recommend.similar"), wrap=True, max_height=460)
+        if {"50"} <= ids:
+            gr.Examples([["50"], ["1"]], inputs=[item])
+        sim_go.click(recommend_similar, [item, n] + shared, [sim_table, sim_summary], api_name="recommend_similar",
+                     concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+
+    with gr.Tab(I18N("recommend.card_tab")):
+        card_go = gr.Button(I18N("recommend.card_go"))
+        card = gr.Markdown(core.model_card())
+        card_go.click(model_card, None, card, api_name="recommend_model_card",
+                      concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)

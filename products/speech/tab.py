@@ -1,0 +1,91 @@
+"""The Speech-to-text tab: upload or record, options, a streaming transcript, downloads, Stop."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from products.speech import core, models
+from products.speech.engines import Options
+from shared.i18n import I18N, request_lang, t
+from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors
+
+COLUMNS = ["start", "end", "text"]
+MEDIA_TYPES = [".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".webm", ".aac", ".wma",
+               ".mp4", ".mov", ".mkv", ".avi"]
+
+
+def _table(segments) -> list[list]:
+    return [[round(s.start, 2), round(s.end, 2), s.text.strip()] for s in segments]
+
+
+@user_errors
+def transcribe(audio, media, language: str = "auto", task: str = "transcribe", model: str = "",
+               engine: str = "", word_timestamps: bool = False, max_line_width: float = 0,
+               max_line_count: float = 0, initial_prompt: str = "",
+               request: gr.Request = None, progress=gr.Progress()):
+    """Stream (status, transcript, segments table, files) while the audio is transcribed."""
+    lang = request_lang(request)
+    path = media or audio
+    if not path:
+        raise UserError(t("speech.error.no_file", lang))
+    model, engine = core.resolve(model or None, engine or None, lang)
+    options = core.check_options(Options(language=language, task=task, word_timestamps=bool(word_timestamps),
+                                         initial_prompt=(initial_prompt or "").strip(),
+                                         beam_size=core.beam_size(),
+                                         vad_filter=core.raw("AIPM_SPEECH_VAD") == "1"), model, lang)
+    progress(0.0, desc=t("speech.decoding", lang))
+    samples = core.load_audio(path, lang)
+    last = None
+    for last in core.transcribe(samples, model=model, engine=engine, options=options,
+                                progress=progress_adapter(progress), lang=lang):
+        info = last.info
+        if last.done:
+            break
+        progress(last.fraction, desc=t("speech.progress", lang, done=last.fraction * info.duration, total=info.duration))
+        status = t("speech.status.running", lang, language=info.language, probability=info.language_probability,
+                   done=last.fraction * info.duration, total=info.duration)
+        yield status, last.text, _table(last.segments), None
+    info = last.info
+    files = core.write_files(last, stem=Path(path).stem or "transcript",
+                             max_line_width=int(max_line_width or 0) or None,
+                             max_line_count=int(max_line_count or 0) or None)
+    status = t("speech.status.done", lang, language=info.language, probability=info.language_probability,
+               duration=info.duration, seconds=last.elapsed, rtf=last.rtf, model=model, engine=engine)
+    yield status, last.text, _table(last.segments), files
+
+
+def build_tab() -> None:
+    gr.Markdown(I18N("speech.intro"))
+    choices = models.configured_models()
+    engines = models.available_engines() or list(models.ENGINES)
+    with gr.Row():
+        with gr.Column(scale=2):
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label=I18N("speech.audio"))
+            media = gr.File(label=I18N("speech.video"), file_types=MEDIA_TYPES, type="filepath", height=90)
+            with gr.Row():
+                language = gr.Dropdown(["auto"] + core.languages(), value="auto", label=I18N("speech.language"))
+                task = gr.Radio([(I18N("speech.task.transcribe"), "transcribe"), (I18N("speech.task.translate"), "translate")],
+                                value="transcribe", label=I18N("speech.task"))
+            with gr.Accordion(I18N("speech.options"), open=False):
+                with gr.Row():
+                    model = gr.Dropdown(choices, value=choices[0], label=I18N("speech.model"))
+                    engine = gr.Radio(engines, value=models.default_engine(), label=I18N("speech.engine"))
+                words = gr.Checkbox(False, label=I18N("speech.words"))
+                with gr.Row():
+                    width = gr.Slider(0, 80, value=42, step=1, label=I18N("speech.width"))
+                    lines = gr.Slider(0, 4, value=2, step=1, label=I18N("speech.lines"))
+                prompt = gr.Textbox(label=I18N("speech.prompt"), lines=1, max_length=500)
+            with gr.Row():
+                run = gr.Button(I18N("speech.run"), variant="primary")
+                stop = gr.Button(I18N("speech.stop"), variant="stop")
+        with gr.Column(scale=3):
+            status = gr.Markdown()
+            transcript = gr.Textbox(label=I18N("speech.transcript"), lines=8, buttons=["copy"], autoscroll=True)
+            files = gr.File(label=I18N("speech.files"), file_count="multiple")
+    table = gr.Dataframe(headers=COLUMNS, label=I18N("speech.segments"), wrap=True, max_height=360,
+                         interactive=False)
+    event = run.click(transcribe, [audio, media, language, task, model, engine, words, width, lines, prompt],
+                      [status, transcript, table, files], api_name="speech_transcribe",
+                      concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+    stop.click(None, None, None, cancels=[event], api_name="speech_stop", queue=False)

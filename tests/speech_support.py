@@ -1,0 +1,53 @@
+"""Helpers (no tests) for the Speech-to-text tests and bench: audio spoken by espeak-ng, converted by ffmpeg, and WER."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+PASSAGE = ("Speech recognition turns spoken words into written text. "
+           "This product runs entirely on the server without any internet connection. "
+           "Please send the quarterly report to the finance team before Friday. "
+           "The weather today is sunny with a light breeze from the west. "
+           "Our meeting starts in the main conference room after lunch.")
+# Debian's espeak-ng Mandarin dictionary has almost no Hanzi (it reads them as English), so the
+# Chinese sample is written in pinyin for the pinyin voice; "+f2" is the voice variant Whisper base
+# recognises as Chinese (zh 0.92 here; the plain voice is heard as Thai).
+CHINESE_PINYIN = ("da4 jia1 hao3. huan1 ying2 lai2 dao4 wo3 men de jie2 mu4. jin1 tian1 wo3 men yao4 tao3 lun4 "
+                  "ren2 gong1 zhi4 neng2 de fa1 zhan3. ren2 gong1 zhi4 neng2 zheng4 zai4 gai3 bian4 wo3 men de "
+                  "sheng1 huo2 he2 gong1 zuo4 fang1 shi4. xie4 xie4 da4 jia1.")
+
+
+def speak(text: str, path: Path, voice: str = "en-us", speed: int = 150) -> Path:
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True,
+                   capture_output=True)
+    return path
+
+
+def convert(src: Path, dst: Path, *args: str) -> Path:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args, "-i", str(src), str(dst)], check=True,
+                   capture_output=True)
+    return dst
+
+
+def to_video(src: Path, dst: Path) -> Path:
+    """An mp4 with a colour video track and the speech as its audio track."""
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=blue:s=64x48:r=5",
+                    "-i", str(src), "-shortest", "-c:v", "mpeg4", "-c:a", "aac", str(dst)], check=True,
+                   capture_output=True)
+    return dst
+
+
+def normalize(text: str) -> list[str]:
+    import re
+
+    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split()
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    ref, hyp = normalize(reference), normalize(hypothesis)
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / max(1, len(ref))

@@ -1,0 +1,104 @@
+"""The app through its API (gradio_client), launched in-process on the embedded models."""
+import socket
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_importing_the_app_loads_no_model_and_no_torch():
+    code = ("import sys, app; from shared.models import registry; "
+            "assert 'torch' not in sys.modules, 'torch imported at start-up'; "
+            "assert all(r['state'] == 'not loaded' for r in registry.status()); "
+            "print(sorted(d.api_name for d in app.demo.fns.values() if d.api_name))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    for endpoint in ("sentiment", "sentiment_file", "system_status", "system_load", "system_unload", "system_preload"):
+        assert f"'{endpoint}'" in out.stdout
+
+
+def test_every_setting_is_documented_in_readme():
+    from shared.config import SETTINGS
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [s.env for s in SETTINGS if f"`{s.env}`" not in readme]
+    assert not missing, f"README lacks {missing}: paste `python -m shared.config` into it"
+
+
+@pytest.fixture(scope="module")
+def server():
+    import app
+
+    port = free_port()
+    _, url, _ = app.launch(app.demo, server_port=port, prevent_thread_lock=True, quiet=True)
+    yield url
+    app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server, verbose=False)
+
+
+@pytest.mark.integration
+def test_sentiment_endpoint(client):
+    label, note = client.predict("I absolutely love this phone, the battery is amazing!", "auto", api_name="/sentiment")
+    assert label["label"] == "positive"
+    assert {c["label"] for c in label["confidences"]} == {"negative", "neutral", "positive"}
+    assert "Language: en" in note
+    label, _ = client.predict("质量很差，用了两天就坏了，非常失望。", "auto", api_name="/sentiment")
+    assert label["label"] == "negative"
+
+
+@pytest.mark.integration
+def test_sentiment_endpoint_rejects_empty_text(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises((AppError, ValueError)) as info:
+        client.predict("   ", "auto", api_name="/sentiment")
+    assert "enter a text" in str(info.value)
+
+
+@pytest.mark.integration
+def test_sentiment_file_endpoint(client, tmp_path):
+    from gradio_client import handle_file
+
+    frame = pd.DataFrame({"id": range(6), "review": ["I love it, works great!", "Terrible, it broke in a day.", "",
+                                                   "这本书写得太好了", "质量很差", "Fast shipping, great seller"]})
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    columns = client.predict(handle_file(str(tmp_path / "reviews.csv")), api_name="/sentiment_columns")
+    assert columns["value"] == "review" if isinstance(columns, dict) else columns == "review"
+    table, chart, download, summary = client.predict(handle_file(str(tmp_path / "reviews.csv")), "review", "auto",
+                                                     api_name="/sentiment_file")
+    result = pd.read_csv(download)
+    assert len(result) == 6 and {"label", "language", "p_negative", "p_positive"} <= set(result.columns)
+    assert result.loc[0, "label"] == "positive" and result.loc[1, "label"] == "negative"
+    assert result.loc[2, "label"] == "(empty)" and result.loc[3, "language"] == "zh"
+    assert "5 rows scored (1 empty skipped)" in summary
+
+
+@pytest.mark.integration
+def test_system_endpoints(client):
+    client.predict("Nice!", "auto", api_name="/sentiment")
+    rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
+    assert rows["sentiment"]["state"] == "loaded" and rows["text-encoder"]["state"] == "loaded"
+    assert rows["text-encoder"]["source"] == "embedded: all-MiniLM-L6-v2" and rows["text-encoder"]["MB"] > 80
+    client.predict("sentiment", api_name="/system_unload")
+    rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
+    assert rows["sentiment"]["state"] == "not loaded"
+    client.predict("sentiment", api_name="/system_load")
+    rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
+    assert rows["sentiment"]["state"] == "loaded"
+    info = client.predict(api_name="/system_device")
+    assert info["device"] == "cpu" and info["torch threads"] >= 1

@@ -1,0 +1,45 @@
+"""A real browser: Debian Chromium driven by Playwright against the app launched in-process."""
+import os
+import shutil
+
+import pytest
+
+from tests.test_app import server  # noqa: F401  (the in-process app fixture)
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [pytest.mark.browser, pytest.mark.integration,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed")]
+
+
+@pytest.fixture(scope="module")
+def page(server):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_page(locale="en-US")
+        page.goto(server, wait_until="networkidle", timeout=60_000)
+        yield page
+        browser.close()
+
+
+def test_page_shows_the_product_tabs(page):
+    for name in ("Sentiment", "System"):
+        assert page.get_by_role("tab", name=name).first.is_visible()
+    assert page.get_by_text("AI Product Matrix").first.is_visible()
+
+
+def test_a_sentiment_result_appears_and_system_shows_the_model(page, tmp_path):
+    page.get_by_role("tab", name="Sentiment").first.click()
+    page.get_by_label("Text").first.fill("I absolutely love this phone, the battery is amazing!")
+    page.get_by_role("button", name="Analyse").click()
+    result = page.locator("[data-testid='label-output-value']")
+    result.wait_for(timeout=120_000)
+    assert "positive" in result.inner_text()
+    page.get_by_role("tab", name="System").first.click()
+    page.get_by_role("button", name="Refresh").click()
+    table = page.get_by_text("text-encoder").first
+    table.wait_for(timeout=30_000)
+    page.wait_for_function("document.body.innerText.includes('loaded') && document.body.innerText.includes('embedded: all-MiniLM-L6-v2')",
+                           timeout=30_000)
+    page.screenshot(path=str(tmp_path / "system.png"), full_page=True)
