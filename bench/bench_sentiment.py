@@ -2,11 +2,16 @@
 
     python bench/bench_sentiment.py [--n 30]
 
-One process: the app is launched in-process, so the API and the raw call use the very same
-loaded model. For each input size the raw call is `core.score_texts([text])` (the product's own
-function, the model already leased and loaded), the app call is `client.predict(..., api_name=
-"/sentiment")`; both are warmed up, then timed alternately; medians and their ratio are printed.
+The app runs as it is deployed, `python app.py` in its own process; the raw call runs in this
+process on the same embedded model files and the same torch thread count: `core.score_texts([text])`
+(the product's own function, model already loaded). The app call is `client.predict(...,
+api_name="/sentiment")`. Both are warmed up, then timed alternately; medians and their ratio are
+printed. (In one process, gradio_client's polling loop would steal the GIL from the model.)
 Goal: ratio 1.10 or less.
+
+Gradio's own protocol (queue join, then server-sent events polled every 50 ms) costs a fixed
+round trip whatever the function does, so the same run also times an echo endpoint of an empty
+app ("floor"), and prints the app's cost beyond that floor relative to the raw call.
 """
 import argparse
 import socket
@@ -43,14 +48,43 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=30)
     args = parser.parse_args()
-    import app
     from gradio_client import Client
 
     from products.sentiment import core
 
-    _, url, _ = app.launch(app.demo, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    import gradio as gr
+
+    import os
+    import subprocess
+    import urllib.request
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=Path(__file__).resolve().parent.parent,
+                              env=dict(os.environ, AIPM_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
     client = Client(url, verbose=False)
-    print(f"{'input':32} {'raw ms':>8} {'app ms':>8} {'ratio':>6}")
+    with gr.Blocks() as echo_app:
+        box = gr.Textbox()
+        gr.Button().click(lambda x: x, box, box, api_name="echo")
+    _, echo_url, _ = echo_app.queue().launch(server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    echo = Client(echo_url, verbose=False)
+    for _ in range(3):
+        echo.predict("hi", api_name="/echo")
+    floor = []
+    for _ in range(args.n):
+        t = time.perf_counter()
+        echo.predict("hi", api_name="/echo")
+        floor.append(time.perf_counter() - t)
+    floor_ms = statistics.median(floor) * 1000
+    print(f"Gradio round-trip floor (echo endpoint, same machine): {floor_ms:.1f} ms")
+    print(f"{'input':32} {'raw ms':>8} {'app ms':>8} {'ratio':>6} {'(app-floor)/raw':>16}")
     for name, text in TEXTS.items():
         for _ in range(3):  # warm: model loaded, caches filled
             core.score_texts([text])
@@ -64,8 +98,9 @@ def main():
             client.predict(text, "auto", api_name="/sentiment")
             api.append(time.perf_counter() - t)
         r, a = statistics.median(raw) * 1000, statistics.median(api) * 1000
-        print(f"{name:32} {r:8.1f} {a:8.1f} {a / r:6.2f}", flush=True)
-    app.demo.close()
+        print(f"{name:32} {r:8.1f} {a:8.1f} {a / r:6.2f} {(a - floor_ms) / r:16.2f}", flush=True)
+    server.terminate()
+    echo_app.close()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Each package has TAB_TITLE (an i18n key) and build_tab(); its plain functions li
 and never import another product.
 """
 PRODUCTS = [
+    "products.copy",
     "products.sentiment",
     "products.recommend",
     "products.speech",

@@ -22,14 +22,6 @@ class SentenceEncoder:
         self.max_tokens = max_tokens
         self.dim = model.config.hidden_size
 
-    @property
-    def device(self):
-        return self.model.device
-
-    @property
-    def dtype(self):
-        return self.model.dtype
-
     def token_ids(self, text: str) -> list[int]:
         """Token ids without special tokens (to measure and window long texts)."""
         return self.tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]

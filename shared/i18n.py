@@ -17,9 +17,10 @@ def add(table: dict[str, tuple[str, str]]) -> None:
 
 
 add({
-    "app.title": ("AI Product Matrix", "AI 产品矩阵"),
-    "app.subtitle": ("Five AI products side by side, each really working, on models that load when first used.",
-                     "多个 AI 产品并排展示，每个都真实可用；模型在首次使用时加载。"),
+    "app.title": ("# AI Product Matrix", "# AI 产品矩阵"),
+    "app.subtitle": ("AI products side by side, each really working, on models that load when first used. "
+                     "The System tab shows which models are loaded.",
+                     "多个 AI 产品并排展示，每个都真实可用；模型在首次使用时加载。“系统”页显示已加载的模型。"),
     "common.error.internal": ("Something went wrong on our side. The details are in the server log.",
                               "服务器出错了，详情见服务器日志。"),
     "common.error.model": ("The model could not be loaded: {detail}", "模型无法加载：{detail}"),

@@ -292,10 +292,13 @@ class ModelRegistry:
 
     @staticmethod
     def _placement(model: Any, spec: ModelSpec) -> tuple[str, str]:
-        dev = getattr(model, "device", None)
-        dtype = getattr(model, "dtype", None)
-        return (str(dev) if dev is not None else spec.device_policy,
-                str(dtype).replace("torch.", "") if dtype is not None else "")
+        """Device and dtype for the status table: the model's own, or those of the torch model
+        a wrapper keeps in `.model`."""
+        for candidate in (model, getattr(model, "model", None)):
+            dev, dtype = getattr(candidate, "device", None), getattr(candidate, "dtype", None)
+            if dev is not None:
+                return str(dev), str(dtype).replace("torch.", "") if dtype is not None else ""
+        return spec.device_policy, ""
 
     # ---- eviction ----------------------------------------------------------------------------
     def _make_room(self, needed: int, exclude: str) -> None:

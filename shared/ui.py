@@ -3,9 +3,11 @@ progress that includes the first-use model load, and the queue's concurrency gro
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
+import threading
 
 from shared.i18n import request_lang, t
 from shared.registry import MemoryBudgetError, ModelLoadError
@@ -78,3 +80,55 @@ def progress_adapter(progress):
         except Exception:  # progress is cosmetic; never fail the work for it
             pass
     return report
+
+
+def examples(samples: list, inputs: list, **kwargs):
+    """gr.Examples without column headers: Gradio 6.31 shows translated (I18N) component labels
+    in an Examples table as raw `__i18n__{...}` text, and the inputs are labelled right above."""
+    import gradio as gr
+
+    block = gr.Examples(samples, inputs=inputs, **kwargs)
+    block.dataset.headers = []
+    return block
+
+
+class SessionStops:
+    """One Stop flag per browser session, for streaming work that checks a flag between steps.
+
+        with stops.running(request) as stop:   # in the generator
+            for step in work(stop=stop): yield step
+        stops.stop(request)                    # in the Stop button's handler
+
+    When the generator ends or Gradio closes it (Stop cancels the event, the page closes), the
+    flag is set, so a model thread working for it ends too.
+    """
+
+    def __init__(self):
+        self._flags: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(request) -> str:
+        return getattr(request, "session_hash", None) or "default"
+
+    @contextlib.contextmanager
+    def running(self, request):
+        key, stop = self.key(request), threading.Event()
+        with self._lock:
+            self._flags[key] = stop
+        try:
+            yield stop
+        finally:
+            stop.set()
+            with self._lock:
+                if self._flags.get(key) is stop:
+                    del self._flags[key]
+
+    def stop(self, request) -> bool:
+        """Set this session's flag; False when nothing of this session is running."""
+        with self._lock:
+            stop = self._flags.get(self.key(request))
+        if stop is None:
+            return False
+        stop.set()
+        return True

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import tempfile
-import threading
 
 import gradio as gr
 
 from shared.config import raw, settings
 from shared.i18n import I18N, add, request_lang, t
-from shared.ui import HEAVY, HEAVY_LIMIT, progress_adapter, user_errors
+from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, examples, progress_adapter, user_errors
 
 from products.image import core
 from products.image.models import SCHEDULERS, configured_profile
@@ -52,12 +51,7 @@ EXAMPLES = [
     ["a bowl of ramen on a wooden table, studio lighting, 35mm", ""],
 ]
 
-_STOPS: dict[str, threading.Event] = {}
-_STOPS_LOCK = threading.Lock()
-
-
-def _session(request) -> str:
-    return getattr(request, "session_hash", None) or "default"
+STOPS = SessionStops()
 
 
 def _model_note() -> str:
@@ -74,30 +68,19 @@ def generate(prompt, negative_prompt, seed, steps, guidance, width, height, num_
     lang = request_lang(request)
     params, notes = core.check_request(prompt, negative_prompt, seed, steps, guidance, width, height,
                                        num_images, scheduler, lang)
-    stop = threading.Event()
-    key = _session(request)
-    with _STOPS_LOCK:
-        _STOPS[key] = stop
     out_dir = tempfile.mkdtemp(prefix="image-")
-    try:
+    with STOPS.running(request) as stop:
         for result in core.iter_generate(params, progress=progress_adapter(progress), stop=stop, lang=lang,
                                          out_dir=out_dir, notes=notes):
             gallery = [(image.path, image.text) for image in result.images]
             text = result.images[-1].text if result.images else ""
             yield (gallery, str(result.params.seed), text, "\n\n".join(result.notes),
                    [image.path for image in result.images])
-    finally:
-        with _STOPS_LOCK:
-            if _STOPS.get(key) is stop:
-                del _STOPS[key]
 
 
 def stop_generation(request: gr.Request = None) -> None:
     """Ask this session's running generation to stop at its next step."""
-    with _STOPS_LOCK:
-        stop = _STOPS.get(_session(request))
-    if stop is not None:
-        stop.set()
+    STOPS.stop(request)
 
 
 def apply_preset(name: str):
@@ -157,7 +140,7 @@ def build_tab() -> None:
             notes = gr.Markdown()
             parameters = gr.Textbox(label=I18N("image.parameters"), lines=4, interactive=False, buttons=["copy"])
             files = gr.File(label=I18N("image.files"), file_count="multiple", interactive=False)
-    gr.Examples(EXAMPLES, inputs=[prompt, negative])
+    examples(EXAMPLES, inputs=[prompt, negative])
     gr.on([button.click, prompt.submit], generate,
                   [prompt, negative, seed, steps, guidance, width, height, count, scheduler],
                   [gallery, seed_used, parameters, notes, files], api_name="image_generate",

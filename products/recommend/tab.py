@@ -4,7 +4,7 @@ from __future__ import annotations
 import gradio as gr
 
 from shared.i18n import I18N, add, request_lang
-from shared.ui import HEAVY, HEAVY_LIMIT, progress_adapter, user_errors
+from shared.ui import HEAVY, HEAVY_LIMIT, progress_adapter, user_errors, examples
 
 from products.recommend import core
 
@@ -101,7 +101,7 @@ def build_tab() -> None:
             mix = gr.BarPlot(x="genre", y="share", color="set", label=I18N("recommend.mix"), x_label_angle=-45)
             bars = gr.BarPlot(x="title", y="score", label=I18N("recommend.scores"), sort="-y", x_label_angle=-45)
         if catalog["users"]:
-            gr.Examples([[u] for u in catalog["users"][:3]], inputs=[user])
+            examples([[u] for u in catalog["users"][:3]], inputs=[user])
         go.click(recommend_user, [user, n] + shared, [recs, history, mix, bars, summary],
                  api_name="recommend_user", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
 
@@ -118,7 +118,7 @@ def build_tab() -> None:
             cold_bars = gr.BarPlot(x="title", y="score", label=I18N("recommend.scores"), sort="-y", x_label_angle=-45)
         ids = {item_id for _, item_id in catalog["items"]}
         if {"1", "50", "181"} <= ids:  # Toy Story, Star Wars, Return of the Jedi
-            gr.Examples([[["1", "50", "181"], ["Sci-Fi"]], [["69", "318"], []]], inputs=[picks, favourite])
+            examples([[["1", "50", "181"], ["Sci-Fi"]], [["69", "318"], []]], inputs=[picks, favourite])
         cold_go.click(recommend_cold_start, [picks, favourite, n] + shared, [cold_recs, cold_mix, cold_bars, cold_summary],
                       api_name="recommend_cold_start", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
 
@@ -129,7 +129,7 @@ def build_tab() -> None:
         sim_summary = gr.Markdown()
         sim_table = gr.Dataframe(label=I18N("recommend.similar"), wrap=True, max_height=460)
         if {"50"} <= ids:
-            gr.Examples([["50"], ["1"]], inputs=[item])
+            examples([["50"], ["1"]], inputs=[item])
         sim_go.click(recommend_similar, [item, n] + shared, [sim_table, sim_summary], api_name="recommend_similar",
                      concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
 

@@ -78,7 +78,7 @@ def score_texts(texts: list[str], language: str = "auto", registry=None, batch_s
         for i, text in enumerate(texts):
             lang = detect_language(text) if language == "auto" else language
             langs.append(lang)
-            ids = tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
+            ids = tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
             for start, end in windows(ids, limit - 2):
                 piece = text if end - start == len(ids) else tokenizer.decode(ids[start:end])
                 pieces.setdefault(lang, []).append((i, piece, max(1, end - start)))

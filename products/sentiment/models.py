@@ -57,14 +57,6 @@ class TransformersSentiment:
         self.max_tokens = min(int(getattr(tokenizer, "model_max_length", 512) or 512),
                               int(getattr(model.config, "max_position_embeddings", 514)) - 2, 512)
 
-    @property
-    def device(self):
-        return self.model.device
-
-    @property
-    def dtype(self):
-        return self.model.dtype
-
     def labels(self, lang: str) -> tuple[str, ...]:
         return self._labels
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 
 from shared.i18n import I18N, request_lang, t
-from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors
+from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors, examples
 from shared.zerogpu import gpu
 
 from products.sentiment import core
@@ -92,7 +92,7 @@ def build_tab() -> None:
             with gr.Column(scale=2):
                 label = gr.Label(label=I18N("sentiment.probabilities"), num_top_classes=3)
                 note = gr.Markdown()
-        gr.Examples(EXAMPLES, inputs=[text, language])
+        examples(EXAMPLES, inputs=[text, language])
         gr.on([button.click, text.submit], analyse, [text, language], [label, note], api_name="sentiment",
               batch=True, max_batch_size=16, concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
     with gr.Tab(I18N("sentiment.batch")):

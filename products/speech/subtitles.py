@@ -24,7 +24,7 @@ def timestamp(seconds: float, marker: str = ",") -> str:
 
 
 def _wrap_words(words: tuple[Word, ...], width: int | None, count: int | None):
-    cues, lines, line, start = [], [], "", None
+    cues, lines, line, start, prev_end = [], [], "", None, None
     for word in words:
         text = word.word.strip()
         if not text:

