@@ -5,9 +5,11 @@
 Per model, each in its own process so that peak RSS is per model:
   - GGUF load: transformers `from_pretrained(gguf_file=...)` (dequantizing) vs the registry's load of
     the cached safetensors conversion (the app's path after the first use);
-  - time to first token and decode tokens/s through the app (gradio_client streaming against the tab
-    launched in-process) vs a raw `model.generate` with TextIteratorStreamer on the same model, the same
-    prompt and the same greedy settings, in the same run; ratios app/raw;
+  - time to first token and decode tokens/s through the app (gradio_client streaming against
+    `python app.py` in its own process, as deployed) vs a raw `model.generate` with TextIteratorStreamer
+    on the same model files, the same prompt and the same greedy settings, in the same run; ratios
+    app/raw. (With the app in the bench's own process, gradio_client's polling thread would take the
+    GIL from the model and slow the app side by 10-15%.)
   - peak RSS of the serving process and of the GGUF load.
 """
 from __future__ import annotations
@@ -80,10 +82,10 @@ def raw_generate(cm, prompt: str, tokens: int, kwargs: dict) -> dict:
 
 
 def serve(model: str, tokens: int, repeat: int) -> dict:
-    import gradio as gr
+
     from gradio_client import Client
 
-    from products.copy import build_tab, core, models
+    from products.copy import core, models
     from products.copy.templates import TEMPLATES, Brief, build_messages, prefill
     from shared.config import raw
     from shared.models import registry
@@ -102,13 +104,25 @@ def serve(model: str, tokens: int, repeat: int) -> dict:
     kwargs = dict(do_sample=False, repetition_penalty=float(raw("AIPM_COPY_REPETITION_PENALTY")),
                   no_repeat_ngram_size=int(raw("AIPM_COPY_NO_REPEAT_NGRAM")))
 
-    with gr.Blocks() as demo:
-        build_tab()
+    import subprocess
+    import urllib.request
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    demo.queue().launch(prevent_thread_lock=True, server_port=port, quiet=True)
-    client = Client(demo.local_url, verbose=False)
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT,
+                              env=dict(os.environ, AIPM_PORT=str(port), AIPM_COPY_MODELS=model,
+                                       GRADIO_ANALYTICS_ENABLED="False"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(1200):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    client = Client(url, verbose=False)
+    client.predict(name, api_name="/system_load")  # the app's model loaded before timing
     raws, apps = [], []
     try:
         for _ in range(repeat):
@@ -138,7 +152,7 @@ def serve(model: str, tokens: int, repeat: int) -> dict:
             raws.append({"ttft": r["ttft"], "tok_s": (r["produced"] - 1) / max(1e-9, r["end"] - r["first"]),
                          "steps": r["produced"]})
     finally:
-        demo.close()
+        server.terminate()
     best_raw = {"ttft": min(x["ttft"] for x in raws), "tok_s": max(x["tok_s"] for x in raws)}
     best_app = {"ttft": min(x["ttft"] for x in apps), "tok_s": max(x["tok_s"] for x in apps)}
     return {"cached_load_s": cached_load, "serve_peak_rss_mb": peak_rss_mb(), "raw": best_raw, "app": best_app,
