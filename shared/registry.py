@@ -244,7 +244,7 @@ class ModelRegistry:
             start = time.perf_counter()
             try:
                 self._make_room(spec.size_estimate, exclude=spec.name)
-                model, resolved = self._load_from_chain(spec, progress, attempts)
+                model, resolved, placement = self._load_from_chain(spec, progress, attempts)
             except Exception as err:
                 if not isinstance(err, (ModelLoadError, MemoryBudgetError)):
                     err = ModelLoadError(spec.name, attempts or [("loader", repr(err))], spec.fix_hint)
@@ -258,7 +258,7 @@ class ModelRegistry:
                 entry.model = model
                 entry.source = resolved.label
                 entry.note = "; ".join(f"{s}: {r}" for s, r in attempts)
-                entry.device, entry.dtype = self._placement(model, spec)
+                entry.device, entry.dtype = self._placement(model, placement)
                 entry.bytes = size
                 entry.load_seconds = time.perf_counter() - start
                 entry.state = State.LOADED
@@ -270,7 +270,7 @@ class ModelRegistry:
             progress(1.0, f"model {spec.name} loaded")
             self._ensure_reaper()
 
-    def _load_from_chain(self, spec: ModelSpec, progress: Progress, attempts: list) -> tuple[Any, Resolved]:
+    def _load_from_chain(self, spec: ModelSpec, progress: Progress, attempts: list) -> tuple[Any, Resolved, tuple]:
         device = devices.resolve_device(spec.device_policy)
         dtype = None if spec.dtype_policy == "none" else devices.resolve_dtype(device, spec.dtype_policy)
         for source in spec.sources:
@@ -287,18 +287,18 @@ class ModelRegistry:
                 continue
             # Report earlier sources only if they were configured and failed (a visible fallback).
             attempts[:] = [a for a in attempts if "is not set" not in a[1]]
-            return model, resolved
+            return model, resolved, (device, str(dtype).replace("torch.", "") if dtype is not None else "")
         raise ModelLoadError(spec.name, attempts, spec.fix_hint)
 
     @staticmethod
-    def _placement(model: Any, spec: ModelSpec) -> tuple[str, str]:
+    def _placement(model: Any, asked: tuple[str, str]) -> tuple[str, str]:
         """Device and dtype for the status table: the model's own, or those of the torch model
-        a wrapper keeps in `.model`."""
+        a wrapper keeps in `.model`, else those the loader was asked for."""
         for candidate in (model, getattr(model, "model", None)):
             dev, dtype = getattr(candidate, "device", None), getattr(candidate, "dtype", None)
             if dev is not None:
                 return str(dev), str(dtype).replace("torch.", "") if dtype is not None else ""
-        return spec.device_policy, ""
+        return asked
 
     # ---- eviction ----------------------------------------------------------------------------
     def _make_room(self, needed: int, exclude: str) -> None:

@@ -279,6 +279,7 @@ def test_unload_and_status():
     registry.load("a")
     row = registry.status_of("a")
     assert row["state"] == "loaded" and row["source"] == "fake" and row["load s"] >= 0 and row["last used"]
+    assert row["device"] == "cpu", "a model without .device shows the device it was loaded for"
     with registry.use("a"):
         with pytest.raises(RuntimeError, match="in use"):
             registry.unload("a")
