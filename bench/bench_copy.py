@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import threading
@@ -104,23 +103,10 @@ def serve(model: str, tokens: int, repeat: int) -> dict:
     kwargs = dict(do_sample=False, repetition_penalty=float(raw("AIPM_COPY_REPETITION_PENALTY")),
                   no_repeat_ngram_size=int(raw("AIPM_COPY_NO_REPEAT_NGRAM")))
 
-    import subprocess
-    import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT,
-                              env=dict(os.environ, AIPM_PORT=str(port), AIPM_COPY_MODELS=model,
-                                       GRADIO_ANALYTICS_ENABLED="False"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(1200):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    from bench.app_server import start_app
+
+    server, url, _ = start_app(AIPM_COPY_MODELS=model)
     client = Client(url, verbose=False)
     client.predict(name, api_name="/system_load")  # the app's model loaded before timing
     raws, apps = [], []

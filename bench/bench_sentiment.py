@@ -14,7 +14,6 @@ round trip whatever the function does, so the same run also times an echo endpoi
 app ("floor"), and prints the app's cost beyond that floor relative to the raw call.
 """
 import argparse
-import socket
 import statistics
 import sys
 import time
@@ -38,12 +37,6 @@ TEXTS = {
 }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=30)
@@ -54,21 +47,9 @@ def main():
 
     import gradio as gr
 
-    import os
-    import subprocess
-    import urllib.request
+    from bench.app_server import free_port, start_app
 
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=Path(__file__).resolve().parent.parent,
-                              env=dict(os.environ, AIPM_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    server, url, _ = start_app()
     client = Client(url, verbose=False)
     with gr.Blocks() as echo_app:
         box = gr.Textbox()
