@@ -336,3 +336,24 @@ def test_stopping_ends_the_openai_worker(random_whisper, clips):
     _, stream = engine.run(samples, Options(language="en"), stop)
     list(stream)
     assert not any(t.name == "openai-whisper" and t.is_alive() for t in threading.enumerate())
+
+
+def test_long_audio_is_cut_into_chunks_with_shifted_times():
+    import numpy as np
+
+    from products.speech import core
+    from products.speech.engines import SAMPLE_RATE, Segment, Word
+
+    samples = np.zeros(int(1220.5 * SAMPLE_RATE), dtype=np.float32)
+    pieces = list(core.chunks(samples, seconds=600))
+    assert [offset for offset, _ in pieces] == [0.0, 600.0]  # the 20.5 s tail joins the second piece
+    assert [p.size for _, p in pieces] == [600 * SAMPLE_RATE, samples.size - 600 * SAMPLE_RATE]
+    assert sum(p.size for _, p in pieces) == samples.size
+    short = np.zeros(10 * SAMPLE_RATE, dtype=np.float32)
+    assert [(o, p.size) for o, p in core.chunks(short, seconds=600)] == [(0.0, short.size)]
+    seg = Segment(1.0, 2.5, "hello", (Word(1.0, 1.4, " hello", 0.9),))
+    moved = core.shift(seg, 600.0)
+    assert (moved.start, moved.end, moved.words[0].start, moved.words[0].end) == (601.0, 602.5, 601.0, 601.4)
+    assert core.shift(seg, 0.0) is seg
+    assert [o for o, _ in core.chunks(np.zeros(int(1250.5 * SAMPLE_RATE), dtype=np.float32), seconds=600)] == \
+        [0.0, 600.0, 1200.0]  # a 50.5 s tail is a piece of its own

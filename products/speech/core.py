@@ -13,7 +13,7 @@ import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -116,27 +116,57 @@ def transcribe(source, model: str | None = None, engine: str | None = None, opti
     stop = threading.Event()
     with registry.use(models.spec_name(model, engine), progress) as runner:
         start = time.perf_counter()
-        info, stream = runner.run(samples, options, stop)
-        info.duration = duration
         segments: list[Segment] = []
         fraction = 0.0
         base = dict(model=model, engine=engine)
-        try:
-            yield Update(info, [], [], 0.0, time.perf_counter() - start, **base)
-            for batch in stream:
-                new = [s for s in batch if s.text.strip()]
-                if not new:
-                    continue
-                segments.extend(new)
-                # never backwards, even when a model's timestamps are
-                fraction = max(fraction, min(1.0, max(s.end for s in new) / duration) if duration else 1.0)
-                yield Update(info, list(segments), new, fraction, time.perf_counter() - start, **base)
-        finally:
-            stop.set()
-            stream.close()
+        info = None
+        for offset, chunk in chunks(samples):
+            # The language is detected on the first chunk and kept for the rest.
+            chunk_options = options if info is None else replace(options, language=options.language or info.language)
+            chunk_info, stream = runner.run(chunk, chunk_options, stop)
+            if info is None:
+                info = chunk_info
+                info.duration = duration
+                yield Update(info, [], [], 0.0, time.perf_counter() - start, **base)
+            try:
+                for batch in stream:
+                    new = [shift(s, offset) for s in batch if s.text.strip()]
+                    if not new:
+                        continue
+                    segments.extend(new)
+                    # never backwards, even when a model's timestamps are
+                    fraction = max(fraction, min(1.0, max(s.end for s in new) / duration) if duration else 1.0)
+                    yield Update(info, list(segments), new, fraction, time.perf_counter() - start, **base)
+            except BaseException:  # Stop (the generator is closed) or a failure: end the engine's work now
+                stop.set()
+                raise
+            finally:
+                stream.close()
+        stop.set()
         if not segments:
             raise UserError(t("speech.error.no_speech", lang))
         yield Update(info, segments, [], 1.0, time.perf_counter() - start, done=True, **base)
+
+
+CHUNK_SECONDS = 600  # long audio is transcribed 10 minutes at a time, so memory does not grow with its length
+
+
+def chunks(samples: np.ndarray, seconds: int = CHUNK_SECONDS):
+    """(offset in seconds, samples) pieces of at most `seconds`; a short tail joins the piece before it."""
+    size = seconds * SAMPLE_RATE
+    starts = list(range(0, max(1, samples.size), size))
+    if len(starts) > 1 and samples.size - starts[-1] < 30 * SAMPLE_RATE:
+        starts.pop()
+    for i, first in enumerate(starts):
+        last = starts[i + 1] if i + 1 < len(starts) else samples.size
+        yield first / SAMPLE_RATE, samples[first:last]
+
+
+def shift(segment: Segment, offset: float) -> Segment:
+    if not offset:
+        return segment
+    words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in segment.words)
+    return replace(segment, start=segment.start + offset, end=segment.end + offset, words=words)
 
 
 def run_to_end(source, **kwargs) -> Update:
