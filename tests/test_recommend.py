@@ -4,6 +4,7 @@ the real MovieLens 100k data with the real encoder."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 import socket
 
 import numpy as np
@@ -198,6 +199,44 @@ def test_blend_is_tuned_on_validation(fitted):
     assert row["tuned"] >= row["start"] and row["weights"] == fitted.weights["short"] == fitted.weights["long"]
     assert all(v >= 0 for v in row["weights"].values()) and any(row["weights"][k] for k in COLLABORATIVE)
     assert fitted.weight == pytest.approx(collaborative_share(fitted.weights["long"]))
+
+
+def test_truncate_histories_keeps_each_users_earliest_ratings():
+    from products.recommend.engine import truncate_histories
+
+    # user 0: five ratings given out of time order (two tied at t=3: table order breaks the tie);
+    # user 1: two ratings; user 2: three ratings, not asked for
+    frame = pd.DataFrame({"u": [0, 0, 0, 0, 0, 1, 1, 2, 2, 2], "i": [4, 2, 0, 3, 1, 7, 6, 1, 2, 3],
+                          "rating": [5.0, 4, 3, 2, 1, 5, 4, 3, 3, 3],
+                          "timestamp": [50, 3, 10, 3, 40, 2, 1, 1, 2, 3]})
+    cut = truncate_histories(frame, max_len=4, seed=3, min_len=1, users=[0, 1])
+    again = truncate_histories(frame, max_len=4, seed=3, min_len=1, users=[0, 1])
+    pd.testing.assert_frame_equal(cut, again)  # seeded: the same cut every time
+    lengths = np.minimum(np.random.default_rng(3).integers(1, 5, size=2), [5, 2])
+    by_user = cut.groupby("u")["i"].agg(list)
+    assert set(by_user.index) == {0, 1}
+    # earliest first, in time order, ties in table order: user 0 is 2 (t3), 3 (t3), 0 (t10), 1 (t40), 4 (t50)
+    assert by_user[0] == [2, 3, 0, 1, 4][:lengths[0]] and by_user[1] == [6, 7][:lengths[1]]
+    # min_len = max_len fixes the length, capped at what a user has
+    fixed = truncate_histories(frame, max_len=3, seed=0, min_len=3).groupby("u")["i"].agg(list)
+    assert fixed.to_dict() == {0: [2, 3, 0], 1: [6, 7], 2: [1, 2, 3]}
+    assert list(cut.columns) == list(frame.columns)
+
+
+def test_short_weights_are_tuned_on_simulated_histories(dataset):
+    # every synthetic user is short, so the simulation cuts all of them (no long users to draw from)
+    params = Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2)
+    vectors = GenreEncoder().encode(list(dataset.items["text"]))
+    genres = dict(zip(GENRES, GenreEncoder().encode(GENRES)))
+    model = HybridRecommender.fit(dataset, replace(params, simulate_short=True))
+    model.attach_content(vectors, genres)
+    row = model.tuning["short"]
+    assert row["simulated"] is True and row["users"] == 12 and row["tuned"] >= row["start"]
+    assert all(v >= 0 for v in row["weights"].values()) and any(row["weights"][k] for k in COLLABORATIVE)
+    real = HybridRecommender.fit(dataset, params)
+    real.attach_content(vectors, genres)
+    assert real.tuning["short"]["simulated"] is False and real.tuning["short"]["users"] == 12
+    assert params.key() != replace(params, simulate_short=True).key()  # the caches are keyed by it
 
 
 def test_item_knn_keeps_the_k_nearest_by_cosine_plus_content():
