@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 IMAGE = "image-generator"
 PRESETS_FILE = "aipm_image.json"  # optional, in a model folder: {"presets": {...}, "default": "name"}
+# Folders whose model_index.json names this class load with it (products/emoji_model, an experiment
+# trained here); a fixed name, so a model folder can never make us import arbitrary code.
+EMOJI_PIPELINE = "EmojiDiffusionPipeline"
 
 # Scheduler choices shown to users -> (diffusers class name, extra config).
 SCHEDULERS: dict[str, tuple[str, dict]] = {
@@ -212,16 +215,19 @@ def load_pipeline(ctx: LoadContext) -> ImageModel:
     location = ctx.source.location
     dtype = ctx.dtype or torch.float32
     kwargs = dict(dtype=dtype, use_safetensors=True)  # diffusers 0.42: `dtype` (torch_dtype is deprecated)
+    pipeline_class = AutoPipelineForText2Image
     if ctx.source.kind == "local":
         kwargs["local_files_only"] = True
         if not (Path(location) / "model_index.json").is_file():
             raise FileNotFoundError(f"{location} is not a diffusers pipeline folder (no model_index.json)")
+        if _read_json(Path(location) / "model_index.json").get("_class_name") == EMOJI_PIPELINE:
+            from products.emoji_model.pipeline import EmojiDiffusionPipeline as pipeline_class
     if raw("AIPM_IMAGE_VARIANT"):
         kwargs["variant"] = raw("AIPM_IMAGE_VARIANT")
-    if not flag("AIPM_IMAGE_SAFETY"):
+    if not flag("AIPM_IMAGE_SAFETY") and pipeline_class is AutoPipelineForText2Image:
         kwargs.update(safety_checker=None, requires_safety_checker=False)
     ctx.progress(0.1, f"loading diffusers pipeline from {ctx.source.label}...")
-    pipe = AutoPipelineForText2Image.from_pretrained(location, **kwargs)
+    pipe = pipeline_class.from_pretrained(location, **kwargs)
     pipe.set_progress_bar_config(disable=True)
     device = ctx.device
     if device == "cuda" and flag("AIPM_IMAGE_CPU_OFFLOAD"):

@@ -1,0 +1,129 @@
+"""The emoji diffusion pipeline: a pixel-space UNet2DConditionModel conditioned on sentence vectors.
+
+The prompt is encoded by the shared "text-encoder" (all-MiniLM-L6-v2, through the model
+registry at call time) into one 384-d unit vector. It reaches the UNet twice: as the
+cross-attention states (a sequence of length 1) and through the UNet's projection class
+embedding (added to the timestep embedding, so every ResNet block sees it). The unconditional
+vector for classifier-free guidance is zeros (what training dropped the condition to); a
+negative prompt replaces it. The model samples at its native 32x32 and the pipeline resizes the
+result to the asked width x height for display.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+from diffusers import DiffusionPipeline, ImagePipelineOutput
+
+ENCODER = "text-encoder"
+
+
+def registry_encode(texts: list[str]) -> np.ndarray:
+    """Sentence vectors from the shared encoder, through the app's model registry."""
+    from shared.models import registry  # registers the shared "text-encoder"
+
+    with registry.use(ENCODER) as encoder:
+        return encoder.encode(list(texts))
+
+
+def condition(vectors: torch.Tensor) -> dict:
+    """UNet keyword arguments for (n, 384) condition vectors."""
+    return {"encoder_hidden_states": vectors[:, None, :], "class_labels": vectors}
+
+
+class EmojiDiffusionPipeline(DiffusionPipeline):
+    model_cpu_offload_seq = "unet"
+    _callback_tensor_inputs = ["latents"]
+    # Output pixels per model pixel at the default size (32 -> 256): the Image product reads this
+    # to pick the native display size; any multiple of 8 works (the 32x32 sample is resized).
+    vae_scale_factor = 8
+
+    def __init__(self, unet, scheduler):
+        super().__init__()
+        self.register_modules(unet=unet, scheduler=scheduler)
+        self.encode_fn: Callable[[list[str]], np.ndarray] = registry_encode
+        self._interrupt = False
+
+    def encode(self, texts: list[str]) -> torch.Tensor:
+        vectors = np.asarray(self.encode_fn(list(texts)), dtype=np.float32)
+        return torch.from_numpy(vectors).to(self.device, self.unet.dtype)
+
+    @property
+    def interrupt(self):
+        return self._interrupt
+
+    @torch.no_grad()
+    def __call__(self, prompt: str | list[str], negative_prompt: str | list[str] | None = None,
+                 num_inference_steps: int = 25, guidance_scale: float = 3.0, width: int | None = None,
+                 height: int | None = None, generator: torch.Generator | None = None,
+                 num_images_per_prompt: int = 1, output_type: str = "pil", resample: str = "bicubic",
+                 callback_on_step_end=None, callback_on_step_end_tensor_inputs=("latents",),
+                 return_dict: bool = True, **unused):
+        from PIL import Image
+
+        prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+        n = len(prompts) * num_images_per_prompt
+        side = self.unet.config.sample_size
+        width = width or side * self.vae_scale_factor
+        height = height or side * self.vae_scale_factor
+        cond = self.encode(prompts).repeat_interleave(num_images_per_prompt, 0)
+        use_cfg = guidance_scale > 1.0
+        if use_cfg:
+            if negative_prompt:
+                negatives = [negative_prompt] * len(prompts) if isinstance(negative_prompt, str) else list(negative_prompt)
+                uncond = self.encode(negatives).repeat_interleave(num_images_per_prompt, 0)
+            else:
+                uncond = torch.zeros_like(cond)
+            cond = torch.cat([uncond, cond])
+        shape = (n, self.unet.config.in_channels, side, side)
+        sample = torch.randn(shape, generator=generator, device="cpu", dtype=torch.float32)
+        sample = sample.to(self.device, self.unet.dtype) * self.scheduler.init_noise_sigma
+        self.scheduler.set_timesteps(num_inference_steps, device=self.device)
+        self._interrupt = False
+        for i, t in enumerate(self.scheduler.timesteps):
+            if self._interrupt:
+                break
+            model_in = torch.cat([sample] * 2) if use_cfg else sample
+            model_in = self.scheduler.scale_model_input(model_in, t)
+            noise = self.unet(model_in, t, **condition(cond)).sample
+            if use_cfg:
+                noise_uncond, noise_cond = noise.chunk(2)
+                noise = noise_uncond + guidance_scale * (noise_cond - noise_uncond)
+            sample = self.scheduler.step(noise, t, sample, generator=generator).prev_sample
+            if callback_on_step_end is not None:
+                given = {"latents": sample}
+                out = callback_on_step_end(self, i, t, {k: given[k] for k in callback_on_step_end_tensor_inputs
+                                                        if k in given}) or {}
+                sample = out.get("latents", sample)
+        images = (sample.float().clamp(-1, 1) + 1) / 2
+        self.maybe_free_model_hooks()
+        if output_type == "pt":
+            return ImagePipelineOutput(images=images) if return_dict else (images,)
+        arrays = (images.permute(0, 2, 3, 1).cpu().numpy() * 255).round().astype(np.uint8)
+        if output_type == "np":
+            return ImagePipelineOutput(images=arrays) if return_dict else (arrays,)
+        method = Image.NEAREST if resample == "nearest" else Image.BICUBIC
+        pils = [Image.fromarray(a).resize((int(width), int(height)), method) for a in arrays]
+        return ImagePipelineOutput(images=pils) if return_dict else (pils,)
+
+
+def build_unet(sample_size: int = 32, channels=(32, 64, 64), seed: int = 0):
+    """The UNet: 3 resolutions, cross-attention at the two lower ones, sentence-vector conditioning."""
+    from diffusers import UNet2DConditionModel
+
+    torch.manual_seed(seed)
+    return UNet2DConditionModel(
+        sample_size=sample_size, in_channels=3, out_channels=3, layers_per_block=1,
+        block_out_channels=tuple(channels),
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=384, attention_head_dim=32, norm_num_groups=min(16, channels[0]),
+        class_embed_type="projection", projection_class_embeddings_input_dim=384)
+
+
+def build_scheduler():
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type="epsilon",
+                         clip_sample=True, set_alpha_to_one=True)

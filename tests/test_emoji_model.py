@@ -1,0 +1,232 @@
+"""The emoji diffusion model (an experiment, not yet the Image tab's default): data/captions, a
+training step that learns, the pipeline loaded through the Image product's real registry path
+(AIPM_IMAGE_PATH), the colour check, the training script."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from shared.config import settings
+from shared.registry import ModelRegistry
+
+from products.emoji_model import data, evaluate, pipeline, train
+from products.image import core
+from products.image.models import IMAGE, IMAGE_SPEC
+
+
+def fake_encode(texts):
+    """Deterministic unit vectors per text (a stand-in for MiniLM in unit tests)."""
+    out = []
+    for text in texts:
+        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+        v = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+        out.append(v / np.linalg.norm(v))
+    return np.stack(out)
+
+
+def tiny_unet(seed=0):
+    return pipeline.build_unet(32, (16, 32, 32), seed=seed)
+
+
+def disc(colour, background=(255, 255, 255), size=32):
+    image = Image.new("RGB", (size, size), background)
+    ImageDraw.Draw(image).ellipse((6, 6, size - 6, size - 6), fill=colour)
+    return image
+
+
+# ---- data -------------------------------------------------------------------------------------
+def fake_package(tmp_path):
+    root = tmp_path / f"{data.PACKAGE}-{data.VERSION}"
+    images = root / data.IMAGE_DIR
+    images.mkdir(parents=True)
+    entries = [
+        {"name": "HEAVY BLACK HEART", "unified": "2764-FE0F", "non_qualified": "2764", "image": "2764-fe0f.png",
+         "short_names": ["heart"], "category": "Smileys & Emotion", "subcategory": "heart", "sort_order": 2,
+         "has_img_google": True},
+        {"name": "LARGE BLUE CIRCLE", "unified": "1F535", "non_qualified": None, "image": "1f535.png",
+         "short_names": ["large_blue_circle"], "category": "Symbols", "subcategory": "geometric", "sort_order": 1,
+         "has_img_google": True},
+        {"name": "NO IMAGE", "unified": "1F600", "image": "1f600.png", "short_names": ["x"], "category": "Symbols",
+         "sort_order": 3, "has_img_google": False},
+    ]
+    (root / "package" / "emoji.json").write_text(json.dumps(entries))
+    for entry, colour in zip(entries[:2], [(220, 30, 40, 255), (30, 80, 220, 255)]):
+        rgba = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+        ImageDraw.Draw(rgba).ellipse((8, 8, 56, 56), fill=colour)
+        rgba.save(images / entry["image"])
+    return root
+
+
+def test_captions_use_cldr_names_and_the_split_is_seeded(tmp_path):
+    root = fake_package(tmp_path)
+    entries = data.load_entries(root)
+    assert [e.name for e in entries] == ["blue circle", "red heart"]  # sort order; no-image entry skipped
+    heart = entries[1]
+    assert heart.captions[0] == "red heart" and "an emoji of red heart" in heart.captions
+    assert any("heavy black heart" in c for c in heart.captions)
+    many = [data.Emoji(str(i), "", f"e{i}", (f"e{i}",), "x") for i in range(200)]
+    train_a, held_a = data.split(many)
+    train_b, held_b = data.split(many)
+    assert held_a == held_b and len(held_a) == 10 and not set(held_a) & set(train_a)
+    assert len(train_a) + len(held_a) == 200
+
+
+def test_images_are_composited_on_white_and_scaled(tmp_path):
+    root = fake_package(tmp_path)
+    entries = data.load_entries(root)
+    tensor = data.load_images(root, entries, 32)
+    assert tensor.shape == (2, 3, 32, 32) and tensor.min() >= -1 and tensor.max() <= 1
+    assert torch.allclose(tensor[:, :, 0, 0], torch.ones(2, 3))  # transparent corner -> white
+    assert evaluate.dominant_hue(data.load_image(root / data.IMAGE_DIR / entries[1].image)) == "red"
+
+
+def test_a_tarball_with_the_wrong_sha256_is_refused(tmp_path):
+    (tmp_path / data.TARBALL).write_bytes(b"not the package")
+    with pytest.raises(data.DataError, match="sha256"):
+        data.fetch(tmp_path)
+
+
+# ---- colour check -----------------------------------------------------------------------------
+@pytest.mark.parametrize("colour,name", [((220, 20, 30), "red"), ((30, 90, 230), "blue"), ((40, 170, 60), "green"),
+                                         ((250, 210, 40), "yellow"), ((245, 130, 20), "orange"),
+                                         ((140, 60, 200), "purple")])
+def test_dominant_hue_names_the_colour(colour, name):
+    assert evaluate.dominant_hue(disc(colour)) == name
+    assert evaluate.dominant_hue(np.asarray(disc(colour))) == name
+
+
+def test_dominant_hue_ignores_white_grey_and_black():
+    assert evaluate.dominant_hue(Image.new("RGB", (32, 32), (255, 255, 255))) is None
+    assert evaluate.dominant_hue(disc((128, 128, 128))) is None
+    assert evaluate.dominant_hue(disc((0, 0, 0))) is None
+    # A small red disc on a big grey-and-white area is still red; more green than red -> green.
+    image = disc((220, 20, 30))
+    assert evaluate.dominant_hue(image) == "red"
+    ImageDraw.Draw(image).rectangle((0, 0, 31, 20), fill=(40, 170, 60))
+    assert evaluate.dominant_hue(image) == "green"
+
+
+# ---- training ---------------------------------------------------------------------------------
+def test_training_steps_reduce_the_denoising_loss():
+    torch.manual_seed(0)
+    colours = torch.tensor([[1, -1, -1], [-1, -1, 1], [-1, 1, -1], [1, 1, -1]], dtype=torch.float32)
+    images = colours[:, :, None, None].expand(4, 3, 16, 16).contiguous()  # 16x16 keeps the test fast
+    cond = torch.from_numpy(fake_encode([f"colour {i}" for i in range(4)]))
+    unet, scheduler = tiny_unet(), pipeline.build_scheduler()
+    optimizer = torch.optim.AdamW(unet.parameters(), lr=5e-3)
+    before = train.denoising_loss(unet, scheduler, images, cond, repeats=2)
+    generator = torch.Generator().manual_seed(0)
+    losses = [train.train_step(unet, scheduler, optimizer, images, cond, generator, drop=0.1) for _ in range(25)]
+    after = train.denoising_loss(unet, scheduler, images, cond, repeats=2)
+    assert all(np.isfinite(losses))
+    assert after < 0.6 * before, (before, after)
+
+
+def test_ema_moves_towards_the_model():
+    model, ema = tiny_unet(0), tiny_unet(1)
+    p, e = next(model.parameters()), next(ema.parameters())
+    gap = float((p - e).detach().abs().sum())
+    train.ema_update(ema, model, 0.9)
+    assert float((p - e).detach().abs().sum()) == pytest.approx(0.9 * gap, rel=1e-4)
+
+
+# ---- the pipeline through the Image product ---------------------------------------------------
+@pytest.fixture(scope="module")
+def emoji_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("emoji") / "emoji-diffusion"
+    train.save_pipeline(tiny_unet(), folder)
+    return folder
+
+
+@pytest.fixture
+def emoji_env(emoji_dir, monkeypatch):
+    monkeypatch.setattr(pipeline, "registry_encode", fake_encode)
+    for key, value in {"AIPM_IMAGE_PATH": str(emoji_dir), "AIPM_IMAGE_HUB": "", "AIPM_DEVICE": "cpu",
+                       "AIPM_DTYPE": "float32"}.items():
+        monkeypatch.setenv(key, value)
+    settings.cache_clear()
+    yield emoji_dir
+    settings.cache_clear()
+
+
+def private_registry():
+    reg = ModelRegistry(budget_bytes=4 * 10**9, keep_alive_s=0)
+    reg.register(IMAGE_SPEC)
+    return reg
+
+
+def test_saved_model_loads_through_the_image_registry_and_is_deterministic(emoji_env):
+    reg = private_registry()
+    with reg.use(IMAGE) as model:
+        assert type(model.pipe).__name__ == "EmojiDiffusionPipeline"
+        assert model.profile.native == 256 and model.profile.default == "Emoji, 25 steps"
+        assert model.token_limit() == 0 and not model.has_safety_checker()
+        assert "Euler" in model.scheduler_names()
+    one = core.generate("a red heart", seed=7, steps=3, guidance=3.0, width=64, height=96, registry=reg)
+    two = core.generate("a red heart", seed=7, steps=3, guidance=3.0, width=64, height=96, registry=reg)
+    other = core.generate("a red heart", seed=8, steps=3, guidance=3.0, width=64, height=96, registry=reg)
+    a, b, c = (np.asarray(r.images[0].image) for r in (one, two, other))
+    assert one.images[0].image.size == (64, 96)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert one.params.model == "emoji-diffusion"
+
+
+def test_prompt_guidance_and_schedulers_change_the_image(emoji_env):
+    reg = private_registry()
+    base = dict(seed=1, steps=3, width=64, height=64, registry=reg)
+    red = np.asarray(core.generate("a red heart", guidance=3.0, **base).images[0].image)
+    blue = np.asarray(core.generate("a blue circle", guidance=3.0, **base).images[0].image)
+    negative = np.asarray(core.generate("a red heart", negative_prompt="blue", guidance=3.0, **base).images[0].image)
+    euler = np.asarray(core.generate("a red heart", guidance=3.0, scheduler="Euler a", **base).images[0].image)
+    assert not np.array_equal(red, blue) and not np.array_equal(red, negative) and not np.array_equal(red, euler)
+
+
+def test_stop_interrupts_the_emoji_pipeline(emoji_env):
+    import threading
+
+    reg = private_registry()
+    stop = threading.Event()
+    seen = []
+
+    def progress(fraction, text):
+        seen.append(fraction)
+        if len(seen) == 2:
+            stop.set()
+
+    result = core.generate("a red heart", seed=1, steps=5, num_images=2, width=64, height=64, registry=reg,
+                           progress=progress, stop=stop)
+    assert result.stopped and result.images == []
+
+
+def test_pipeline_output_types(emoji_dir):
+    pipe = pipeline.EmojiDiffusionPipeline.from_pretrained(emoji_dir)
+    pipe.encode_fn = fake_encode
+    out = pipe(["a", "b"], num_inference_steps=2, guidance_scale=1.0, num_images_per_prompt=2, output_type="np",
+               generator=torch.Generator().manual_seed(0))
+    assert out.images.shape == (4, 32, 32, 3) and out.images.dtype == np.uint8
+    pil = pipe("a", num_inference_steps=2, generator=torch.Generator().manual_seed(0)).images[0]
+    assert pil.size == (256, 256)
+
+
+def test_the_training_script_runs_checkpoints_and_resumes(tmp_path, monkeypatch):
+    """train.main end to end on a two-emoji package: saves a diffusers folder, checkpoints, resumes."""
+    fake_package(tmp_path)  # an unpacked package in the cache folder: no npm needed
+    calls = []
+    monkeypatch.setattr(pipeline, "registry_encode", lambda texts: calls.append(len(texts)) or fake_encode(texts))
+    out = tmp_path / "model"
+    common = ["--cache", str(tmp_path), "--out", str(out), "--size", "16", "--channels", "16,32,32", "--batch", "2",
+              "--threads", "1", "--no-card", "--checkpoint-every", "2"]
+    first = train.main(common + ["--steps", "2"])
+    assert first["steps"] == 2 and first["train_emoji"] == 1 and first["held_out_emoji"] == 1
+    assert (out / "model_index.json").is_file() and (out / "aipm_image.json").is_file()
+    assert json.loads((out / "training.json").read_text())["held_out_loss"] > 0
+    second = train.main(common + ["--steps", "4", "--resume"])
+    assert second["steps"] == 4 and [h[0] for h in second["history"]] == [2, 4]
+    assert len(calls) == 1  # caption vectors computed once, then read from the cache
+    loaded = pipeline.EmojiDiffusionPipeline.from_pretrained(out)
+    assert loaded.unet.config.sample_size == 16
