@@ -441,3 +441,21 @@ def test_hybrid_beats_popularity_on_movielens(fresh_settings, tmp_path):
     # cold start on real titles: Star Wars + Return of the Jedi bring The Empire Strikes Back
     recs = model.fold_in([data.item_index["50"], data.item_index["181"]], n=10)
     assert "Empire Strikes Back, The (1980)" in [data.items["label"].iat[s.index] for s in recs]
+
+
+def test_catalog_lists_are_cached_and_follow_data_changes(private, monkeypatch):
+    from products.recommend import core
+
+    _, folder = private
+    monkeypatch.setattr(core, "_catalog_cache", {})
+    first = core.catalog_choices()
+    assert first["users"] == [str(u) for u in range(1, 13)] and ("Film 1 (1991)", "1") in first["items"]
+    cached = core._catalog_file(folder)
+    assert cached.is_file()
+    core._catalog_cache.clear()
+    assert core.catalog_choices() == first, "read back from the cache file"
+    ratings, items = synthetic_tables()
+    items.loc[0, "title"] = "Renamed"
+    write_folder(folder, ratings, items)
+    core._catalog_cache.clear()
+    assert ("Renamed (1991)", "1") in core.catalog_choices()["items"], "a changed file means a new cache key"
