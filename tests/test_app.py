@@ -102,3 +102,26 @@ def test_system_endpoints(client):
     assert rows["sentiment"]["state"] == "loaded"
     info = client.predict(api_name="/system_device")
     assert info["device"] == "cpu" and info["torch threads"] >= 1
+
+
+def test_a_broken_product_hides_its_tab_and_the_others_still_build(monkeypatch):
+    import sys
+    import types
+
+    import app
+
+    broken = types.ModuleType("products.broken_demo")
+    broken.TAB_TITLE = "sentiment.tab"
+
+    def build_tab():
+        raise RuntimeError("model package missing")
+
+    broken.build_tab = build_tab
+    monkeypatch.setitem(sys.modules, "products.broken_demo", broken)
+    monkeypatch.setattr(app, "PRODUCTS", ["products.broken_demo", "products.sentiment"])
+    demo = app.build_app()
+    names = {d.api_name for d in demo.fns.values()}
+    assert "sentiment" in names and "system_status" in names
+    report = [c for c in demo.blocks.values() if getattr(c, "value", None) and isinstance(c.value, dict)
+              and "data" in c.value and any("not shown" in str(row) for row in c.value["data"])]
+    assert report, "the System tab lists the product that was left out"
