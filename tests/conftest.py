@@ -16,7 +16,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import socket  # noqa: E402
+
 import pytest  # noqa: E402
+
+
+def free_port() -> int:
+    """A free local port for an app launched in a test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pytest_configure(config):

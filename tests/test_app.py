@@ -1,18 +1,11 @@
 """The app through its API (gradio_client), launched in-process on the embedded models."""
-import socket
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.conftest import ROOT, free_port
 
 
 def test_importing_the_app_loads_no_model_and_no_torch():

@@ -3,7 +3,6 @@ Qwen2 model built here (byte-level tokenizer, ChatML template; nothing downloade
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 
@@ -14,6 +13,7 @@ from products.copy import text as tx
 from products.copy.templates import TEMPLATES, Brief, build_messages, enforce, finish, parse, prefill
 from shared.registry import ModelRegistry
 from shared.ui import UserError
+from tests.conftest import free_port
 
 CHATML = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
           "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
@@ -390,12 +390,6 @@ def test_conversion_cache_is_verified_and_reused(tiny, fresh_settings, tmp_path,
 
 
 # ---- through the app (gradio_client) --------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gradio_client_streams_and_stops(tiny_no_eos, fresh_settings, tmp_path):
     import gradio as gr
     from gradio_client import Client
@@ -408,7 +402,7 @@ def test_gradio_client_streams_and_stops(tiny_no_eos, fresh_settings, tmp_path):
     assert TAB_TITLE == "copy.tab"
     with gr.Blocks() as demo:
         build_tab()
-    demo.queue().launch(prevent_thread_lock=True, server_port=_free_port(), quiet=True)
+    demo.queue().launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     try:
         client = Client(demo.local_url, verbose=False)
         args = ["BrewMate Pro", "a smart pour-over coffee maker", "exact temperature", "home coffee lovers",

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from shared.config import settings
 from shared.registry import ModelRegistry
 
-from products.emoji_model import data, evaluate, pipeline, train
+from products.image.emoji import data, evaluate, pipeline, train
 from products.image import core
 from products.image.models import IMAGE, IMAGE_SPEC
 

@@ -3,7 +3,6 @@ saved as a diffusers folder, loaded through the registry's real path (AIPM_IMAGE
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import numpy as np
@@ -16,6 +15,7 @@ from shared.ui import UserError
 from products.image import core
 from products.image.models import IMAGE, IMAGE_SPEC, configured_profile, folder_profile, make_profile
 from products.image.tiny import save_pipeline
+from tests.conftest import free_port
 
 PROMPT = "a photo of a cat sitting on a red sofa"
 
@@ -323,12 +323,6 @@ def test_safety_checker_flags_instead_of_a_black_image(tmp_path, fresh_settings,
 
 
 # ---- through the app --------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_gradio_client_generation(env, fresh_settings):
     import gradio as gr
     from gradio_client import Client
@@ -339,7 +333,7 @@ def test_gradio_client_generation(env, fresh_settings):
     assert TAB_TITLE == "image.tab"
     with gr.Blocks() as demo:
         build_tab()
-    demo.queue().launch(prevent_thread_lock=True, server_port=_free_port(), quiet=True)
+    demo.queue().launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     try:
         client = Client(demo.local_url, verbose=False)
         gallery, seed_used, parameters, notes, files = client.predict(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-import socket
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from shared.ui import UserError
 from products.recommend import core, data as rdata, metrics, models
 from products.recommend.engine import (COLLABORATIVE, HybridRecommender, Params, collaborative_share,
                                        combine, content_space, item_knn, top_n)
+from tests.conftest import free_port
 
 GENRES = ["Horror", "Comedy", "Drama", "Sci-Fi"]
 
@@ -384,12 +384,6 @@ def test_cache_is_reused_and_invalidated_when_data_changes(private, tmp_path):
 
 
 # ---- the tab through gradio_client -----------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_tab_endpoints(private, monkeypatch):
     import gradio as gr
     from gradio_client import Client
@@ -401,7 +395,7 @@ def test_tab_endpoints(private, monkeypatch):
 
     with gr.Blocks() as demo:
         build_tab()
-    demo.queue().launch(prevent_thread_lock=True, server_port=_free_port(), quiet=True)
+    demo.queue().launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
     try:
         client = Client(demo.local_url, verbose=False)
         recs, history, mix, bars, summary = client.predict("7", 3, True, 0.9, [], 1991, 2002,

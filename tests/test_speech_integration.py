@@ -3,13 +3,13 @@ through gradio_client. Audio is spoken by espeak-ng here; nothing is downloaded.
 from __future__ import annotations
 
 import importlib.util
-import socket
 
 import pytest
 
 from products.speech import core, models, subtitles
 from products.speech.engines import Options
 from tests.speech_support import CHINESE_PINYIN, PASSAGE, convert, speak, wer
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 ENGINES = [e for e in models.ENGINES if importlib.util.find_spec(
@@ -94,12 +94,6 @@ def test_converted_model_matches_faster_whisper_float32(passage, fresh_settings)
     assert texts[0] == texts[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_tab_through_gradio_client(passage):
     import gradio as gr
     from gradio_client import Client, handle_file
@@ -108,7 +102,7 @@ def test_tab_through_gradio_client(passage):
 
     with gr.Blocks() as demo:
         build_tab()
-    port = _free_port()
+    port = free_port()
     demo.queue().launch(prevent_thread_lock=True, server_port=port, server_name="127.0.0.1")
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)

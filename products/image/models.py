@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 IMAGE = "image-generator"
 PRESETS_FILE = "aipm_image.json"  # optional, in a model folder: {"presets": {...}, "default": "name"}
-# Folders whose model_index.json names this class load with it (products/emoji_model, an experiment
+# Folders whose model_index.json names this class load with it (products/image/emoji, an experiment
 # trained here); a fixed name, so a model folder can never make us import arbitrary code.
 EMOJI_PIPELINE = "EmojiDiffusionPipeline"
 
@@ -221,7 +221,7 @@ def load_pipeline(ctx: LoadContext) -> ImageModel:
         if not (Path(location) / "model_index.json").is_file():
             raise FileNotFoundError(f"{location} is not a diffusers pipeline folder (no model_index.json)")
         if _read_json(Path(location) / "model_index.json").get("_class_name") == EMOJI_PIPELINE:
-            from products.emoji_model.pipeline import EmojiDiffusionPipeline as pipeline_class
+            from products.image.emoji.pipeline import EmojiDiffusionPipeline as pipeline_class
     if raw("AIPM_IMAGE_VARIANT"):
         kwargs["variant"] = raw("AIPM_IMAGE_VARIANT")
     if not flag("AIPM_IMAGE_SAFETY") and pipeline_class is AutoPipelineForText2Image:

@@ -1,6 +1,6 @@
 """Train the emoji diffusion model and save it as a diffusers pipeline folder (seeded, resumable).
 
-    nice -n 10 python -m products.emoji_model.train --out assets/emoji-diffusion --steps 600
+    nice -n 10 python -m products.image.emoji.train --out assets/emoji-diffusion --steps 600
 
 Data: emoji-datasource-google (npm, sha256-pinned) fetched into the cache folder (default
 $AIPM_CACHE_DIR/emoji_model), 1911 Noto emoji at 32x32 on white, 5% held out. Caption vectors
@@ -23,8 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from products.emoji_model import data
-from products.emoji_model.pipeline import EmojiDiffusionPipeline, build_scheduler, build_unet, condition
+from products.image.emoji import data
+from products.image.emoji.pipeline import EmojiDiffusionPipeline, build_scheduler, build_unet, condition
 
 PRESETS = {"presets": {"Emoji, 25 steps": {"steps": 25, "guidance": 3.0, "width": 256, "height": 256,
                                            "scheduler": "Default"},
@@ -141,7 +141,7 @@ def main(argv=None) -> dict:
     train_set, held_out = data.split(entries)
     if args.limit:
         train_set = train_set[:args.limit]
-    from products.emoji_model.pipeline import registry_encode
+    from products.image.emoji.pipeline import registry_encode
 
     all_captions = sorted({c for e in entries for c in e.captions})
     print(f"{len(train_set)} train / {len(held_out)} held-out emoji, {len(all_captions)} captions", flush=True)
@@ -217,7 +217,7 @@ def main(argv=None) -> dict:
     save_pipeline(ema, out)
     (out / "training.json").write_text(json.dumps(metrics, indent=1) + "\n")
     if not args.no_card:
-        from products.emoji_model import evaluate
+        from products.image.emoji import evaluate
 
         evaluate.main(["--model", str(out), "--cache", str(cache)])
     return metrics

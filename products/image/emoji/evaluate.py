@@ -1,6 +1,6 @@
 """Quality checks for a trained emoji model folder; writes metrics.json, the sample grid, the model card.
 
-    nice -n 10 python -m products.emoji_model.evaluate --model assets/emoji-diffusion
+    nice -n 10 python -m products.image.emoji.evaluate --model assets/emoji-diffusion
 
 - colour check: for prompts that name a colour ("a red heart", "a blue circle", "a green tree", ...),
   the fraction of N seeded samples whose dominant non-white hue is the colour asked for;
@@ -72,7 +72,7 @@ def grid(pipe, root: Path, entries, steps: int = 25, guidance: float = 3.0, seed
     import torch
     from PIL import Image
 
-    from products.emoji_model import data
+    from products.image.emoji import data
 
     side = pipe.unet.config.sample_size
     reals = [data.load_image(root / data.IMAGE_DIR / e.image, side) for e in entries]
@@ -96,8 +96,8 @@ def grid(pipe, root: Path, entries, steps: int = 25, guidance: float = 3.0, seed
 def main(argv=None) -> dict:
     import torch
 
-    from products.emoji_model import data
-    from products.emoji_model.pipeline import EmojiDiffusionPipeline
+    from products.image.emoji import data
+    from products.image.emoji.pipeline import EmojiDiffusionPipeline
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="assets/emoji-diffusion")
@@ -157,7 +157,7 @@ quality below before relying on it (at the shipped training length it does not y
 - **Text conditioning:** the prompt's all-MiniLM-L6-v2 sentence vector (384-d, the app's shared
   "text-encoder", Apache-2.0) as a length-1 cross-attention sequence and as a projected class
   embedding. Classifier-free guidance (condition dropped to zeros 10% of training steps; default scale 3).
-- **Pipeline:** `products.emoji_model.pipeline.EmojiDiffusionPipeline` (this folder's
+- **Pipeline:** `products.image.emoji.pipeline.EmojiDiffusionPipeline` (this folder's
   model_index.json); output resized (bicubic) from 32x32 to the asked size.
 - **Data:** Noto Color Emoji 64px PNGs from the npm package `emoji-datasource-google@16.0.0`
   (Apache-2.0; tarball sha256 pinned), composited on white and reduced to 32x32; captions from
@@ -165,7 +165,7 @@ quality below before relying on it (at the shipped training length it does not y
   {training.get('train_emoji')} emoji trained, {training.get('held_out_emoji')} (5%, seed 0) held out.
 - **Training:** {training.get('steps')} steps of batch {training.get('batch')}, AdamW lr {training.get('lr')},
   EMA weights, seed {training.get('seed')}, {training.get('seconds', 0) / 60:.1f} min on 2 shared CPU cores.
-  Reproduce: `nice -n 10 python -m products.emoji_model.train --out assets/emoji-diffusion --steps {training.get('steps')} --lr {training.get('lr')}`
+  Reproduce: `nice -n 10 python -m products.image.emoji.train --out assets/emoji-diffusion --steps {training.get('steps')} --lr {training.get('lr')}`
 
 ## Quality (measured)
 - Denoising loss (epsilon MSE, fixed seeded noise): held-out {training.get('held_out_loss')},
