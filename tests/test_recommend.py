@@ -453,3 +453,76 @@ def test_catalog_lists_are_cached_and_follow_data_changes(private, monkeypatch):
     write_folder(folder, ratings, items)
     core._catalog_cache.clear()
     assert ("Renamed (1991)", "1") in core.catalog_choices()["items"], "a changed file means a new cache key"
+
+
+# ---- EASE ------------------------------------------------------------------------------------
+def test_ease_matches_the_hand_computed_closed_form():
+    from products.recommend.engine import ease
+
+    # two items: B[0, 1] = x0.x1 / (x0.x0 + lam), B[1, 0] = x0.x1 / (x1.x1 + lam) (a ridge regression
+    # of one item's column on the other's); here x0.x0 = 3, x1.x1 = 2, x0.x1 = 2, lam = 1
+    two = sp.csr_matrix(np.array([[1, 1], [1, 0], [1, 1]], dtype=np.float32))
+    assert ease(two, 1.0) == pytest.approx(np.array([[0, 0.5], [2 / 3, 0]]))
+    # larger: each column j is the ridge regression of item j on the other items (diag(B) = 0)
+    x = np.random.default_rng(0).integers(0, 6, size=(12, 5)).astype(np.float64)
+    b = ease(sp.csr_matrix(x), 3.0)
+    assert np.all(np.diag(b) == 0)
+    for j in range(5):
+        others = [i for i in range(5) if i != j]
+        xo = x[:, others]
+        ridge = np.linalg.solve(xo.T @ xo + 3.0 * np.eye(4), xo.T @ x[:, j])
+        assert b[others, j] == pytest.approx(ridge, rel=1e-4, abs=1e-6)
+
+
+def _ease_only(model):
+    only = {"als": 0.0, "knn": 0.0, "ease": 1.0, "pop": 0.0, "content": 0.0}
+    model.weights = {"short": dict(only), "long": dict(only)}
+    return model
+
+
+def test_ease_recommends_the_skipped_item_and_never_a_rated_one(fitted, dataset):
+    _ease_only(fitted)
+    assert fitted.ease is not None and fitted.ease.shape == (12, 12)
+    # no user rates both audiences, so X^T X is block diagonal and so is B: no weight across blocks
+    assert np.all(fitted.ease[:6, 6:] == 0) and np.all(fitted.ease[6:, :6] == 0)
+    for user in range(1, 13):
+        u = dataset.user_index[str(user)]
+        block = range(1, 7) if user <= 6 else range(7, 13)
+        recs = fitted.recommend(u, 12, weight=1.0)
+        assert dataset.items["item_id"].iat[recs[0].index] == str(block[(user - 1) % 6])
+        rated = set(fitted.history(u)[0].tolist())
+        assert rated.isdisjoint(s.index for s in recs) and len(recs) == 12 - len(rated)
+        # the explanation: the rated items with the largest rating x B[rated, item]
+        items, ratings = fitted.history(u)
+        contribution = ratings * fitted.ease[items, recs[0].index]
+        assert recs[0].because == [int(items[j]) for j in np.lexsort((np.arange(len(items)), -contribution))[:2]]
+
+
+def test_ease_cold_start_is_picks_times_b(fitted, dataset):
+    _ease_only(fitted)
+    picks = [dataset.item_index[i] for i in ("7", "8", "9")]
+    before = fitted.ease.copy()
+    recs = fitted.fold_in(picks, n=12, weight=1.0)
+    assert {dataset.items["item_id"].iat[s.index] for s in recs[:3]} == {"10", "11", "12"}
+    assert not {s.index for s in recs} & set(picks)
+    scores = 5.0 * fitted.ease[picks].sum(axis=0)  # each pick counts as a 5
+    expected = (scores - scores.mean()) / scores.std()
+    assert [s.score for s in recs] == pytest.approx([float(expected[s.index]) for s in recs], rel=1e-4)
+    assert np.array_equal(before, fitted.ease)
+
+
+def test_ease_can_be_switched_off_and_is_cached_with_the_model(dataset, tmp_path):
+    params = Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2)
+    off = replace(params, ease_lambda=0.0)
+    assert off.key() != params.key() and replace(params, ease_lambda=10.0).key() != params.key()
+    model = HybridRecommender.fit(dataset, off)
+    model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
+                         dict(zip(GENRES, GenreEncoder().encode(GENRES))))
+    assert model.ease is None and not model.weights["short"].get("ease")
+    assert len(model.recommend(0, 3)) == 3 and len(model.fold_in([0, 1], n=3)) == 3
+    on = HybridRecommender.fit(dataset, params)
+    on.save(tmp_path / "m.npz")
+    loaded = HybridRecommender.load(tmp_path / "m.npz", dataset, params)
+    assert np.array_equal(loaded.ease, on.ease)
+    with pytest.raises(ValueError):
+        HybridRecommender.load(tmp_path / "m.npz", dataset, off)  # other settings: refitted

@@ -319,14 +319,15 @@ def model_card(model: HybridRecommender | None = None) -> str:
     parts = ["### How it works",
              "- **Collaborative**: implicit's ALS (alternating least squares) on the ratings as confidences "
              "(factors, regularization and iterations from AIPM_RECOMMEND_*), an item-kNN (each item's nearest "
-             "items by rating cosine, plus a little content cosine), and popularity.",
+             "items by rating cosine, plus a little content cosine), EASE (an item-item weight matrix in closed "
+             "form, Steck 2019: B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹), and popularity.",
              "- **Content**: each item's *title (year) — genres* embedded with all-MiniLM-L6-v2, joined with a "
              "genre one-hot; a user's profile is the mean vector of the items they rated 4 or more.",
-             "- **Hybrid**: per request the four scores are standardised over the catalog and blended with "
+             "- **Hybrid**: per request the five scores are standardised over the catalog and blended with "
              "weights tuned on each user's latest training ratings (validation), never on the test split; users "
              "with 20 or fewer ratings (and new visitors) get their own weights.",
              "- **New visitors**: their picks are folded into the fitted ALS model (a user vector solved against the "
-             "fixed item factors), the item-kNN and a content profile, with no refit.",
+             "fixed item factors), the item-kNN, EASE (picks × B) and a content profile, with no refit.",
              "- **Explanations**: the rated items that contributed most to each recommendation under the same "
              "blend."]
     if model is not None:
@@ -335,7 +336,7 @@ def model_card(model: HybridRecommender | None = None) -> str:
         for bucket, label in (("short", "≤ 20 ratings"), ("long", "> 20 ratings")):
             row = model.tuning.get(bucket) if model.tuning else None
             weights = model.weights[bucket]
-            text = ", ".join(f"{k} {weights.get(k, 0.0):.2f}" for k in ("als", "knn", "pop", "content"))
+            text = ", ".join(f"{k} {weights.get(k, 0.0):.2f}" for k in ("als", "knn", "ease", "pop", "content"))
             if row:
                 text += (f" ({row['users']} validation users; NDCG@10 {row['tuned']:.3f}, "
                          f"ALS alone {row['als_only']:.3f})")
@@ -347,7 +348,8 @@ def model_card(model: HybridRecommender | None = None) -> str:
                   f"{' (loaded from the disk cache)' if getattr(model, 'from_cache', False) else ''}; ALS "
                   f"{model.params.factors} factors, regularization {model.params.regularization}, "
                   f"{model.params.iterations} iterations; item-kNN {model.params.knn_k} neighbours, content "
-                  f"boost {model.params.knn_content}.",
+                  f"boost {model.params.knn_content}; EASE "
+                  f"{f'lambda {model.params.ease_lambda:g}' if model.ease is not None else 'off'}.",
                   "- Blend tuned on validation (weights of the z-scored signals):"] + tuned
     result = evaluation()
     parts += ["", "### Evaluation on MovieLens 100k (time split, relevance = rating ≥ 4)"]

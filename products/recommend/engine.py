@@ -1,10 +1,11 @@
-"""The hybrid recommender: implicit's ALS and an item-kNN (collaborative) blended with content vectors
-(all-MiniLM-L6-v2 text vectors joined with a genre one-hot), with fold-in for new visitors,
+"""The hybrid recommender: implicit's ALS, an item-kNN and EASE (collaborative) blended with content
+vectors (all-MiniLM-L6-v2 text vectors joined with a genre one-hot), with fold-in for new visitors,
 explanations, and disk caches in safe formats (npz without pickle, JSON), keyed by the data checksum.
 
-Four signals score every item for a user: ALS (user . item factors), item-kNN (the user's ratings times
+Five signals score every item for a user: ALS (user . item factors), item-kNN (the user's ratings times
 an item-item cosine similarity, to which a little content similarity is added before the neighbours are
-kept), popularity (log of the number of raters) and content (cosine to the user's profile). Each is
+kept), EASE (the user's ratings times a closed-form item-item weight matrix, Steck 2019), popularity
+(log of the number of raters) and content (cosine to the user's profile). Each is
 standardised over the catalog (z-scores) and blended with non-negative weights. The weights are tuned
 separately for short histories (<= `short_history` ratings) and longer ones, by coordinate ascent on
 NDCG@10 over a validation split cut from the training ratings (each user's latest ratings), never on a
@@ -32,16 +33,18 @@ from products.recommend.metrics import RELEVANT, ndcg_at_k, split_by_time
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 def _quiet(fraction: float, text: str) -> None:
     pass
 
 
-SIGNALS = ("als", "knn", "pop", "content")
-COLLABORATIVE = ("als", "knn", "pop")  # popularity is learnt from the ratings too
-START = {"als": 1.0, "knn": 1.0, "pop": 0.0, "content": 0.1}  # where the weight search starts
+SIGNALS = ("als", "knn", "ease", "pop", "content")
+COLLABORATIVE = ("als", "knn", "ease", "pop")  # popularity is learnt from the ratings too
+# where the weight search starts: the previous design's signals; EASE joins only where it helps on
+# validation (starting it at 1.0 ended lower on validation: see docs/recommend.md)
+START = {"als": 1.0, "knn": 1.0, "ease": 0.0, "pop": 0.0, "content": 0.1}
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class Params:
     val_fraction: float = 0.1  # each user's latest share of training ratings used to tune the blend
     knn_k: int = 100  # neighbours kept per item by the item-kNN
     knn_content: float = 0.2  # content cosine added to the rating cosine before the neighbours are kept
+    ease_lambda: float = 2000.0  # EASE's L2 penalty on the ratings matrix (<= 0 switches EASE off);
+    # 1,000-3,000 tie on validation (EASE alone), 2,000 also did best inside the blend
+    ease_max_items: int = 8000  # EASE inverts an items x items matrix: off for larger catalogs
     text_share: float = 0.5  # share of the MiniLM text vector in an item's content vector (the rest: genres)
     short_history: int = 20  # users with this many ratings or fewer get their own blend weights
     # simulate_short: tune the short-history weights on simulated short histories (every long-history
@@ -170,6 +176,31 @@ def item_knn(matrix: sp.csr_matrix, content: np.ndarray | None = None, k: int = 
                          dtype=np.float32)
 
 
+def ease(matrix: sp.csr_matrix, lam: float) -> np.ndarray:
+    """EASE (Steck 2019), closed form: B = I - P diagMat(1 / diag(P)), P = (X^T X + lam I)^-1, so
+    B[i, j] = -P[i, j] / P[j, j] and diag(B) = 0. X is the users x items ratings matrix; a user's
+    scores are x . B (item j scores sum_i x_i B[i, j]). Dense items x items float32."""
+    x = sp.csr_matrix(matrix, dtype=np.float64)
+    gram = np.asarray((x.T @ x).todense())
+    gram[np.diag_indices_from(gram)] += float(lam)
+    with one_thread():
+        p = np.linalg.inv(gram)
+    b = -p / np.diag(p)  # column j divided by P[j, j]
+    np.fill_diagonal(b, 0.0)
+    return b.astype(np.float32)
+
+
+def ease_enabled(n_items: int, params: Params) -> bool:
+    return params.ease_lambda > 0 and n_items <= params.ease_max_items
+
+
+def fit_ease(matrix: sp.csr_matrix, params: Params) -> np.ndarray | None:
+    """EASE's B for these ratings, or None when switched off (lambda <= 0) or the catalog is too big."""
+    if not ease_enabled(matrix.shape[1], params):
+        return None
+    return ease(matrix, params.ease_lambda)
+
+
 def genre_onehot(data: Dataset) -> tuple[list[str], np.ndarray]:
     """(genre names, items x genres 0/1 matrix)."""
     names = data.genres()
@@ -201,9 +232,9 @@ def combine(z: dict, weights: dict, share: float | None = None):
     The collaborative part is the weighted mean of the collaborative signals; the score is
     share * collaborative + (1 - share) * content, where share defaults to the weights' own
     (then the score ranks exactly like sum(weight * z))."""
-    cf_total = sum(weights.get(k, 0.0) for k in COLLABORATIVE)
+    cf_total = sum(weights.get(k, 0.0) for k in COLLABORATIVE if z.get(k) is not None)
     if cf_total > 0:
-        cf = sum(weights[k] * z[k] for k in COLLABORATIVE if weights.get(k, 0.0)) / cf_total
+        cf = sum(weights[k] * z[k] for k in COLLABORATIVE if weights.get(k, 0.0) and z.get(k) is not None) / cf_total
     else:
         cf = z["als"]
     if z.get("content") is None:
@@ -243,7 +274,7 @@ class HybridRecommender:
     """Fitted models over one Dataset. `train` (default: all ratings) is what it learns from."""
 
     def __init__(self, data: Dataset, params: Params, als, tune_als, train: pd.DataFrame, fitted_at: float,
-                 fit_seconds: float = 0.0):
+                 fit_seconds: float = 0.0, ease_b: np.ndarray | None = None):
         self.data = data
         self.params = params
         self.als = als
@@ -253,6 +284,8 @@ class HybridRecommender:
         self.fit_seconds = fit_seconds
         self.matrix = interactions(train, data.n_users, data.n_items)
         self.train_key = _frame_key(train)
+        # EASE's item-item weights (items x items), from these ratings; None when switched off
+        self.ease = ease_b if ease_b is not None else fit_ease(self.matrix, params)
         self.item_unit = _unit(als.item_factors)
         self.popularity = np.bincount(train["i"].to_numpy(), minlength=data.n_items)
         self.z_pop = _z(np.log1p(self.popularity))[0]
@@ -262,8 +295,8 @@ class HybridRecommender:
         self.text_vectors: np.ndarray | None = None  # the encoder's item vectors, as attached
         self.text_genre_vectors: dict[str, np.ndarray] = {}
         self._knn: tuple | None = None  # (item-kNN similarity, its csc copy), built on first use
-        self.weights = {"short": {"als": 1.0, "knn": 1.0, "pop": 0.0, "content": 0.0},
-                        "long": {"als": 1.0, "knn": 1.0, "pop": 0.0, "content": 0.0}}
+        self.weights = {"short": {"als": 1.0, "knn": 1.0, "ease": 0.0, "pop": 0.0, "content": 0.0},
+                        "long": {"als": 1.0, "knn": 1.0, "ease": 0.0, "pop": 0.0, "content": 0.0}}
         self.tuning: dict = {}  # per bucket: users, weights, validation NDCG@10 (start, collaborative only, tuned)
         self.content_key = ""
         self.from_blend_cache = False
@@ -305,11 +338,14 @@ class HybridRecommender:
         start = time.perf_counter()
         train = data.ratings if train is None else train
         progress(0.1, "fitting collaborative filtering (ALS)...")
-        als = fit_als(interactions(train, data.n_users, data.n_items), params)
+        matrix = interactions(train, data.n_users, data.n_items)
+        als = fit_als(matrix, params)
+        progress(0.4, "fitting EASE (item-item weights)...")
+        ease_b = fit_ease(matrix, params)
         progress(0.5, "fitting the validation model used to tune the blend...")
         inner = split_by_time(train, params.val_fraction, min_holdout=1, min_train=1)
         tune_als = fit_als(interactions(inner.train, data.n_users, data.n_items), params)
-        return cls(data, params, als, tune_als, train, time.time(), time.perf_counter() - start)
+        return cls(data, params, als, tune_als, train, time.time(), time.perf_counter() - start, ease_b)
 
     @staticmethod
     def _liked_lists(train: pd.DataFrame, n_users: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -344,8 +380,10 @@ class HybridRecommender:
             self._knn = (knn, knn.tocsc())
             path = None
             if cache_dir is not None:
+                # START is part of the key: the weights depend on where the search starts
                 digest = hashlib.sha256(f"{self.data.checksum}|{self.train_key}|{self.params.key()}|{key}|"
-                                        f"{','.join(signals)}|{CACHE_VERSION}".encode()).hexdigest()[:16]
+                                        f"{','.join(signals)}|{json.dumps(START, sort_keys=True)}|"
+                                        f"{CACHE_VERSION}".encode()).hexdigest()[:16]
                 path = Path(cache_dir) / f"blend-{digest}.json"
                 try:
                     _check_digest(path)
@@ -383,6 +421,8 @@ class HybridRecommender:
         of users rather than the few real short ones; else the real short users."""
         inner = split_by_time(self.train, self.params.val_fraction, min_holdout=1, min_train=1)
         relevant = inner.test[inner.test["rating"] >= RELEVANT].groupby("u")["i"].agg(lambda s: set(s.tolist()))
+        if self.ease is None:
+            signals = tuple(k for k in signals if k != "ease")
         start = {k: (v if k in signals else 0.0) for k, v in START.items()}
         if relevant.empty:
             return {"short": dict(start), "long": dict(start)}, {}
@@ -395,7 +435,9 @@ class HybridRecommender:
         seen = matrix[users].toarray() > 0
         counts = np.bincount(inner.train["u"].to_numpy(), minlength=self.data.n_users)[users]
         rel = [relevant[u] for u in users]
-        full = self._validation_signals(inner.train, users, self.tune_als.user_factors[users], knn, pop, signals)
+        tune_ease = fit_ease(matrix, self.params) if "ease" in signals else None
+        full = self._validation_signals(inner.train, users, self.tune_als.user_factors[users], knn, pop, signals,
+                                        tune_ease)
 
         weights, tuning = {}, {}
         long_rows = np.flatnonzero(counts > self.params.short_history)
@@ -414,7 +456,7 @@ class HybridRecommender:
             with one_thread():
                 factors = np.asarray(self.tune_als.recalculate_user(users[pool], short_m))
             # items rated after the cut stay excluded from the ranking: they are not targets
-            z = self._validation_signals(short, users[pool], factors, knn, pop, signals)
+            z = self._validation_signals(short, users[pool], factors, knn, pop, signals, tune_ease)
             short_seen, short_rel = seen[pool], [rel[r] for r in pool]
         else:
             z, short_seen, short_rel = _subset(full, real_rows), seen[real_rows], [rel[r] for r in real_rows]
@@ -441,11 +483,13 @@ class HybridRecommender:
         return weights, tuning
 
     def _validation_signals(self, train: pd.DataFrame, users: np.ndarray, factors: np.ndarray, knn, pop,
-                            signals: tuple) -> dict:
+                            signals: tuple, ease_b: np.ndarray | None = None) -> dict:
         """z-scored signals (users x items) for tuning, from `train`'s ratings of `users`."""
         rows = interactions(train, self.data.n_users, self.data.n_items)[users]
         z = {"als": _z(factors @ self.tune_als.item_factors.T), "knn": _z((rows @ knn).toarray()),
              "pop": np.broadcast_to(pop, (len(users), self.data.n_items))}
+        if ease_b is not None:
+            z["ease"] = _z(np.asarray(rows @ ease_b))
         if "content" in signals:
             liked = self._liked_lists(train, self.data.n_users)
             z["content"] = _z(np.stack([self._profile(*liked[u]) for u in users]) @ self.content.T)
@@ -470,6 +514,9 @@ class HybridRecommender:
         row[items] = ratings
         knn = np.asarray(self.knn.T @ row).ravel() if len(items) else np.zeros(self.data.n_items, np.float32)
         z = {"als": _z(user_factor @ self.als.item_factors.T)[0], "knn": _z(knn)[0], "pop": self.z_pop}
+        if self.ease is not None:  # x . B over the rated rows only
+            z["ease"] = _z(ratings.astype(np.float32) @ self.ease[items] if len(items)
+                           else np.zeros(self.data.n_items, np.float32))[0]
         if self.content is not None and (len(items) or genres):
             z["content"] = _z(self.content @ self._profile(items, ratings, genres))[0]
         return z
@@ -482,7 +529,7 @@ class HybridRecommender:
         exclude[history] = True
         out = []
         for i in top_n(blended, n, exclude):
-            because = self.explain(int(i), liked, share, ratings) if explain else []
+            because = self.explain(int(i), liked, share, ratings, weights=weights) if explain else []
             out.append(Scored(int(i), float(blended[i]), float(cf[i]), float(content[i]), because))
         return out
 
@@ -526,16 +573,26 @@ class HybridRecommender:
         return w * cf + (1 - w) * content, cf, content
 
     def explain(self, item: int, liked: np.ndarray, share: float | None = None, ratings=None,
-                k: int = 2) -> list[int]:
-        """The history items that did most for `item`: their item-kNN contribution (rating x similarity)
-        and ALS factor cosine on the collaborative side, content cosine on the other, mixed by the share."""
+                k: int = 2, weights: dict | None = None) -> list[int]:
+        """The history items that did most for `item`. Collaborative side: each liked item's item-kNN
+        contribution (rating x similarity) and EASE contribution (rating x B[liked, item]), both scaled
+        to at most 1, and its ALS factor cosine, mixed by the blend's weights of those signals (equal
+        when none is set). Content side: content cosine. The two sides are mixed by the share."""
         if len(liked) == 0:
             return []
         w = self.weight if share is None else float(share)
-        column = np.asarray(self.knn_columns[:, item].todense()).ravel()[liked]
         ratings = np.full(len(liked), 5.0, np.float32) if ratings is None else np.asarray(ratings, np.float32)
-        knn = column * ratings / max(float(column.max() * ratings.max()), 1e-12)
-        sims = w * 0.5 * (knn + self.item_unit[liked] @ self.item_unit[item])
+        column = np.asarray(self.knn_columns[:, item].todense()).ravel()[liked] * ratings
+        parts = {"knn": column / max(float(np.abs(column).max()), 1e-12),
+                 "als": self.item_unit[liked] @ self.item_unit[item]}
+        if self.ease is not None:
+            contribution = self.ease[liked, item] * ratings
+            parts["ease"] = contribution / max(float(np.abs(contribution).max()), 1e-12)
+        mix = {name: float((weights or {}).get(name, 0.0)) for name in parts}
+        if not any(mix.values()):
+            mix = dict.fromkeys(parts, 1.0)
+        total = sum(mix.values())
+        sims = w * sum(mix[name] * parts[name] for name in parts) / total
         if self.content is not None:
             sims = sims + (1 - w) * (self.content[liked] @ self.content[item])
         order = np.lexsort((np.arange(len(liked)), -sims))[:k]
@@ -562,6 +619,8 @@ class HybridRecommender:
         arrays = [self.als.user_factors, self.als.item_factors, self.tune_als.user_factors,
                   self.tune_als.item_factors, self.item_unit, self.matrix.data, self.matrix.indices,
                   self.knn.data, self.knn.indices, self.knn_columns.data, self.knn_columns.indices]
+        if self.ease is not None:
+            arrays.append(self.ease)
         if self.content is not None:
             arrays.append(self.content)
         return int(sum(a.nbytes for a in arrays)) + self.data.memory_bytes()
@@ -574,7 +633,8 @@ class HybridRecommender:
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, meta=np.array(json.dumps(meta)),
                  user_factors=self.als.user_factors, item_factors=self.als.item_factors,
-                 tune_user_factors=self.tune_als.user_factors, tune_item_factors=self.tune_als.item_factors)
+                 tune_user_factors=self.tune_als.user_factors, tune_item_factors=self.tune_als.item_factors,
+                 ease=self.ease if self.ease is not None else np.zeros((0, 0), np.float32))
         tmp.replace(path)
         _write_digest(path)
 
@@ -590,9 +650,16 @@ class HybridRecommender:
             als, tune = new_als(params), new_als(params)
             als.user_factors, als.item_factors = saved["user_factors"], saved["item_factors"]
             tune.user_factors, tune.item_factors = saved["tune_user_factors"], saved["tune_item_factors"]
+            ease_b = saved["ease"]
         if als.item_factors.shape[0] != data.n_items or als.user_factors.shape[0] != data.n_users:
             raise ValueError(f"{path} does not match the data's shape")
-        return cls(data, params, als, tune, data.ratings, meta["fitted_at"], meta.get("fit_seconds", 0.0))
+        if ease_b.size == 0:
+            ease_b = None
+            if ease_enabled(data.n_items, params):
+                raise ValueError(f"{path} has no EASE weights")
+        elif ease_b.shape != (data.n_items, data.n_items):
+            raise ValueError(f"{path} does not match the data's shape")
+        return cls(data, params, als, tune, data.ratings, meta["fitted_at"], meta.get("fit_seconds", 0.0), ease_b)
 
 
 def _write_digest(path: Path) -> None:

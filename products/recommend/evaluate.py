@@ -2,7 +2,7 @@
 
 Protocol: each user's latest 20% of ratings are the test set (relevance = rating >= 4); every model
 learns from the rest. Hyper-parameters of the baselines (kNN neighbours, BPR factors and learning
-rate) and the hybrid's blend weights (per history length) are chosen on a validation split cut the same
+rate, EASE's lambda) and the hybrid's blend weights (per history length) are chosen on a validation split cut the same
 way from the training ratings (each user's latest 10%); the test split is used once, for the table. Metrics at 10:
 precision, recall, NDCG, MAP, hit rate (mean over users with a relevant held-out item), catalog
 coverage and novelty (mean -log2 of the share of training users who rated a recommended item).
@@ -68,6 +68,15 @@ def fit_bpr(matrix, factors: int, learning_rate: float, seed: int = 42):
     return model
 
 
+def ease_lists(matrix, lam: float) -> dict:
+    from products.recommend.engine import ease
+
+    return _lists_from_scores(np.asarray(matrix @ ease(matrix, lam)), matrix)
+
+
+EASE_GRID = (100.0, 300.0, 1000.0, 2000.0, 3000.0, 5000.0)
+
+
 def run(data=None, log=print) -> dict:
     from products.recommend.core import attach_content
     from products.recommend.engine import COLLABORATIVE, HybridRecommender, Params, interactions
@@ -91,7 +100,10 @@ def run(data=None, log=print) -> dict:
     bpr_grid = [(f, lr) for f in (32, 64) for lr in (0.01, 0.05)]
     bpr_f, bpr_lr = max(bpr_grid, key=lambda p: _ndcg(_lists_from_implicit(fit_bpr(inner_m, *p), inner_m), inner,
                                                        n_users, n_items))
-    log(f"validation picked: item-kNN K={knn_k}; BPR factors={bpr_f}, learning rate={bpr_lr}")
+    ease_val = {lam: _ndcg(ease_lists(inner_m, lam), inner, n_users, n_items) for lam in EASE_GRID}
+    ease_lam = max(EASE_GRID, key=lambda lam: ease_val[lam])
+    log(f"validation picked: item-kNN K={knn_k}; BPR factors={bpr_f}, learning rate={bpr_lr}; EASE lambda={ease_lam:g} "
+        f"(validation NDCG@10 by lambda: {', '.join(f'{k:g}: {v:.4f}' for k, v in ease_val.items())})")
 
     lists: dict[str, dict] = {}
     popularity = np.bincount(outer.train["i"].to_numpy(), minlength=n_items).astype(np.float64)
@@ -106,17 +118,19 @@ def run(data=None, log=print) -> dict:
     lists[als_name] = _lists_from_implicit(hybrid.als, train_m)
     bpr_name = f"BPR ({bpr_f} factors, lr {bpr_lr})"
     lists[bpr_name] = _lists_from_implicit(fit_bpr(train_m, bpr_f, bpr_lr), train_m)
+    ease_name = f"EASE (lambda {ease_lam:g}, tuned on validation)"
+    lists[ease_name] = ease_lists(train_m, ease_lam)
     attach_content(hybrid)  # content vectors through the shared encoder; the blend is tuned on validation here
-    # Ablation: the same blend without content (ALS + plain item-kNN + popularity), tuned the same way.
+    # Ablation: the same blend without content (ALS + plain item-kNN + EASE + popularity), tuned the same way.
     cf_blend = HybridRecommender(data, replace(params, knn_content=0.0), hybrid.als, hybrid.tune_als, outer.train,
-                                 hybrid.fitted_at)
+                                 hybrid.fitted_at, ease_b=hybrid.ease)
     cf_blend.attach_content(hybrid.text_vectors, hybrid.text_genre_vectors, signals=COLLABORATIVE)
     lists["content only (MiniLM + genres)"] = {
         u: np.array([s.index for s in hybrid.recommend(u, K, 0.0, explain=False)]) for u in range(n_users)}
-    ablation = "ALS + item-kNN + popularity blend, no content (ablation)"
+    ablation = "ALS + item-kNN + EASE + popularity blend, no content (ablation)"
     lists[ablation] = {u: np.array([s.index for s in cf_blend.recommend(u, K, explain=False)])
                        for u in range(n_users)}
-    name = "hybrid: ALS + item-kNN + popularity + content, tuned on validation"
+    name = "hybrid: ALS + item-kNN + EASE + popularity + content, tuned on validation"
     lists[name] = {u: np.array([s.index for s in hybrid.recommend(u, K, explain=False)]) for u in range(n_users)}
 
     counts = outer.train.groupby("u").size()
@@ -128,6 +142,8 @@ def run(data=None, log=print) -> dict:
         "all": {}, "sparse": {}, "comparisons": {},
         "blend_tuning": hybrid.tuning, "weights": hybrid.weights,
         "ablation_tuning": cf_blend.tuning, "ablation_weights": cf_blend.weights,
+        "validation": {"knn_k": knn_k, "bpr": [bpr_f, bpr_lr], "ease_lambda": ease_lam,
+                       "ease_ndcg_by_lambda": {f"{k:g}": round(v, 5) for k, v in ease_val.items()}},
         "seconds": 0.0,
     }
     for model_name, model_lists in lists.items():
@@ -135,7 +151,7 @@ def run(data=None, log=print) -> dict:
         result["sparse"][model_name] = evaluate_lists(model_lists, outer.test, outer.train, n_users, n_items, K,
                                                       users=sparse_users)
     for key, users in (("all", None), ("sparse", sparse_users)):
-        pure = (knn_name, als_name, bpr_name)
+        pure = (knn_name, als_name, bpr_name, ease_name)
         best = max(pure, key=lambda m: result[key][m]["ndcg"])
         result["comparisons"][key] = [
             paired_difference(lists[name], lists[other], outer.test, users) | {"model": name, "against": other}
