@@ -59,6 +59,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Image generation
     Setting("AIPM_IMAGE_PATH", "", "Local diffusers text-to-image folder (with `model_index.json`), used before the hub model."),
     Setting("AIPM_IMAGE_HUB", "stabilityai/sd-turbo", "Hub id of a diffusers text-to-image model, used when the hub is allowed and reachable; empty = none."),
+    Setting("AIPM_IMAGE_OFFLINE_MODEL", "emoji", "Image model used when neither of the above is set or reachable: `emoji` (the small 32x32 emoji model trained in this repo, `assets/emoji-diffusion`) or `none`."),
     Setting("AIPM_IMAGE_VARIANT", "", "Weight variant to load (for example `fp16` for hub models that publish one); empty = the default weights."),
     Setting("AIPM_IMAGE_SAFETY", "1", "`1` runs the model's safety checker when it has one (flagged images are withheld with a note); `0` skips it."),
     Setting("AIPM_IMAGE_MAX_PIXELS", "1048576", "Pixel budget per image (width x height); larger requests are scaled down keeping the aspect ratio."),

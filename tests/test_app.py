@@ -97,6 +97,18 @@ def test_system_endpoints(client):
     assert info["device"] == "cpu" and info["torch threads"] >= 1
 
 
+@pytest.mark.integration
+def test_image_endpoint_uses_the_offline_emoji_model(client):
+    """Nothing configured (tests are offline): the app's Image tab draws with the bundled emoji model."""
+    gallery, seed_used, parameters, notes, files = client.predict(
+        "a red heart", "", "3", 10, 3.0, 256, 256, 1, "Default", api_name="/image_generate")
+    assert len(gallery) == 1 and len(files) == 1 and seed_used == "3"
+    assert "emoji-diffusion" in parameters and "Seed: 3" in parameters
+    from PIL import Image
+
+    assert Image.open(gallery[0]["image"]).size == (256, 256)
+
+
 def test_a_broken_product_hides_its_tab_and_the_others_still_build(monkeypatch):
     import sys
     import types

@@ -56,12 +56,14 @@ def pixels(image) -> np.ndarray:
 # ---- model source chain -----------------------------------------------------------------------
 def test_no_model_configured_names_the_settings(fresh_settings):
     fresh_settings.setenv("AIPM_IMAGE_PATH", "")
+    fresh_settings.setenv("AIPM_IMAGE_OFFLINE_MODEL", "none")
     fresh_settings.setenv("AIPM_IMAGE_HUB", "stabilityai/sd-turbo")
     fresh_settings.setenv("AIPM_OFFLINE", "1")
     with pytest.raises(ModelLoadError) as err:
         core.generate(PROMPT, steps=1, registry=private_registry())
     text = str(err.value)
     assert "AIPM_IMAGE_PATH" in text and "AIPM_IMAGE_HUB" in text and "hub not allowed" in text
+    assert "AIPM_IMAGE_OFFLINE_MODEL=none" in text
 
 
 def test_a_folder_without_model_index_is_refused(fresh_settings, tmp_path):
@@ -355,6 +357,7 @@ def test_gradio_client_generation(env, fresh_settings):
 
         fresh_settings.setenv("AIPM_IMAGE_PATH", "")
         fresh_settings.setenv("AIPM_IMAGE_HUB", "")
+        fresh_settings.setenv("AIPM_IMAGE_OFFLINE_MODEL", "none")
         registry.unload(IMAGE)
         with pytest.raises(Exception, match="AIPM_IMAGE_PATH"):
             client.predict(PROMPT, "", "1", 1, 0, 64, 64, 1, "Euler", api_name="/image_generate")
@@ -373,6 +376,7 @@ def test_tab_shows_a_note_when_no_model_is_configured(fresh_settings):
 
     fresh_settings.setenv("AIPM_IMAGE_PATH", "")
     fresh_settings.setenv("AIPM_OFFLINE", "1")
+    fresh_settings.setenv("AIPM_IMAGE_OFFLINE_MODEL", "none")
     with gr.Blocks() as demo:
         build_tab()
     notes = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "image-no-model"]
@@ -380,6 +384,7 @@ def test_tab_shows_a_note_when_no_model_is_configured(fresh_settings):
     fresh_settings.setenv("AIPM_OFFLINE", "0")
     fresh_settings.setenv("HF_HUB_OFFLINE", "0")
     fresh_settings.setenv("AIPM_IMAGE_HUB", "stabilityai/sd-turbo")
+    fresh_settings.setattr("products.image.models.hub_reachable", lambda: True)
     with gr.Blocks() as demo:
         build_tab()
     assert not [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "image-no-model"]

@@ -1,9 +1,10 @@
 """The image model spec: any diffusers text-to-image pipeline, from a local folder or the hub.
 
-No text-to-image weights ship in any registry package, so there is no embedded source: with
-neither AIPM_IMAGE_PATH nor a reachable AIPM_IMAGE_HUB the load fails with a message naming them.
-The loader is generic (`AutoPipelineForText2Image`), so a model trained elsewhere plugs in by
-configuration. The loaded object is an `ImageModel`: the pipeline plus what the product asks of
+No text-to-image weights ship in any registry package, so the offline source is a small emoji
+model trained in this repo (products/image/emoji, bundled in assets/emoji-diffusion and checked
+by size and sha256): it serves when neither AIPM_IMAGE_PATH nor a reachable AIPM_IMAGE_HUB is
+there, unless AIPM_IMAGE_OFFLINE_MODEL=none. The loader is generic (`AutoPipelineForText2Image`),
+so a model trained elsewhere plugs in by configuration. The loaded object is an `ImageModel`: the pipeline plus what the product asks of
 it (schedulers, size limits, token limit, presets) and a lock, because a pipeline and its
 scheduler are stateful and serve one generation at a time.
 """
@@ -15,18 +16,25 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.config import raw
+from shared.config import raw, settings
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
-from shared.sources import HubModel, LocalPath
+from shared.sources import Bundled, HubModel, LocalPath, Resolved, SourceUnavailable, hub_reachable
 
 log = logging.getLogger(__name__)
 
 IMAGE = "image-generator"
 PRESETS_FILE = "aipm_image.json"  # optional, in a model folder: {"presets": {...}, "default": "name"}
-# Folders whose model_index.json names this class load with it (products/image/emoji, an experiment
+# Folders whose model_index.json names this class load with it (products/image/emoji, the model
 # trained here); a fixed name, so a model folder can never make us import arbitrary code.
 EMOJI_PIPELINE = "EmojiDiffusionPipeline"
+EMOJI_FOLDER = Path(__file__).resolve().parents[2] / "assets" / "emoji-diffusion"
+EMOJI_NAME = "emoji-diffusion (trained in this repo, the offline default)"
+# The trained UNet weights (`python -m products.image.emoji.train`, see docs/emoji_model.md).
+EMOJI_WEIGHTS_SIZE = 9178620
+EMOJI_WEIGHTS_SHA256 = "45999491b5e75e5ac9476d2388f712bc3c1b7a55f39e327d380a4feba291808b"
+EMOJI_WEIGHTS = Bundled("assets/emoji-diffusion/unet/diffusion_pytorch_model.safetensors",
+                        size=EMOJI_WEIGHTS_SIZE, sha256=EMOJI_WEIGHTS_SHA256)
 
 # Scheduler choices shown to users -> (diffusers class name, extra config).
 SCHEDULERS: dict[str, tuple[str, dict]] = {
@@ -118,13 +126,60 @@ def folder_profile(folder: Path, name: str = "") -> Profile:
     return make_profile(name or folder.name, index.get("_class_name", ""), native, lcm, _read_json(folder / PRESETS_FILE))
 
 
+def offline_model_enabled() -> bool:
+    return raw("AIPM_IMAGE_OFFLINE_MODEL").lower() not in {"", "none", "0", "off"}
+
+
+@dataclass(frozen=True)
+class OfflineDefault:
+    """The bundled emoji model: the last source, unless AIPM_IMAGE_OFFLINE_MODEL=none."""
+
+    bundled: Bundled
+    kind = "embedded"
+
+    def describe(self) -> str:
+        return f"{self.bundled.describe()} ($AIPM_IMAGE_OFFLINE_MODEL)"
+
+    def resolve(self) -> Resolved:
+        if not offline_model_enabled():
+            raise SourceUnavailable("$AIPM_IMAGE_OFFLINE_MODEL=none")
+        if raw("AIPM_IMAGE_PATH"):  # a folder the user chose is never silently swapped for emoji
+            raise SourceUnavailable("not used while $AIPM_IMAGE_PATH is set")
+        return self.bundled.resolve()
+
+
+def configured_source() -> str:
+    """Which source the registry would load from, judged from configuration and one quick hub
+    check (no load): "local", "hub", "emoji" or "" (none)."""
+    if raw("AIPM_IMAGE_PATH"):
+        return "local"
+    if raw("AIPM_IMAGE_HUB") and not settings().offline and hub_reachable():
+        return "hub"
+    if offline_model_enabled() and (EMOJI_FOLDER / "model_index.json").is_file():
+        return "emoji"
+    return ""
+
+
 def configured_profile() -> Profile:
-    """The profile of the model the registry would load first, from configuration only (no load)."""
-    path = raw("AIPM_IMAGE_PATH")
-    if path and Path(path).expanduser().is_dir():
-        return folder_profile(Path(path).expanduser())
-    hub = raw("AIPM_IMAGE_HUB")
-    return make_profile(hub or "no model configured")
+    """The profile of the model the registry would load first (no load)."""
+    source = configured_source()
+    if source == "local":
+        folder = Path(raw("AIPM_IMAGE_PATH")).expanduser()
+        return folder_profile(folder) if folder.is_dir() else make_profile(folder.name)
+    if source == "emoji":
+        return folder_profile(EMOJI_FOLDER, EMOJI_NAME)
+    return make_profile(raw("AIPM_IMAGE_HUB") or "no model configured")
+
+
+def model_card() -> str:
+    """The offline emoji model's card (its README.md without the front matter), or ""."""
+    try:
+        text = (EMOJI_FOLDER / "README.md").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    if text.startswith("---"):
+        text = text.split("---", 2)[-1]
+    return text.strip()
 
 
 class ImageModel:
@@ -216,7 +271,11 @@ def load_pipeline(ctx: LoadContext) -> ImageModel:
     dtype = ctx.dtype or torch.float32
     kwargs = dict(dtype=dtype, use_safetensors=True)  # diffusers 0.42: `dtype` (torch_dtype is deprecated)
     pipeline_class = AutoPipelineForText2Image
-    if ctx.source.kind == "local":
+    if ctx.source.kind == "embedded":  # the bundled emoji model: its verified weights' folder
+        location = str(Path(location).parents[1])
+        from products.image.emoji.pipeline import EmojiDiffusionPipeline as pipeline_class
+        kwargs["local_files_only"] = True
+    elif ctx.source.kind == "local":
         kwargs["local_files_only"] = True
         if not (Path(location) / "model_index.json").is_file():
             raise FileNotFoundError(f"{location} is not a diffusers pipeline folder (no model_index.json)")
@@ -240,19 +299,23 @@ def load_pipeline(ctx: LoadContext) -> ImageModel:
             pipe.unet = torch.compile(pipe.unet)
         elif getattr(pipe, "transformer", None) is not None:
             pipe.transformer = torch.compile(pipe.transformer)
-    name = Path(location).name if ctx.source.kind == "local" else location
+    folder = Path(location) if ctx.source.kind in {"local", "embedded"} else None
+    name = EMOJI_NAME if ctx.source.kind == "embedded" else folder.name if folder else location
     ctx.progress(0.9, "pipeline ready")
-    return ImageModel(pipe, name, device, Path(location) if ctx.source.kind == "local" else None)
+    return ImageModel(pipe, name, device, folder)
 
 
 IMAGE_SPEC = ModelSpec(
     name=IMAGE,
     loader=load_pipeline,
-    sources=(LocalPath("AIPM_IMAGE_PATH"), HubModel("AIPM_IMAGE_HUB")),
-    description="Text-to-image diffusers pipeline (a configured local folder or hub model; none ships offline)",
+    sources=(LocalPath("AIPM_IMAGE_PATH"), HubModel("AIPM_IMAGE_HUB"), OfflineDefault(EMOJI_WEIGHTS)),
+    description="Text-to-image diffusers pipeline (a configured local folder or hub model; offline, the small "
+                "emoji model trained in this repo)",
     size_estimate=2_600_000_000,  # SD-turbo in fp16 with its text encoder and VAE, about the largest usual case
     fix_hint="set AIPM_IMAGE_PATH to a local diffusers text-to-image folder (with model_index.json), "
-             "or set AIPM_IMAGE_HUB to a hub id (e.g. stabilityai/sd-turbo) with the hub reachable and AIPM_OFFLINE=0",
+             "or set AIPM_IMAGE_HUB to a hub id (e.g. stabilityai/sd-turbo) with the hub reachable and AIPM_OFFLINE=0, "
+             "or restore assets/emoji-diffusion (git checkout, or retrain: python -m products.image.emoji.train) "
+             "with AIPM_IMAGE_OFFLINE_MODEL=emoji",
 )
 
 registry.register(IMAGE_SPEC)

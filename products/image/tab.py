@@ -5,12 +5,11 @@ import tempfile
 
 import gradio as gr
 
-from shared.config import raw, settings
 from shared.i18n import I18N, add, request_lang, t
 from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, examples, progress_adapter, user_errors
 
 from products.image import core
-from products.image.models import SCHEDULERS, configured_profile
+from products.image.models import SCHEDULERS, configured_profile, configured_source, model_card
 
 add({
     "image.tab": ("Image generation", "图像生成"),
@@ -24,6 +23,13 @@ add({
                        "The other tabs are unaffected.",
                        "⚠️ 离线时没有可用的图像模型：请把 `AIPM_IMAGE_PATH` 设为本地 diffusers 文件夹，或在可访问模型中心"
                        "（`AIPM_OFFLINE=0`）时把 `AIPM_IMAGE_HUB` 设为模型 id。其他标签页不受影响。"),
+    "image.emoji_note": ("Model: **emoji-diffusion**, the offline default: a small 32x32 emoji model trained in this "
+                         "repo (loads on first use). It draws rough emoji-style icons; for photos or art set "
+                         "`AIPM_IMAGE_PATH` or `AIPM_IMAGE_HUB`. Presets: {presets}.",
+                         "模型：**emoji-diffusion**，离线默认模型：本仓库训练的 32x32 小型表情符号模型（首次使用时加载）。"
+                         "它只能画粗略的表情图标；要生成照片或艺术图，请设置 `AIPM_IMAGE_PATH` 或 `AIPM_IMAGE_HUB`。"
+                         "预设：{presets}。"),
+    "image.model_card": ("Model card", "模型卡"),
     "image.prompt": ("Prompt", "提示词"),
     "image.negative": ("Negative prompt", "反向提示词"),
     "image.preset": ("Preset", "预设"),
@@ -51,14 +57,16 @@ EXAMPLES = [
     ["a bowl of ramen on a wooden table, studio lighting, 35mm", ""],
 ]
 
+# Prompts the offline emoji model knows how to follow (colours and simple objects).
+EMOJI_EXAMPLES = [["a red heart", ""], ["a yellow star", ""], ["a green tree", ""], ["a smiling face", ""]]
+
 STOPS = SessionStops()
 
 
-def _model_note() -> str:
-    profile = configured_profile()
-    if not raw("AIPM_IMAGE_PATH") and (settings().offline or not raw("AIPM_IMAGE_HUB")):
-        return "no_model", profile
-    return "ok", profile
+def _model_note() -> tuple[str, object]:
+    """("ok" | "emoji" | "no_model", the profile of the model that would load)."""
+    source = configured_source()
+    return {"": "no_model", "emoji": "emoji"}.get(source, "ok"), configured_profile()
 
 
 @user_errors
@@ -108,6 +116,10 @@ def build_tab() -> None:
     gr.Markdown(I18N("image.intro"))
     if status == "no_model":
         gr.Markdown(I18N("image.no_model"), elem_id="image-no-model")
+    elif status == "emoji":
+        gr.Markdown(t("image.emoji_note", "en", presets=", ".join(preset_names)), elem_id="image-emoji-note")
+        with gr.Accordion(I18N("image.model_card"), open=False):
+            gr.Markdown(model_card(), elem_id="image-model-card")
     else:
         gr.Markdown(t("image.model_note", "en", name=profile.name, presets=", ".join(preset_names)))
     with gr.Row():
@@ -140,7 +152,7 @@ def build_tab() -> None:
             notes = gr.Markdown()
             parameters = gr.Textbox(label=I18N("image.parameters"), lines=4, interactive=False, buttons=["copy"])
             files = gr.File(label=I18N("image.files"), file_count="multiple", interactive=False)
-    examples(EXAMPLES, inputs=[prompt, negative])
+    examples(EMOJI_EXAMPLES if status == "emoji" else EXAMPLES, inputs=[prompt, negative])
     gr.on([button.click, prompt.submit], generate,
                   [prompt, negative, seed, steps, guidance, width, height, count, scheduler],
                   [gallery, seed_used, parameters, notes, files], api_name="image_generate",

@@ -139,6 +139,12 @@ def main(argv=None) -> dict:
 def write_card(model: Path, training: dict, metrics: dict) -> None:
     rows = "\n".join(f"| {p} | {r['asked']} | {r['fraction']:.2f} | {r['baseline']:.2f} |"
                      for p, r in metrics["colour_check"].items())
+    mean = metrics["mean_colour_fraction"]
+    baseline = float(np.mean([r["baseline"] for r in metrics["colour_check"].values()]))
+    verdict = (f"prompts that name a colour get that colour in {mean:.0%} of samples (the same seeds with a prompt "
+               f"naming no colour: {baseline:.0%}); shapes are rough" if mean >= 0.5 else
+               f"it does not follow prompts reliably yet (colour check {mean:.0%}, chance about 17%)")
+    prediction = training.get("prediction", "epsilon")
     card = f"""---
 license: apache-2.0
 library_name: diffusers
@@ -146,33 +152,35 @@ tags: [text-to-image, emoji, pixel-space, tiny]
 ---
 # emoji-diffusion (AI Product Matrix)
 
-A small text-to-image diffusion model that draws 32x32 emoji-style icons, trained from scratch on
-this machine. It is the Image tab's **default offline model**: used when neither `AIPM_IMAGE_PATH`
-nor a reachable `AIPM_IMAGE_HUB` is configured. It is a CPU-budget model: read the measured
-quality below before relying on it (at the shipped training length it does not yet follow prompts).
+A small text-to-image diffusion model that draws 32x32 emoji-style icons, trained from scratch in
+this repo on a CPU. It is the Image tab's **default offline model**: used when neither
+`AIPM_IMAGE_PATH` nor a reachable `AIPM_IMAGE_HUB` is configured (`AIPM_IMAGE_OFFLINE_MODEL=none`
+turns it off). Measured below: {verdict}.
 
 - **Architecture:** diffusers `UNet2DConditionModel` in pixel space (3x32x32, no VAE),
-  {training.get('parameters', 0) / 1e6:.2f}M parameters, channels {training.get('channels')}, cross-attention at
-  16x16 and 8x8; `DDIMScheduler` (squaredcos_cap_v2, epsilon), 25 steps by default.
+  {training.get('parameters', 0) / 1e6:.2f}M parameters, channels {training.get('channels')}, cross-attention to the
+  prompt vector at 16x16 and 8x8 (no self-attention); `DDIMScheduler` (squaredcos_cap_v2,
+  {prediction}), 25 steps by default.
 - **Text conditioning:** the prompt's all-MiniLM-L6-v2 sentence vector (384-d, the app's shared
   "text-encoder", Apache-2.0) as a length-1 cross-attention sequence and as a projected class
   embedding. Classifier-free guidance (condition dropped to zeros 10% of training steps; default scale 3).
 - **Pipeline:** `products.image.emoji.pipeline.EmojiDiffusionPipeline` (this folder's
-  model_index.json); output resized (bicubic) from 32x32 to the asked size.
+  model_index.json); output resized (bicubic) from 32x32 to the asked size (256x256 by default).
 - **Data:** Noto Color Emoji 64px PNGs from the npm package `emoji-datasource-google@16.0.0`
   (Apache-2.0; tarball sha256 pinned), composited on white and reduced to 32x32; captions from
   CLDR names (`emoji` PyPI package), Unicode names, short names and categories.
   {training.get('train_emoji')} emoji trained, {training.get('held_out_emoji')} (5%, seed 0) held out.
-- **Training:** {training.get('steps')} steps of batch {training.get('batch')}, AdamW lr {training.get('lr')},
-  EMA weights, seed {training.get('seed')}, {training.get('seconds', 0) / 60:.1f} min on 2 shared CPU cores.
-  Reproduce: `nice -n 10 python -m products.image.emoji.train --out assets/emoji-diffusion --steps {training.get('steps')} --lr {training.get('lr')}`
+- **Training:** {training.get('steps')} steps of batch {training.get('batch')}, AdamW lr {training.get('lr')}
+  (warm-up, then {training.get('decay', 'no')} decay), min-SNR-{training.get('min_snr')} loss weights, EMA
+  {training.get('ema')}, seed {training.get('seed')}, {training.get('seconds', 0) / 60:.1f} min on 2 CPU cores.
+  Reproduce: `python -m products.image.emoji.train --out assets/emoji-diffusion --steps {training.get('steps')} --lr {training.get('lr')}`
 
 ## Quality (measured)
-- Denoising loss (epsilon MSE, fixed seeded noise): held-out {training.get('held_out_loss')},
-  train {training.get('train_loss')}, held-out with the condition zeroed {training.get('held_out_loss_uncond')}.
+- Denoising loss ({prediction} target MSE, unweighted, fixed seeded noise and timesteps): held-out
+  {training.get('held_out_loss')}, train {training.get('train_loss')}, held-out with the condition zeroed
+  {training.get('held_out_loss_uncond')}.
 - Colour check ({metrics['samples_per_prompt']} seeded samples per prompt, {metrics['sample_steps']} steps, guidance
-  {metrics['guidance']}; fraction whose dominant non-white hue is the asked colour; mean
-  {metrics['mean_colour_fraction']:.2f}):
+  {metrics['guidance']}; fraction whose dominant non-white hue is the asked colour; mean {mean:.2f}):
 
 | prompt | asked | fraction | same seeds, prompt "an emoji" |
 |---|---|---|---|
@@ -182,8 +190,9 @@ quality below before relying on it (at the shipped training length it does not y
   (captions: {', '.join(metrics['grid_captions'])}).
 
 ## Limits
-32x32 only; shapes are rough; no people/faces detail; English prompts; not a safety-filtered model
-(the data is emoji art only). License: Apache-2.0 (weights derived from Apache-2.0 Noto emoji art).
+32x32 only, shown upscaled; shapes are rough blobs and faces lack detail; English prompts; colours and
+simple objects work best. Not a safety-filtered model (the data is emoji art only). License: Apache-2.0
+(weights derived from Apache-2.0 Noto emoji art).
 """
     (model / "README.md").write_text(card)
 

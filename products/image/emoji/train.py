@@ -65,7 +65,28 @@ def make_dataset(root: Path, entries: list[data.Emoji], vectors_by_caption: dict
     return Dataset(data.load_images(root, entries, size), vectors, rows)
 
 
-def train_step(unet, scheduler, optimizer, images, cond, generator: torch.Generator, drop: float = 0.1) -> float:
+def target(scheduler, images, noise, steps) -> torch.Tensor:
+    """What the UNet learns to predict: the noise (epsilon) or the velocity (v)."""
+    if scheduler.config.prediction_type == "v_prediction":
+        return scheduler.get_velocity(images, noise, steps)
+    return noise
+
+
+def min_snr_weights(scheduler, steps, gamma: float) -> torch.Tensor:
+    """Min-SNR-gamma loss weights (Hang et al. 2023): high-SNR (nearly clean) timesteps stop
+    dominating the gradient, which speeds up convergence several-fold. 0 turns it off."""
+    if not gamma:
+        return torch.ones(len(steps))
+    alpha_bar = scheduler.alphas_cumprod[steps]
+    snr = alpha_bar / (1 - alpha_bar)
+    weight = torch.clamp(snr, max=gamma) / snr
+    if scheduler.config.prediction_type == "v_prediction":
+        weight = torch.clamp(snr, max=gamma) / (snr + 1)
+    return weight
+
+
+def train_step(unet, scheduler, optimizer, images, cond, generator: torch.Generator, drop: float = 0.1,
+               min_snr: float = 5.0) -> float:
     """One denoising step on a batch; the condition is zeroed with probability `drop`."""
     n = images.shape[0]
     keep = (torch.rand(n, generator=generator) >= drop).float()[:, None]
@@ -74,7 +95,8 @@ def train_step(unet, scheduler, optimizer, images, cond, generator: torch.Genera
     steps = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=generator)
     noisy = scheduler.add_noise(images, noise, steps)
     unet.train()
-    loss = F.mse_loss(unet(noisy, steps, **condition(cond)).sample, noise)
+    error = (unet(noisy, steps, **condition(cond)).sample - target(scheduler, images, noise, steps)) ** 2
+    loss = (error.mean(dim=(1, 2, 3)) * min_snr_weights(scheduler, steps, min_snr)).mean()
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(unet.parameters(), 1.0)
@@ -84,7 +106,8 @@ def train_step(unet, scheduler, optimizer, images, cond, generator: torch.Genera
 
 @torch.no_grad()
 def denoising_loss(unet, scheduler, images, cond, seed: int = 1234, repeats: int = 4, batch: int = 64) -> float:
-    """Mean epsilon MSE over fixed seeded (timestep, noise) draws: comparable across models."""
+    """Mean MSE of the model's own target (epsilon or v, unweighted) over fixed seeded (timestep,
+    noise) draws: comparable across models of the same prediction type."""
     unet.eval()
     generator = torch.Generator().manual_seed(seed)
     total, count = 0.0, 0
@@ -94,7 +117,7 @@ def denoising_loss(unet, scheduler, images, cond, seed: int = 1234, repeats: int
             noise = torch.randn(x.shape, generator=generator)
             steps = torch.randint(0, scheduler.config.num_train_timesteps, (len(x),), generator=generator)
             pred = unet(scheduler.add_noise(x, noise, steps), steps, **condition(c)).sample
-            total += float(F.mse_loss(pred, noise, reduction="sum"))
+            total += float(F.mse_loss(pred, target(scheduler, x, noise, steps), reduction="sum"))
             count += noise.numel()
     return total / count
 
@@ -105,8 +128,8 @@ def ema_update(ema, model, decay: float) -> None:
         e.mul_(decay).add_(p.detach(), alpha=1 - decay)
 
 
-def save_pipeline(unet, out: Path) -> EmojiDiffusionPipeline:
-    pipe = EmojiDiffusionPipeline(unet=unet, scheduler=build_scheduler())
+def save_pipeline(unet, out: Path, prediction_type: str = "v_prediction") -> EmojiDiffusionPipeline:
+    pipe = EmojiDiffusionPipeline(unet=unet, scheduler=build_scheduler(prediction_type))
     pipe.save_pretrained(out, safe_serialization=True)
     (out / "aipm_image.json").write_text(json.dumps(PRESETS, indent=2) + "\n")
     return pipe
@@ -122,7 +145,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--warmup", type=int, default=50, help="linear learning-rate warm-up steps")
-    parser.add_argument("--ema", type=float, default=0.995)
+    parser.add_argument("--ema", type=float, default=0.999)
+    parser.add_argument("--prediction", default="v_prediction", choices=["v_prediction", "epsilon"])
+    parser.add_argument("--min-snr", type=float, default=5.0, help="min-SNR-gamma loss weighting (0: off)")
+    parser.add_argument("--decay", default="cosine", choices=["cosine", "none"],
+                        help="learning rate after warm-up: cosine down to 10%% at --steps, or constant")
     parser.add_argument("--drop", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -152,14 +179,21 @@ def main(argv=None) -> dict:
 
     unet = build_unet(args.size, [int(c) for c in args.channels.split(",")], seed=args.seed)
     ema = copy.deepcopy(unet).eval().requires_grad_(False)
-    scheduler = build_scheduler()
+    scheduler = build_scheduler(args.prediction)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
     warmup = max(1, args.warmup)
-    lr_at = lambda s: min(1.0, (s + 1) / warmup)  # noqa: E731
+
+    def lr_at(s: int) -> float:
+        if s < warmup or args.decay == "none":
+            return min(1.0, (s + 1) / warmup)
+        done = min(1.0, (s - warmup) / max(1, args.steps - warmup))
+        return float(0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * done)))  # a plain float: checkpoints load weights_only
+
     lr_sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
     generator = torch.Generator().manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    ckpt = cache / "checkpoints" / f"ckpt-{args.seed}-{args.size}-{args.channels.replace(',', '_')}.pt"
+    ckpt = cache / "checkpoints" / (f"ckpt-{args.seed}-{args.size}-{args.channels.replace(',', '_')}-"
+                                    f"{args.prediction}.pt")
     step, history, spent = 0, [], 0.0
     if args.resume and ckpt.is_file():
         state = torch.load(ckpt, weights_only=True)
@@ -177,7 +211,7 @@ def main(argv=None) -> dict:
     window = []
     while step < args.steps:
         images, cond = train_data.batch(args.batch, rng)
-        loss = train_step(unet, scheduler, optimizer, images, cond, generator, args.drop)
+        loss = train_step(unet, scheduler, optimizer, images, cond, generator, args.drop, args.min_snr)
         lr_sched.step()
         step += 1
         ema_update(ema, unet, min(args.ema, (1 + step) / (10 + step)))
@@ -204,6 +238,7 @@ def main(argv=None) -> dict:
     train_cond = train_data.vectors[[r[0] for r in train_data.rows[:n_eval]]]
     metrics = {
         "steps": step, "batch": args.batch, "seconds": round(seconds, 1), "lr": args.lr, "seed": args.seed,
+        "prediction": args.prediction, "min_snr": args.min_snr, "decay": args.decay, "ema": args.ema,
         "size": args.size, "channels": args.channels, "train_emoji": len(train_set), "held_out_emoji": len(held_out),
         "parameters": sum(p.numel() for p in ema.parameters()),
         "held_out_loss": round(denoising_loss(ema, scheduler, held_data.images, held_cond), 5),
@@ -214,7 +249,7 @@ def main(argv=None) -> dict:
     }
     print(json.dumps({k: v for k, v in metrics.items() if k != "history"}), flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    save_pipeline(ema, out)
+    save_pipeline(ema, out, args.prediction)
     (out / "training.json").write_text(json.dumps(metrics, indent=1) + "\n")
     if not args.no_card:
         from products.image.emoji import evaluate
