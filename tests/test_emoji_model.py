@@ -286,6 +286,7 @@ def test_with_nothing_configured_the_emoji_model_is_the_default(fresh_settings):
     profile = image_models.configured_profile()
     assert profile.name == image_models.EMOJI_NAME and profile.default == "Emoji, 25 steps"
     assert profile.presets[profile.default].width == 256
+    assert set(profile.presets) == {"Emoji, 25 steps", "Emoji draft, 10 steps"}  # no SD presets for it
 
 
 def test_the_tab_names_the_emoji_model_and_shows_its_card(fresh_settings):

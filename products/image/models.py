@@ -66,7 +66,7 @@ class Profile:
     """What a model is and how it is best used: family, native size, presets (by name)."""
 
     name: str
-    family: str  # "turbo", "lcm", "sdxl", "sd"
+    family: str  # "turbo", "lcm", "sdxl", "sd", "emoji"
     native: int  # native side in pixels
     presets: dict[str, Preset] = field(default_factory=dict)
     default: str = ""
@@ -85,7 +85,9 @@ def make_profile(name: str, pipeline_class: str = "", native: int = 0, lcm: bool
     elif lcm or "lcm" in lowered:
         family = "lcm"
     presets: dict[str, Preset]
-    if family == "turbo":
+    if EMOJI_PIPELINE.lower() in lowered:  # the emoji model ships its own presets (aipm_image.json)
+        family, presets = "emoji", {"Emoji, 25 steps": Preset(25, 3.0, side, side)}
+    elif family == "turbo":
         presets = {"Turbo, 1 step": Preset(1, 0.0, side, side), "Turbo, 4 steps": Preset(4, 0.0, side, side)}
     elif family == "lcm":
         presets = {"LCM, 4 steps": Preset(4, 1.0, side, side, "LCM"), "LCM, 8 steps": Preset(8, 1.5, side, side, "LCM")}
