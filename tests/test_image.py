@@ -384,7 +384,7 @@ def test_tab_shows_a_note_when_no_model_is_configured(fresh_settings):
     fresh_settings.setenv("AIPM_OFFLINE", "0")
     fresh_settings.setenv("HF_HUB_OFFLINE", "0")
     fresh_settings.setenv("AIPM_IMAGE_HUB", "stabilityai/sd-turbo")
-    fresh_settings.setattr("products.image.models.hub_reachable", lambda: True)
+    fresh_settings.setattr("shared.sources.hub_reachable", lambda: True)
     with gr.Blocks() as demo:
         build_tab()
     assert not [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "image-no-model"]

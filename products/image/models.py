@@ -16,10 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.config import raw, settings
+from shared.config import raw
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
-from shared.sources import Bundled, HubModel, LocalPath, Resolved, SourceUnavailable, hub_reachable
+from shared.sources import Bundled, HubModel, LocalPath, Resolved, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -151,14 +151,17 @@ class OfflineDefault:
 
 
 def configured_source() -> str:
-    """Which source the registry would load from, judged from configuration and one quick hub
-    check (no load): "local", "hub", "emoji" or "" (none)."""
+    """Which source the registry would load from, asked of the spec's own source chain (no load):
+    "local", "hub", "emoji" or "" (none). A set AIPM_IMAGE_PATH counts as "local" even when it is
+    wrong: the load then says why, and nothing else stands in for it."""
     if raw("AIPM_IMAGE_PATH"):
         return "local"
-    if raw("AIPM_IMAGE_HUB") and not settings().offline and hub_reachable():
-        return "hub"
-    if offline_model_enabled() and (EMOJI_FOLDER / "model_index.json").is_file():
-        return "emoji"
+    for source in IMAGE_SPEC.sources:
+        try:
+            kind = source.resolve().kind
+        except SourceUnavailable:
+            continue
+        return "emoji" if kind == "embedded" else kind
     return ""
 
 

@@ -79,10 +79,8 @@ def min_snr_weights(scheduler, steps, gamma: float) -> torch.Tensor:
         return torch.ones(len(steps))
     alpha_bar = scheduler.alphas_cumprod[steps]
     snr = alpha_bar / (1 - alpha_bar)
-    weight = torch.clamp(snr, max=gamma) / snr
-    if scheduler.config.prediction_type == "v_prediction":
-        weight = torch.clamp(snr, max=gamma) / (snr + 1)
-    return weight
+    # The paper's weight for a v target is min(snr, gamma) / (snr + 1); for epsilon, min(snr, gamma) / snr.
+    return torch.clamp(snr, max=gamma) / (snr + 1 if scheduler.config.prediction_type == "v_prediction" else snr)
 
 
 def train_step(unet, scheduler, optimizer, images, cond, generator: torch.Generator, drop: float = 0.1,
