@@ -1,6 +1,6 @@
 """Latency of top-10 recommendations, warm: `python bench/bench_recommend.py`.
 
-Compares our full path (hybrid blend of ALS, item-kNN, EASE, popularity and content + filters +
+Compares our full path (hybrid blend of EASE with content, ALS, item-kNN and content + filters +
 explanations) with the raw library call (implicit ALS `recommend` for one user) and a bare EASE
 scoring (x . B in numpy) in the same run, on MovieLens 100k.
 """
@@ -41,7 +41,7 @@ def main():
             "raw implicit ALS recommend (CF only, no explanations)":
                 timed(lambda u: model.als.recommend(int(u), model.matrix[int(u)], N=10), users),
             "raw EASE x.B top-10 (numpy, CF only)": timed(lambda u: top_n(
-                model.history(int(u))[1] @ model.ease[model.history(int(u))[0]], 10, model.history(int(u))[0]), users),
+                model.history(int(u))[1] @ model.ease[model.bucket(len(model.history(int(u))[0]))][model.history(int(u))[0]], 10, model.history(int(u))[0]), users),
             "hybrid top-10 (blend, no explanations)": timed(lambda u: model.recommend(int(u), 10, explain=False), users),
             "hybrid top-10 with explanations": timed(lambda u: model.recommend(int(u), 10), users),
             "hybrid top-10, genre + year filters": timed(

@@ -56,3 +56,17 @@ def test_the_image_tab_draws_with_the_offline_model(page, tmp_path):
     page.wait_for_function("[...document.querySelectorAll('img')].some(i => i.src.includes('.png') && i.naturalWidth > 0)",
                            timeout=30_000)
     page.screenshot(path=str(tmp_path / "image.png"), full_page=True)
+
+
+def test_the_recommendations_tab_explains_a_users_top_n_and_shows_the_model_card(page, tmp_path):
+    page.get_by_role("tab", name="Recommendations").first.click()
+    page.get_by_role("button", name="Recommend").first.click()
+    # the first user's top 10, each with its reason, and their rating history beside it
+    page.wait_for_function("document.body.innerText.includes('because you rated')", timeout=120_000)
+    page.wait_for_function("document.body.innerText.includes('Content also shapes the item-item weights')",
+                           timeout=10_000)
+    page.screenshot(path=str(tmp_path / "recommend.png"), full_page=True)
+    page.get_by_role("tab", name="Model card").first.click()
+    page.get_by_role("button", name="Show model card").click()
+    page.wait_for_function("document.body.innerText.includes('Chosen on validation')"
+                           " && document.body.innerText.includes('content α')", timeout=60_000)

@@ -15,7 +15,7 @@ from shared.registry import ModelRegistry, ModelSpec
 from shared.ui import UserError
 
 from products.recommend import core, data as rdata, metrics, models
-from products.recommend.engine import (COLLABORATIVE, HybridRecommender, Params, collaborative_share,
+from products.recommend.engine import (HybridRecommender, Params, collaborative_share,
                                        combine, content_space, item_knn, top_n)
 from tests.conftest import free_port
 
@@ -192,51 +192,51 @@ def test_similar_items_share_audience(fitted, dataset):
     assert all(co > 0 for *_, co in similar)
 
 
-def test_blend_is_tuned_on_validation(fitted):
+def test_blend_is_chosen_from_the_grid_on_validation(fitted):
     # every synthetic user has 4 validation-training ratings: all are in the short-history bucket
     row = fitted.tuning["short"]
-    assert row["users"] == 12 and "long" not in fitted.tuning
-    assert row["tuned"] >= row["start"] and row["weights"] == fitted.weights["short"] == fitted.weights["long"]
-    assert all(v >= 0 for v in row["weights"].values()) and any(row["weights"][k] for k in COLLABORATIVE)
+    assert row["users"] == 12 and fitted.tuning["long"]["users"] == 0
+    fits, blends = fitted.grid()
+    assert (row["lambda"], row["alpha"]) in fits and row["weights"] in blends
+    assert row["weights"] == fitted.weights["short"] == fitted.weights["long"]
+    # the choice is the best grid point, so at least as good as plain EASE and as the best without content
+    assert row["tuned"] >= row["plain_ease"] and row["tuned"] >= row["no_content_in_ease"]
+    assert 0.0 <= row["cross_validated"] <= row["tuned"] + 1e-9
+    assert fitted.ease_fit["short"] == (row["lambda"], row["alpha"])
     assert fitted.weight == pytest.approx(collaborative_share(fitted.weights["long"]))
 
 
-def test_truncate_histories_keeps_each_users_earliest_ratings():
-    from products.recommend.engine import truncate_histories
+def test_the_grid_search_picks_the_best_point_first_on_ties(dataset, monkeypatch):
+    from products.recommend import engine
 
-    # user 0: five ratings given out of time order (two tied at t=3: table order breaks the tie);
-    # user 1: two ratings; user 2: three ratings, not asked for
-    frame = pd.DataFrame({"u": [0, 0, 0, 0, 0, 1, 1, 2, 2, 2], "i": [4, 2, 0, 3, 1, 7, 6, 1, 2, 3],
-                          "rating": [5.0, 4, 3, 2, 1, 5, 4, 3, 3, 3],
-                          "timestamp": [50, 3, 10, 3, 40, 2, 1, 1, 2, 3]})
-    cut = truncate_histories(frame, max_len=4, seed=3, min_len=1, users=[0, 1])
-    again = truncate_histories(frame, max_len=4, seed=3, min_len=1, users=[0, 1])
-    pd.testing.assert_frame_equal(cut, again)  # seeded: the same cut every time
-    lengths = np.minimum(np.random.default_rng(3).integers(1, 5, size=2), [5, 2])
-    by_user = cut.groupby("u")["i"].agg(list)
-    assert set(by_user.index) == {0, 1}
-    # earliest first, in time order, ties in table order: user 0 is 2 (t3), 3 (t3), 0 (t10), 1 (t40), 4 (t50)
-    assert by_user[0] == [2, 3, 0, 1, 4][:lengths[0]] and by_user[1] == [6, 7][:lengths[1]]
-    # min_len = max_len fixes the length, capped at what a user has
-    fixed = truncate_histories(frame, max_len=3, seed=0, min_len=3).groupby("u")["i"].agg(list)
-    assert fixed.to_dict() == {0: [2, 3, 0], 1: [6, 7], 2: [1, 2, 3]}
-    assert list(cut.columns) == list(frame.columns)
+    model = HybridRecommender.fit(dataset, Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2,
+                                                  ease_lambdas=(1.0, 50.0), content_alphas=(0.0, 5.0),
+                                                  side_weights=(0.0, 0.5)))
+    calls = []
 
+    def scored(scores, seen, relevant, k=10):  # every grid point scores the same: the first must win
+        calls.append(1)
+        return np.full(len(relevant), 0.5)
 
-def test_short_weights_are_tuned_on_simulated_histories(dataset):
-    # every synthetic user is short, so the simulation cuts all of them (no long users to draw from)
-    params = Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2)
-    vectors = GenreEncoder().encode(list(dataset.items["text"]))
-    genres = dict(zip(GENRES, GenreEncoder().encode(GENRES)))
-    model = HybridRecommender.fit(dataset, replace(params, simulate_short=True))
-    model.attach_content(vectors, genres)
+    monkeypatch.setattr(engine, "_per_user_ndcg", scored)
+    model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
+                         dict(zip(GENRES, GenreEncoder().encode(GENRES))))
+    assert len(calls) == 2 * 2 * 2 * 2  # lambdas x alphas x ALS weights x kNN weights
     row = model.tuning["short"]
-    assert row["simulated"] is True and row["users"] == 12 and row["tuned"] >= row["start"]
-    assert all(v >= 0 for v in row["weights"].values()) and any(row["weights"][k] for k in COLLABORATIVE)
-    real = HybridRecommender.fit(dataset, params)
-    real.attach_content(vectors, genres)
-    assert real.tuning["short"]["simulated"] is False and real.tuning["short"]["users"] == 12
-    assert params.key() != replace(params, simulate_short=True).key()  # the caches are keyed by it
+    assert (row["lambda"], row["alpha"], row["weights"]) == (1.0, 0.0, {"ease": 1.0, "als": 0.0, "knn": 0.0})
+    assert row["tuned"] == row["cross_validated"] == row["plain_ease"] == 0.5
+
+
+def test_cross_validated_estimate_scores_each_fold_with_the_others_choice():
+    from products.recommend.engine import _cross_validated
+
+    # point 0 wins on users 0-1, point 1 on users 2-3; with 2 folds of 2 users the choice made on one
+    # fold is scored on the other, so the estimate is below the in-sample best of either point
+    scores = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.9, 0.9]])
+    estimate = _cross_validated(scores, folds=2, seed=0, repeats=1)
+    assert estimate <= 0.5 + 1e-12
+    # one point better for everyone: the estimate is its mean
+    assert _cross_validated(np.array([[0.2, 0.4, 0.6], [0.1, 0.3, 0.5]]), 3, 0) == pytest.approx(0.4)
 
 
 def test_item_knn_keeps_the_k_nearest_by_cosine_plus_content():
@@ -265,9 +265,9 @@ def test_content_space_mixes_text_and_genre_cosines():
 
 
 def test_combine_blends_z_scores_by_weight_and_share():
-    z = {"als": np.array([1.0, -1.0]), "knn": np.array([0.0, 2.0]), "pop": np.array([4.0, 4.0]),
+    z = {"als": np.array([1.0, -1.0]), "knn": np.array([0.0, 2.0]), "ease": np.array([4.0, 4.0]),
          "content": np.array([-1.0, 1.0])}
-    weights = {"als": 3.0, "knn": 1.0, "pop": 0.0, "content": 1.0}
+    weights = {"als": 3.0, "knn": 1.0, "ease": 0.0, "content": 1.0}
     score, cf, content, share = combine(z, weights)
     assert share == pytest.approx(0.8) and cf.tolist() == pytest.approx([0.75, -0.25])
     # with its own share the score is sum(weight * z) / sum(weights): the ranking the tuning measured
@@ -278,8 +278,8 @@ def test_combine_blends_z_scores_by_weight_and_share():
 
 
 def test_short_histories_and_new_visitors_use_the_short_weights(fitted):
-    fitted.weights = {"short": {"als": 0.0, "knn": 0.0, "pop": 1.0, "content": 1.0},
-                      "long": {"als": 1.0, "knn": 0.0, "pop": 0.0, "content": 0.0}}
+    fitted.weights = {"short": {"als": 0.0, "knn": 1.0, "ease": 0.0, "content": 1.0},
+                      "long": {"als": 1.0, "knn": 0.0, "ease": 0.0, "content": 0.0}}
     assert fitted.bucket(20) == "short" and fitted.bucket(21) == "long"
     assert fitted.share(3) == pytest.approx(0.5) and fitted.share(30) == 1.0 and fitted.share(3, 0.2) == 0.2
     recs = fitted.fold_in([0], n=3)
@@ -295,10 +295,13 @@ def test_blend_weights_are_cached_by_data_and_training_ratings(dataset, tmp_path
     again = HybridRecommender.fit(dataset, params)
     again.attach_content(vectors, genres, key="k", cache_dir=tmp_path)
     assert not first.from_blend_cache and again.from_blend_cache and again.weights == first.weights
+    assert again.tuning == first.tuning and again.ease_fit == first.ease_fit
+    for bucket in ("short", "long"):  # each bucket's EASE with content comes back from the npz
+        assert np.array_equal(again.ease[bucket], first.ease[bucket])
     other = HybridRecommender.fit(dataset, params, train=dataset.ratings.iloc[:-3])
     other.attach_content(vectors, genres, key="k", cache_dir=tmp_path)
     assert not other.from_blend_cache
-    assert len(list(tmp_path.glob("blend-*.json"))) == 2 and len(list(tmp_path.glob("blend-*.sha256"))) == 2
+    assert len(list(tmp_path.glob("blend-*.npz"))) == 2 and len(list(tmp_path.glob("blend-*.sha256"))) == 2
 
 
 # ---- data errors -----------------------------------------------------------------------------
@@ -407,7 +410,7 @@ def test_tab_endpoints(private, monkeypatch):
         table, title = client.predict("1", 2, True, 0.9, [], 1991, 2002, api_name="/recommend_similar")
         assert title == "Film 1 (1991)"
         card = client.predict(api_name="/recommend_model_card")
-        assert "Blend tuned on validation" in card and "≤ 20 ratings" in card
+        assert "Chosen on validation" in card and "≤ 20 ratings" in card and "content α" in card
         with pytest.raises(Exception, match="Unknown user id"):
             client.predict("999", 3, True, 0.9, [], 1991, 2002, api_name="/recommend_user")
     finally:
@@ -474,17 +477,36 @@ def test_ease_matches_the_hand_computed_closed_form():
         assert b[others, j] == pytest.approx(ridge, rel=1e-4, abs=1e-6)
 
 
+def test_ease_with_content_is_ease_on_the_ratings_stacked_with_weighted_features():
+    from products.recommend.engine import ease
+
+    # alpha F F^T added to X^T X is the Gram matrix of X with the features as extra rows scaled by
+    # sqrt(alpha): the closed form must equal plain EASE on that stacked matrix
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 6, size=(10, 6)).astype(np.float64)
+    features = rng.normal(size=(6, 3))
+    stacked = np.vstack([x, np.sqrt(4.0) * features.T])
+    assert ease(sp.csr_matrix(x), 2.0, features, 4.0) == pytest.approx(ease(sp.csr_matrix(stacked), 2.0), abs=1e-5)
+    assert ease(sp.csr_matrix(x), 2.0, features, 0.0) == pytest.approx(ease(sp.csr_matrix(x), 2.0))
+    # content pulls items together: two items nobody co-rated get weight when their vectors agree
+    apart = sp.csr_matrix(np.array([[5, 0], [0, 5]], dtype=np.float32))
+    same = np.array([[1.0], [1.0]])
+    assert ease(apart, 1.0)[0, 1] == 0 and ease(apart, 1.0, same, 10.0)[0, 1] > 0
+
+
 def _ease_only(model):
-    only = {"als": 0.0, "knn": 0.0, "ease": 1.0, "pop": 0.0, "content": 0.0}
+    only = {"als": 0.0, "knn": 0.0, "ease": 1.0, "content": 0.0}
     model.weights = {"short": dict(only), "long": dict(only)}
     return model
 
 
 def test_ease_recommends_the_skipped_item_and_never_a_rated_one(fitted, dataset):
     _ease_only(fitted)
-    assert fitted.ease is not None and fitted.ease.shape == (12, 12)
-    # no user rates both audiences, so X^T X is block diagonal and so is B: no weight across blocks
-    assert np.all(fitted.ease[:6, 6:] == 0) and np.all(fitted.ease[6:, :6] == 0)
+    b = fitted.ease["short"]  # every synthetic user is short
+    assert b is not None and b.shape == (12, 12)
+    # no user rates both audiences and no genre is shared across them, so X^T X + alpha C C^T is block
+    # diagonal and so is B: no weight across blocks
+    assert np.all(b[:6, 6:] == 0) and np.all(b[6:, :6] == 0)
     for user in range(1, 13):
         u = dataset.user_index[str(user)]
         block = range(1, 7) if user <= 6 else range(7, 13)
@@ -494,21 +516,22 @@ def test_ease_recommends_the_skipped_item_and_never_a_rated_one(fitted, dataset)
         assert rated.isdisjoint(s.index for s in recs) and len(recs) == 12 - len(rated)
         # the explanation: the rated items with the largest rating x B[rated, item]
         items, ratings = fitted.history(u)
-        contribution = ratings * fitted.ease[items, recs[0].index]
+        contribution = ratings * b[items, recs[0].index]
         assert recs[0].because == [int(items[j]) for j in np.lexsort((np.arange(len(items)), -contribution))[:2]]
 
 
 def test_ease_cold_start_is_picks_times_b(fitted, dataset):
     _ease_only(fitted)
     picks = [dataset.item_index[i] for i in ("7", "8", "9")]
-    before = fitted.ease.copy()
+    b = fitted.ease[fitted.bucket(len(picks))]
+    before = b.copy()
     recs = fitted.fold_in(picks, n=12, weight=1.0)
     assert {dataset.items["item_id"].iat[s.index] for s in recs[:3]} == {"10", "11", "12"}
     assert not {s.index for s in recs} & set(picks)
-    scores = 5.0 * fitted.ease[picks].sum(axis=0)  # each pick counts as a 5
+    scores = 5.0 * b[picks].sum(axis=0)  # each pick counts as a 5
     expected = (scores - scores.mean()) / scores.std()
     assert [s.score for s in recs] == pytest.approx([float(expected[s.index]) for s in recs], rel=1e-4)
-    assert np.array_equal(before, fitted.ease)
+    assert np.array_equal(before, fitted.ease["short"])
 
 
 def test_ease_can_be_switched_off_and_is_cached_with_the_model(dataset, tmp_path):
@@ -518,11 +541,52 @@ def test_ease_can_be_switched_off_and_is_cached_with_the_model(dataset, tmp_path
     model = HybridRecommender.fit(dataset, off)
     model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
                          dict(zip(GENRES, GenreEncoder().encode(GENRES))))
-    assert model.ease is None and not model.weights["short"].get("ease")
+    assert model.plain_ease is None and model.ease == {"short": None, "long": None}
+    assert not model.weights["short"].get("ease") and model.weights["short"]["als"] == 1.0
     assert len(model.recommend(0, 3)) == 3 and len(model.fold_in([0, 1], n=3)) == 3
     on = HybridRecommender.fit(dataset, params)
     on.save(tmp_path / "m.npz")
     loaded = HybridRecommender.load(tmp_path / "m.npz", dataset, params)
-    assert np.array_equal(loaded.ease, on.ease)
+    assert np.array_equal(loaded.plain_ease, on.plain_ease)
     with pytest.raises(ValueError):
         HybridRecommender.load(tmp_path / "m.npz", dataset, off)  # other settings: refitted
+
+
+def test_the_short_bucket_borrows_the_long_choice_when_its_own_search_overfits(monkeypatch):
+    from products.recommend import engine
+
+    # users 1-6 keep 5 ratings (4 after the validation cut: short with short_history = 4); users 7-12 get
+    # their skipped item back (6 ratings, 5 after the cut: long)
+    ratings, items = synthetic_tables()
+    back = [{"user_id": str(u), "item_id": str(range(7, 13)[(u - 1) % 6]), "rating": 4, "timestamp": 1000 + u}
+            for u in range(7, 13)]
+    dataset = rdata.prepare(pd.concat([ratings, pd.DataFrame(back)], ignore_index=True), items)
+    params = Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2, short_history=4,
+                    ease_lambdas=(1.0,), content_alphas=(0.0,), side_weights=(0.0, 0.5))
+    model = HybridRecommender.fit(dataset, params)
+    inner = engine.split_by_time(model.train, params.val_fraction, min_holdout=1, min_train=1)
+    short = np.flatnonzero(inner.train.groupby("u").size().sort_index().to_numpy() <= 4)
+    assert len(short) == 6
+    calls = []
+
+    def scored(scores, seen, relevant, k=10):
+        # every grid point scores 0.5 for everyone, except the second (kNN 0.5), which is perfect for
+        # one short user and 0.45 for the other five: it wins the short bucket in-sample (0.54), but
+        # chosen without that one user it is not chosen, and chosen with them it fails the others, so its
+        # cross-validated estimate (about 0.46) is below the long bucket's choice (0.5 for all)
+        calls.append(1)
+        out = np.full(len(relevant), 0.5)
+        if len(calls) == 2:
+            out[short] = 0.45
+            out[short[0]] = 1.0
+        return out
+
+    monkeypatch.setattr(engine, "_per_user_ndcg", scored)
+    model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
+                         dict(zip(GENRES, GenreEncoder().encode(GENRES))))
+    first, long = model.tuning["short"], model.tuning["long"]
+    assert (first["users"], long["users"]) == (6, 6)
+    assert long["weights"] == {"ease": 1.0, "als": 0.0, "knn": 0.0}
+    assert first["cross_validated"] < first["long_choice"] == 0.5
+    assert first["borrowed_from"] == "long" and first["weights"] == long["weights"] == model.weights["short"]
+    assert model.ease["short"] is model.ease["long"]  # one matrix for the shared choice

@@ -40,8 +40,10 @@ add({
     "recommend.reason.content": ("similar content{genres}", "内容相似{genres}"),
     "recommend.reason.genres": (" (both {genres})", "（都属于 {genres}）"),
     "recommend.empty": ("No item passes the filters.", "没有条目符合筛选条件。"),
-    "recommend.summary": ("{n} recommendations in {ms:.0f} ms (blend: {w:.0%} collaborative, {c:.0%} content).",
-                          "{n} 条推荐，用时 {ms:.0f} 毫秒（混合：协同 {w:.0%}，内容 {c:.0%}）。"),
+    "recommend.summary": ("{n} recommendations in {ms:.0f} ms (blend: {w:.0%} collaborative, {c:.0%} content profile).",
+                          "{n} 条推荐，用时 {ms:.0f} 毫秒（混合：协同 {w:.0%}，内容画像 {c:.0%}）。"),
+    "recommend.summary.alpha": (" Content also shapes the item-item weights (EASE with content, α {alpha:,.0f}).",
+                                "内容也参与了物品间权重（带内容的 EASE，α {alpha:,.0f}）。"),
     "recommend.col.rank": ("#", "#"), "recommend.col.title": ("Title", "标题"),
     "recommend.col.genres": ("Genres", "类型"), "recommend.col.score": ("Score", "得分"),
     "recommend.col.why": ("Why", "原因"), "recommend.col.rating": ("Rating", "评分"),
@@ -217,7 +219,7 @@ def for_user(user, n=10, weight=None, genres=None, years=None, lang="en", progre
         table = _table(model, scored, key, lang)
         history = history_table(model, u, lang)
         mix = genre_mix(model, model.history(u)[0], [s.index for s in scored], lang)
-        return table, history, mix, _summary(model, scored, model.share(len(model.history(u)[0]), weight), ms, lang)
+        return table, history, mix, _summary(model, scored, len(model.history(u)[0]), weight, ms, lang)
 
 
 def cold_start(picks, favourite_genres=None, n=10, weight=None, genres=None, years=None, lang="en",
@@ -236,7 +238,7 @@ def cold_start(picks, favourite_genres=None, n=10, weight=None, genres=None, yea
         ms = (time.perf_counter() - start) * 1000
         table = _table(model, scored, "recommend.because.picked", lang)
         mix = genre_mix(model, indices, [s.index for s in scored], lang)
-        return table, mix, _summary(model, scored, model.share(len(set(indices)), weight), ms, lang)
+        return table, mix, _summary(model, scored, len(set(indices)), weight, ms, lang)
 
 
 def similar(item, n=10, weight=None, genres=None, years=None, lang="en", progress=None, registry=None):
@@ -266,10 +268,15 @@ def similar(item, n=10, weight=None, genres=None, years=None, lang="en", progres
         return pd.DataFrame(rows), (t("recommend.empty", lang) if not rows else _title(model, i))
 
 
-def _summary(model, scored, share, ms, lang) -> str:
+def _summary(model, scored, n_history, weight, ms, lang) -> str:
     if not scored:
         return t("recommend.empty", lang)
-    return t("recommend.summary", lang, n=len(scored), ms=ms, w=share, c=1 - share)
+    share = model.share(n_history, weight)
+    text = t("recommend.summary", lang, n=len(scored), ms=ms, w=share, c=1 - share)
+    fit = model.ease_fit.get(model.bucket(n_history))
+    if fit and fit[1] and share > 0:
+        text += t("recommend.summary.alpha", lang, alpha=fit[1])
+    return text
 
 
 def choices(progress=None, registry=None) -> dict:
@@ -317,17 +324,23 @@ def evaluation_markdown(result: dict | None) -> str:
 def model_card(model: HybridRecommender | None = None) -> str:
     """How it works, when it was fitted, and the evaluation table (from evaluation.json)."""
     parts = ["### How it works",
-             "- **Collaborative**: implicit's ALS (alternating least squares) on the ratings as confidences "
-             "(factors, regularization and iterations from AIPM_RECOMMEND_*), an item-kNN (each item's nearest "
-             "items by rating cosine, plus a little content cosine), EASE (an item-item weight matrix in closed "
-             "form, Steck 2019: B = I − P·diag(1/diag P), P = (XᵀX + λI)⁻¹), and popularity.",
+             "- **EASE with content** (the main signal): an item-item weight matrix in closed form (Steck 2019), "
+             "B = I − P·diag(1/diag P), P = (XᵀX + α·CCᵀ + λI)⁻¹, where X is the users × items ratings and C the "
+             "items' content vectors (Jeunen et al. 2020). The content term links items with similar titles, "
+             "years and genres even where few users rated both. A user's scores are their ratings × B.",
+             "- **Other collaborative signals**: implicit's ALS (alternating least squares) on the ratings as "
+             "confidences (factors, regularization and iterations from AIPM_RECOMMEND_*), and an item-kNN (each "
+             "item's nearest items by rating cosine, plus a little content cosine).",
              "- **Content**: each item's *title (year) — genres* embedded with all-MiniLM-L6-v2, joined with a "
              "genre one-hot; a user's profile is the mean vector of the items they rated 4 or more.",
-             "- **Hybrid**: per request the five scores are standardised over the catalog and blended with "
-             "weights tuned on each user's latest training ratings (validation), never on the test split; users "
-             "with 20 or fewer ratings (and new visitors) get their own weights.",
-             "- **New visitors**: their picks are folded into the fitted ALS model (a user vector solved against the "
-             "fixed item factors), the item-kNN, EASE (picks × B) and a content profile, with no refit.",
+             "- **Hybrid**: per request the scores are standardised over the catalog and summed with weights. "
+             "EASE's λ and α and the weights of ALS and the kNN are chosen from a small grid on each user's "
+             "latest training ratings (validation), never on the test split; users with 20 or fewer ratings "
+             "(and new visitors) get their own choice. The slider mixes in the content profile's score "
+             "(0 = content only).",
+             "- **New visitors**: their picks score EASE directly (picks × B, no user parameters), are folded "
+             "into the fitted ALS model (a user vector solved against the fixed item factors) and the item-kNN, "
+             "and give a content profile, with no refit.",
              "- **Explanations**: the rated items that contributed most to each recommendation under the same "
              "blend."]
     if model is not None:
@@ -336,10 +349,18 @@ def model_card(model: HybridRecommender | None = None) -> str:
         for bucket, label in (("short", "≤ 20 ratings"), ("long", "> 20 ratings")):
             row = model.tuning.get(bucket) if model.tuning else None
             weights = model.weights[bucket]
-            text = ", ".join(f"{k} {weights.get(k, 0.0):.2f}" for k in ("als", "knn", "ease", "pop", "content"))
-            if row:
-                text += (f" ({row['users']} validation users; NDCG@10 {row['tuned']:.3f}, "
-                         f"ALS alone {row['als_only']:.3f})")
+            fit = model.ease_fit.get(bucket)
+            text = f"EASE λ {fit[0]:g}, content α {fit[1]:g}; " if fit else "EASE off; "
+            text += ", ".join(f"{k} {weights.get(k, 0.0):.2f}" for k in ("ease", "als", "knn", "content"))
+            if row and row.get("users"):
+                text += f" ({row['users']} validation users; NDCG@10 {row['tuned']:.3f}"
+                if "cross_validated" in (row or {}):
+                    text += f", cross-validated {row['cross_validated']:.3f}"
+                if "plain_ease" in (row or {}):
+                    text += f", plain EASE {row['plain_ease']:.3f}"
+                if row.get("borrowed_from"):
+                    text += "; too few users to choose alone, so it takes the > 20 choice"
+                text += ")"
             tuned.append(f"  - {label}: {text}")
         parts += ["", "### This model",
                   f"- Data: {model.data.name}: {len(model.train):,} ratings by {model.data.n_users:,} users of "
@@ -348,9 +369,8 @@ def model_card(model: HybridRecommender | None = None) -> str:
                   f"{' (loaded from the disk cache)' if getattr(model, 'from_cache', False) else ''}; ALS "
                   f"{model.params.factors} factors, regularization {model.params.regularization}, "
                   f"{model.params.iterations} iterations; item-kNN {model.params.knn_k} neighbours, content "
-                  f"boost {model.params.knn_content}; EASE "
-                  f"{f'lambda {model.params.ease_lambda:g}' if model.ease is not None else 'off'}.",
-                  "- Blend tuned on validation (weights of the z-scored signals):"] + tuned
+                  f"boost {model.params.knn_content}.",
+                  "- Chosen on validation (weights of the z-scored signals):"] + tuned
     result = evaluation()
     parts += ["", "### Evaluation on MovieLens 100k (time split, relevance = rating ≥ 4)"]
     if result:

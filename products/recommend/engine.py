@@ -1,21 +1,27 @@
-"""The hybrid recommender: implicit's ALS, an item-kNN and EASE (collaborative) blended with content
-vectors (all-MiniLM-L6-v2 text vectors joined with a genre one-hot), with fold-in for new visitors,
-explanations, and disk caches in safe formats (npz without pickle, JSON), keyed by the data checksum.
+"""The hybrid recommender: EASE fitted on the ratings plus content (Jeunen et al. 2020), blended with
+implicit's ALS and an item-kNN, with fold-in for new visitors, explanations, and disk caches in safe
+formats (npz without pickle, JSON), keyed by the data checksum.
 
-Five signals score every item for a user: ALS (user . item factors), item-kNN (the user's ratings times
-an item-item cosine similarity, to which a little content similarity is added before the neighbours are
-kept), EASE (the user's ratings times a closed-form item-item weight matrix, Steck 2019), popularity
-(log of the number of raters) and content (cosine to the user's profile). Each is
-standardised over the catalog (z-scores) and blended with non-negative weights. The weights are tuned
-separately for short histories (<= `short_history` ratings) and longer ones, by coordinate ascent on
-NDCG@10 over a validation split cut from the training ratings (each user's latest ratings), never on a
-test split. (Params.simulate_short tunes the short-history weights on long-history users cut to their
-earliest few ratings instead; it did worse on validation, so it is off.) New visitors go through the same blend with the short-history weights (no refit).
+The signals that score every item for a user:
+- EASE with content: the user's ratings times a closed-form item-item weight matrix B (Steck 2019),
+  solved from the ratings' Gram matrix XᵀX plus alpha times the content vectors' Gram matrix, so two items
+  with similar title, year and genres get weight between them even where few users rated both;
+- ALS: user . item factors from implicit;
+- item-kNN: the user's ratings times an item-item cosine (a little content cosine added before the
+  neighbours are kept);
+- content: cosine between the item and the user's profile (the mean vector of what they liked).
+Each is standardised over the catalog (z-scores) and summed with weights. EASE's lambda and alpha and the
+weights of ALS and the kNN are chosen from a small grid per history bucket (<= `short_history` ratings, and
+longer ones) by NDCG@10 on a validation split cut from the training ratings (each user's latest), never on
+a test split. A small grid rather than a free search: the earlier coordinate ascent over five weights
+overfitted the 140 short validation users (docs/recommend.md). New visitors go through the short-history
+blend, with no refit.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import threading
@@ -33,18 +39,16 @@ from products.recommend.metrics import RELEVANT, ndcg_at_k, split_by_time
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
-CACHE_VERSION = 4
+CACHE_VERSION = 6
+BUCKETS = ("short", "long")
 
 
 def _quiet(fraction: float, text: str) -> None:
     pass
 
 
-SIGNALS = ("als", "knn", "ease", "pop", "content")
-COLLABORATIVE = ("als", "knn", "ease", "pop")  # popularity is learnt from the ratings too
-# where the weight search starts: the previous design's signals; EASE joins only where it helps on
-# validation (starting it at 1.0 ended lower on validation: see docs/recommend.md)
-START = {"als": 1.0, "knn": 1.0, "ease": 0.0, "pop": 0.0, "content": 0.1}
+COLLABORATIVE = ("ease", "als", "knn")  # EASE's weights also carry content once it is attached
+SIGNALS = COLLABORATIVE + ("content",)
 
 
 @dataclass(frozen=True)
@@ -52,27 +56,21 @@ class Params:
     # Chosen on a validation split of MovieLens 100k (see docs/recommend.md), never on the test split.
     factors: int = 32
     regularization: float = 20.0
-    alpha: float = 1.0  # confidence = alpha * rating
+    alpha: float = 1.0  # ALS confidence = alpha * rating
     iterations: int = 15
     seed: int = 42
     val_fraction: float = 0.1  # each user's latest share of training ratings used to tune the blend
     knn_k: int = 100  # neighbours kept per item by the item-kNN
     knn_content: float = 0.2  # content cosine added to the rating cosine before the neighbours are kept
-    ease_lambda: float = 2000.0  # EASE's L2 penalty on the ratings matrix (<= 0 switches EASE off);
-    # 1,000-3,000 tie on validation (EASE alone), 2,000 also did best inside the blend
+    ease_lambda: float = 1000.0  # EASE's L2 penalty until content is attached (<= 0 switches EASE off)
     ease_max_items: int = 8000  # EASE inverts an items x items matrix: off for larger catalogs
+    # the grid searched per history bucket on validation (simplest first: ties keep the simpler choice)
+    ease_lambdas: tuple = (500.0, 1000.0, 2000.0)
+    content_alphas: tuple = (0.0, 1000.0, 2000.0, 4000.0)  # weight of the content Gram matrix in EASE
+    side_weights: tuple = (0.0, 0.1, 0.3)  # weights of ALS and of the item-kNN next to EASE's 1
     text_share: float = 0.5  # share of the MiniLM text vector in an item's content vector (the rest: genres)
-    short_history: int = 20  # users with this many ratings or fewer get their own blend weights
-    # simulate_short: tune the short-history weights on simulated short histories (every long-history
-    # validation user's training ratings cut to their earliest L, L uniform in [short_min, short_history],
-    # seeded), then move them towards the long-history weights by short_shrink. Off by default: on the
-    # real short validation users it scored 0.143 NDCG@10, against 0.155 for weights tuned on the real
-    # short users themselves (2-fold cross-validated), so the real users decide (see docs/recommend.md).
-    simulate_short: bool = False
-    short_min: int = 5
-    short_shrink: float = 0.0
-    steps: tuple = (-0.3, -0.1, 0.1, 0.3)  # coordinate-ascent moves of one weight
-    min_gain: float = 1e-4  # a move must raise validation NDCG@10 by this much to be kept
+    short_history: int = 20  # users with this many ratings or fewer get their own blend
+    cv_folds: int = 5  # folds of the cross-validated estimate of the grid search (reported, not used to choose)
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -176,18 +174,35 @@ def item_knn(matrix: sp.csr_matrix, content: np.ndarray | None = None, k: int = 
                          dtype=np.float32)
 
 
-def ease(matrix: sp.csr_matrix, lam: float) -> np.ndarray:
-    """EASE (Steck 2019), closed form: B = I - P diagMat(1 / diag(P)), P = (X^T X + lam I)^-1, so
-    B[i, j] = -P[i, j] / P[j, j] and diag(B) = 0. X is the users x items ratings matrix; a user's
-    scores are x . B (item j scores sum_i x_i B[i, j]). Dense items x items float32."""
+def gram_matrix(matrix: sp.csr_matrix) -> np.ndarray:
+    """XᵀX, items x items, float64."""
     x = sp.csr_matrix(matrix, dtype=np.float64)
-    gram = np.asarray((x.T @ x).todense())
-    gram[np.diag_indices_from(gram)] += float(lam)
+    return np.asarray((x.T @ x).todense())
+
+
+def ease_from_gram(gram: np.ndarray, lam: float) -> np.ndarray:
+    """EASE (Steck 2019), closed form: B = I - P diagMat(1 / diag(P)), P = (G + lam I)^-1, so
+    B[i, j] = -P[i, j] / P[j, j] and diag(B) = 0. A user's scores are x . B (item j scores
+    sum_i x_i B[i, j]). Dense items x items float32."""
+    g = np.array(gram, dtype=np.float64)
+    g[np.diag_indices_from(g)] += float(lam)
     with one_thread():
-        p = np.linalg.inv(gram)
+        p = np.linalg.inv(g)
     b = -p / np.diag(p)  # column j divided by P[j, j]
     np.fill_diagonal(b, 0.0)
     return b.astype(np.float32)
+
+
+def ease(matrix: sp.csr_matrix, lam: float, side: np.ndarray | None = None, alpha: float = 0.0) -> np.ndarray:
+    """EASE on the users x items ratings X. With `side` (items x features, e.g. unit content vectors) and
+    alpha > 0, the features join X as extra rows weighted sqrt(alpha) ("collective" EASE with side
+    information, Jeunen, Van Balen and Goethals 2020): G = XᵀX + alpha F Fᵀ. Scores stay x . B, from the
+    ratings alone, so fold-in is still exact; the content only shapes B."""
+    gram = gram_matrix(matrix)
+    if side is not None and alpha:
+        f = np.asarray(side, np.float64)
+        gram += float(alpha) * (f @ f.T)
+    return ease_from_gram(gram, lam)
 
 
 def ease_enabled(n_items: int, params: Params) -> bool:
@@ -243,24 +258,6 @@ def combine(z: dict, weights: dict, share: float | None = None):
     return s * cf + (1 - s) * z["content"], cf, z["content"], s
 
 
-def truncate_histories(frame: pd.DataFrame, max_len: int, seed: int, min_len: int = 1,
-                       users=None) -> pd.DataFrame:
-    """Each user's earliest L ratings (time order; ties keep the table's order), L drawn uniformly from
-    [min_len, max_len] per user (users in ascending id order, from one seeded generator) and capped at the
-    number of ratings the user has. `users` limits the output to those users."""
-    ordered = frame.assign(_row=np.arange(len(frame))).sort_values(["u", "timestamp", "_row"], kind="stable")
-    if users is not None:
-        ordered = ordered[ordered["u"].isin(np.asarray(users))]
-    counts = ordered.groupby("u", sort=True).size()
-    rng = np.random.default_rng(seed)
-    lo = int(max(1, min(min_len, max_len)))
-    lengths = np.minimum(rng.integers(lo, int(max_len) + 1, size=len(counts)), counts.to_numpy())
-    limit = pd.Series(lengths, index=counts.index)
-    rank = ordered.groupby("u").cumcount().to_numpy()
-    keep = rank < limit.reindex(ordered["u"]).to_numpy()
-    return ordered[keep].drop(columns="_row").reset_index(drop=True)
-
-
 @dataclass
 class Scored:
     index: int  # item index
@@ -284,20 +281,22 @@ class HybridRecommender:
         self.fit_seconds = fit_seconds
         self.matrix = interactions(train, data.n_users, data.n_items)
         self.train_key = _frame_key(train)
-        # EASE's item-item weights (items x items), from these ratings; None when switched off
-        self.ease = ease_b if ease_b is not None else fit_ease(self.matrix, params)
+        # EASE on the ratings alone (lambda = params.ease_lambda), until content is attached; None when off
+        self.plain_ease = ease_b if ease_b is not None else fit_ease(self.matrix, params)
+        # per bucket: the B that scores it, and the (lambda, alpha) it was solved with
+        self.ease = dict.fromkeys(BUCKETS, self.plain_ease)
+        self.ease_fit = dict.fromkeys(BUCKETS, (params.ease_lambda, 0.0) if self.plain_ease is not None else None)
         self.item_unit = _unit(als.item_factors)
         self.popularity = np.bincount(train["i"].to_numpy(), minlength=data.n_items)
-        self.z_pop = _z(np.log1p(self.popularity))[0]
         self.genre_names, self.genre_onehot = genre_onehot(data)
         self.content: np.ndarray | None = None  # (items, dim) unit vectors: MiniLM text + genres
         self.genre_vectors: dict[str, np.ndarray] = {}  # favourite genres in the same space
         self.text_vectors: np.ndarray | None = None  # the encoder's item vectors, as attached
         self.text_genre_vectors: dict[str, np.ndarray] = {}
         self._knn: tuple | None = None  # (item-kNN similarity, its csc copy), built on first use
-        self.weights = {"short": {"als": 1.0, "knn": 1.0, "ease": 0.0, "pop": 0.0, "content": 0.0},
-                        "long": {"als": 1.0, "knn": 1.0, "ease": 0.0, "pop": 0.0, "content": 0.0}}
-        self.tuning: dict = {}  # per bucket: users, weights, validation NDCG@10 (start, collaborative only, tuned)
+        start = {"ease": 1.0, "als": 0.0, "knn": 0.0} if self.plain_ease is not None else {"als": 1.0, "knn": 1.0}
+        self.weights = {b: dict(start) for b in BUCKETS}
+        self.tuning: dict = {}  # per bucket: users, choice, validation NDCG@10 (tuned, cross-validated, plain EASE)
         self.content_key = ""
         self.from_blend_cache = False
         self._lock = threading.Lock()
@@ -358,11 +357,12 @@ class HybridRecommender:
 
     # ---- content ---------------------------------------------------------------------------
     def attach_content(self, vectors: np.ndarray, genre_vectors: dict[str, np.ndarray], key: str = "",
-                       cache_dir: Path | None = None, signals: tuple = SIGNALS) -> None:
-        """Add the content signal (MiniLM text vectors joined with the genre one-hot), rebuild the
-        item-kNN with content-boosted similarities, and tune the blend weights on the validation split
-        (or read them from `cache_dir`, keyed by data, training ratings, settings and encoder).
-        `signals` limits the search (e.g. COLLABORATIVE for a collaborative-only ablation)."""
+                       cache_dir: Path | None = None, content_in_blend: bool = True) -> None:
+        """Add the content vectors (MiniLM text joined with the genre one-hot), rebuild the item-kNN with
+        content-boosted similarities, choose the blend on the validation split and solve each bucket's
+        EASE with content; or read the choice and the matrices from `cache_dir` (keyed by data, training
+        ratings, settings and encoder). content_in_blend=False keeps content out of the ranking (no
+        content in EASE, the kNN or the score: the ablation) while still attaching it for the slider."""
         with self._lock, one_thread():
             text = np.asarray(vectors, dtype=np.float32)
             self.content = content_space(text, self.genre_onehot, self.params.text_share)
@@ -376,31 +376,61 @@ class HybridRecommender:
                              else np.zeros(text.shape[1], np.float32))
                 self.genre_vectors[g] = _unit(np.concatenate(parts)).astype(np.float32)
             self.content_key = key
-            knn = item_knn(self.matrix, self.content, self.params.knn_k, self.params.knn_content)
+            boost = self.params.knn_content if content_in_blend else 0.0
+            knn = item_knn(self.matrix, self.content if boost else None, self.params.knn_k, boost)
             self._knn = (knn, knn.tocsc())
             path = None
             if cache_dir is not None:
-                # START is part of the key: the weights depend on where the search starts
                 digest = hashlib.sha256(f"{self.data.checksum}|{self.train_key}|{self.params.key()}|{key}|"
-                                        f"{','.join(signals)}|{json.dumps(START, sort_keys=True)}|"
-                                        f"{CACHE_VERSION}".encode()).hexdigest()[:16]
-                path = Path(cache_dir) / f"blend-{digest}.json"
+                                        f"{content_in_blend}|{CACHE_VERSION}".encode()).hexdigest()[:16]
+                path = Path(cache_dir) / f"blend-{digest}.npz"
                 try:
-                    _check_digest(path)
-                    saved = json.loads(path.read_text())
-                    self.weights, self.tuning = saved["weights"], saved["tuning"]
+                    self._load_blend(path)
                     self.from_blend_cache = True
                     return
                 except (OSError, ValueError, KeyError):
                     pass
-            self.weights, self.tuning = self._tune(signals)
+            self.weights, self.tuning = self._tune(content_in_blend)
+            self._solve_ease()
             self.from_blend_cache = False
             if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(json.dumps({"weights": self.weights, "tuning": self.tuning}))
-                tmp.replace(path)
-                _write_digest(path)
+                self._save_blend(path)
+
+    def _solve_ease(self) -> None:
+        """Each bucket's EASE on all training ratings with its chosen (lambda, alpha); buckets that chose
+        the same pair share one matrix, and the plain one is reused when it matches."""
+        if self.plain_ease is None:
+            return
+        solved: dict = {(self.params.ease_lambda, 0.0): self.plain_ease}
+        for bucket in BUCKETS:
+            lam, alpha = self.tuning[bucket]["lambda"], self.tuning[bucket]["alpha"]
+            if (lam, alpha) not in solved:
+                solved[(lam, alpha)] = ease(self.matrix, lam, self.content, alpha)
+            self.ease[bucket], self.ease_fit[bucket] = solved[(lam, alpha)], (lam, alpha)
+
+    def _save_blend(self, path: Path) -> None:
+        unique = {id(b): b for b in self.ease.values() if b is not None}
+        order = list(unique)
+        meta = {"weights": self.weights, "tuning": self.tuning,
+                "ease": {bucket: order.index(id(b)) if b is not None else -1 for bucket, b in self.ease.items()},
+                "ease_fit": self.ease_fit}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, meta=np.array(json.dumps(meta)), **{f"ease_{k}": unique[i] for k, i in enumerate(order)})
+        tmp.replace(path)
+        _write_digest(path)
+
+    def _load_blend(self, path: Path) -> None:
+        _check_digest(path)
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            matrices = {int(name[5:]): saved[name] for name in saved.files if name.startswith("ease_")}
+        n = self.data.n_items
+        if any(m.shape != (n, n) for m in matrices.values()):
+            raise ValueError(f"{path} does not match the catalog")
+        self.weights, self.tuning = meta["weights"], meta["tuning"]
+        self.ease = {bucket: matrices[k] if k >= 0 else None for bucket, k in meta["ease"].items()}
+        self.ease_fit = {bucket: tuple(fit) if fit else None for bucket, fit in meta["ease_fit"].items()}
 
     def _profile(self, items: np.ndarray, ratings: np.ndarray, genres=()) -> np.ndarray:
         """The content profile: the mean vector of liked items (rating >= 4, else all rated), plus genres."""
@@ -411,89 +441,97 @@ class HybridRecommender:
             return np.zeros(self.content.shape[1], dtype=np.float32)
         return _unit(np.mean(parts, axis=0))
 
-    def _tune(self, signals: tuple = SIGNALS) -> tuple[dict, dict]:
-        """Weights per history bucket with the best NDCG@10 on each user's latest training ratings, by
-        coordinate ascent from START (moves in params.steps, kept when they gain params.min_gain).
+    def grid(self, content_in_blend: bool = True) -> tuple[list, list]:
+        """The search space: EASE fits (lambda, alpha) and blends (weights of the z-scored signals), both
+        simplest first. Without EASE (switched off, or a catalog too big to invert): ALS with the kNN and,
+        if allowed, content."""
+        p = self.params
+        if self.plain_ease is None:
+            contents = (0.0, 0.1, 0.3) if content_in_blend else (0.0,)
+            return [None], [{"als": 1.0, "knn": k, "content": c} for k in (0.0, 0.3, 1.0) for c in contents]
+        alphas = p.content_alphas if content_in_blend else (0.0,)
+        fits = [(float(lam), float(a)) for lam in p.ease_lambdas for a in alphas]
+        blends = [{"ease": 1.0, "als": float(a), "knn": float(k)} for a in p.side_weights for k in p.side_weights]
+        return fits, blends
 
-        Long histories: the validation users with more than params.short_history ratings. Short
-        histories: with params.simulate_short, every validation user with their history cut to a random
-        earliest L <= params.short_history (see truncate_histories), so the weights are fitted on hundreds
-        of users rather than the few real short ones; else the real short users."""
+    def _grid_scores(self, content_in_blend: bool):
+        """Per-user NDCG@10 of every grid point on the validation split (each user's latest training
+        ratings): (points as descriptions, scores as points x users, each user's training-rating count)."""
         inner = split_by_time(self.train, self.params.val_fraction, min_holdout=1, min_train=1)
         relevant = inner.test[inner.test["rating"] >= RELEVANT].groupby("u")["i"].agg(lambda s: set(s.tolist()))
-        if self.ease is None:
-            signals = tuple(k for k in signals if k != "ease")
-        start = {k: (v if k in signals else 0.0) for k, v in START.items()}
+        fits, blends = self.grid(content_in_blend)
+        points = [{"lambda": fit[0] if fit else None, "alpha": fit[1] if fit else None, "weights": dict(blend)}
+                  for fit in fits for blend in blends]
         if relevant.empty:
-            return {"short": dict(start), "long": dict(start)}, {}
-        n_items = self.data.n_items
-        matrix = interactions(inner.train, self.data.n_users, n_items)
+            return points, np.zeros((len(points), 0)), np.zeros(0, np.int64)
+        matrix = interactions(inner.train, self.data.n_users, self.data.n_items)
         users = relevant.index.to_numpy()
-        knn = item_knn(matrix, self.content if "content" in signals else None, self.params.knn_k,
-                       self.params.knn_content if "content" in signals else 0.0)
-        pop = _z(np.log1p(np.bincount(inner.train["i"].to_numpy(), minlength=n_items)))
-        seen = matrix[users].toarray() > 0
+        rows = matrix[users]
+        seen = rows.toarray() > 0
         counts = np.bincount(inner.train["u"].to_numpy(), minlength=self.data.n_users)[users]
         rel = [relevant[u] for u in users]
-        tune_ease = fit_ease(matrix, self.params) if "ease" in signals else None
-        full = self._validation_signals(inner.train, users, self.tune_als.user_factors[users], knn, pop, signals,
-                                        tune_ease)
-
-        weights, tuning = {}, {}
-        long_rows = np.flatnonzero(counts > self.params.short_history)
-        if len(long_rows):
-            weights["long"], tuning["long"] = _ascend(start, signals, self.params,
-                                                      _subset(full, long_rows), seen[long_rows],
-                                                      [rel[r] for r in long_rows])
-        real_rows = np.flatnonzero(counts <= self.params.short_history)
-        if self.params.simulate_short:
-            # the long-history users, cut short (all users when there are none), so the real short
-            # validation users stay a held-out check of the simulated weights
-            pool = long_rows if len(long_rows) else np.arange(len(users))
-            short = truncate_histories(inner.train, self.params.short_history, self.params.seed,
-                                       self.params.short_min, users[pool])
-            short_m = interactions(short, self.data.n_users, n_items)[users[pool]]
-            with one_thread():
-                factors = np.asarray(self.tune_als.recalculate_user(users[pool], short_m))
-            # items rated after the cut stay excluded from the ranking: they are not targets
-            z = self._validation_signals(short, users[pool], factors, knn, pop, signals, tune_ease)
-            short_seen, short_rel = seen[pool], [rel[r] for r in pool]
-        else:
-            z, short_seen, short_rel = _subset(full, real_rows), seen[real_rows], [rel[r] for r in real_rows]
-        if len(short_rel):
-            weights["short"], tuning["short"] = _ascend(start, signals, self.params, z, short_seen, short_rel)
-            shrink = float(min(max(self.params.short_shrink, 0.0), 1.0))
-            if shrink and "long" in weights:
-                weights["short"] = {k: round((1 - shrink) * weights["short"][k] + shrink * weights["long"][k], 4)
-                                    for k in weights["short"]}
-                tuning["short"]["weights"] = weights["short"]
-                tuning["short"]["tuned"] = round(_blend_ndcg(z, weights["short"], short_seen, short_rel), 5)
-            tuning["short"]["simulated"] = bool(self.params.simulate_short)
-            if self.params.simulate_short and len(real_rows):
-                check = (_subset(full, real_rows), seen[real_rows], [rel[r] for r in real_rows])
-                tuning["short"]["real_users"] = int(len(real_rows))
-                tuning["short"]["real_tuned"] = round(_blend_ndcg(check[0], weights["short"], *check[1:]), 5)
-                tuning["short"]["real_als_only"] = round(_blend_ndcg(check[0], {"als": 1.0}, *check[1:]), 5)
-                tuning["short"]["real_knn_only"] = round(_blend_ndcg(check[0], {"knn": 1.0}, *check[1:]), 5)
-        for bucket, other in (("short", "long"), ("long", "short")):
-            weights.setdefault(bucket, dict(weights.get(other, start)))
-        for bucket, row in tuning.items():
-            log.info("recommender blend (%s histories, %d validation users): %s, NDCG@10 %.4f", bucket,
-                     row["users"], row["weights"], row["tuned"])
-        return weights, tuning
-
-    def _validation_signals(self, train: pd.DataFrame, users: np.ndarray, factors: np.ndarray, knn, pop,
-                            signals: tuple, ease_b: np.ndarray | None = None) -> dict:
-        """z-scored signals (users x items) for tuning, from `train`'s ratings of `users`."""
-        rows = interactions(train, self.data.n_users, self.data.n_items)[users]
-        z = {"als": _z(factors @ self.tune_als.item_factors.T), "knn": _z((rows @ knn).toarray()),
-             "pop": np.broadcast_to(pop, (len(users), self.data.n_items))}
-        if ease_b is not None:
-            z["ease"] = _z(np.asarray(rows @ ease_b))
-        if "content" in signals:
-            liked = self._liked_lists(train, self.data.n_users)
+        boost = self.params.knn_content if content_in_blend else 0.0
+        knn = item_knn(matrix, self.content if boost else None, self.params.knn_k, boost)
+        z = {"als": _z(self.tune_als.user_factors[users] @ self.tune_als.item_factors.T),
+             "knn": _z((rows @ knn).toarray())}
+        if content_in_blend and self.content is not None:
+            liked = self._liked_lists(inner.train, self.data.n_users)
             z["content"] = _z(np.stack([self._profile(*liked[u]) for u in users]) @ self.content.T)
-        return z
+        if fits[0] is not None:
+            gram = gram_matrix(matrix)
+            content = self.content.astype(np.float64)
+            side = content @ content.T if any(fit[1] for fit in fits) else None
+        scores = []
+        for fit in fits:  # one EASE solve per fit, then every blend on it (the order of `points`)
+            if fit is not None:
+                lam, alpha = fit
+                z["ease"] = _z(np.asarray(rows @ ease_from_gram(gram + alpha * side if alpha else gram, lam)))
+            for blend in blends:
+                scores.append(_per_user_ndcg(sum(w * z[k] for k, w in blend.items() if w), seen, rel))
+        return points, np.stack(scores), counts
+
+    def _tune(self, content_in_blend: bool = True) -> tuple[dict, dict]:
+        """Per history bucket, the grid point with the best mean NDCG@10 over the bucket's validation users
+        (the first best wins, so ties keep the simpler choice). Each bucket's row also reports a
+        cross-validated estimate of that choice (choose on the other users, score on a fold), the best
+        plain EASE, and the best choice without content in EASE, on the same users."""
+        points, scores, counts = self._grid_scores(content_in_blend)
+        plain = [k for k, p in enumerate(points) if p["alpha"] == 0.0 and p["weights"] == points[0]["weights"]]
+        no_content = [k for k, p in enumerate(points) if not p["alpha"]]
+        members, choice, tuning = {}, {}, {}
+        for bucket in BUCKETS:
+            mine = np.flatnonzero((counts <= self.params.short_history) == (bucket == "short"))
+            if not len(mine):
+                continue
+            members[bucket] = mine
+            choice[bucket] = int(np.argmax(scores[:, mine].mean(axis=1)))
+            row = {"users": int(len(mine)), **points[choice[bucket]],
+                   "tuned": round(float(scores[choice[bucket], mine].mean()), 5),
+                   "cross_validated": round(_cross_validated(scores[:, mine], self.params.cv_folds,
+                                                             self.params.seed), 5)}
+            if plain:
+                row["plain_ease"] = round(float(scores[plain][:, mine].mean(axis=1).max()), 5)
+            row["no_content_in_ease"] = round(float(scores[no_content][:, mine].mean(axis=1).max()), 5)
+            tuning[bucket] = row
+        # The short bucket is the small one (few users have few ratings), so its search can overfit. It takes
+        # the long bucket's choice instead when that choice, made without the short users, scores them better
+        # than the cross-validated estimate of their own search. (The app's model, fitted on all ratings, has
+        # only 54 short validation users: there its own search cross-validates at 0.121 against 0.135 for
+        # plain EASE.)
+        if "short" in choice and "long" in choice:
+            borrowed = float(scores[choice["long"], members["short"]].mean())
+            tuning["short"]["long_choice"] = round(borrowed, 5)
+            if borrowed > tuning["short"]["cross_validated"]:
+                tuning["short"].update(points[choice["long"]], tuned=round(borrowed, 5), borrowed_from="long")
+        if not tuning:  # no validation user has a relevant item: the simplest point
+            tuning = {bucket: {"users": 0, **points[0]} for bucket in BUCKETS}
+        for bucket, other in (("short", "long"), ("long", "short")):
+            if bucket not in tuning:
+                tuning[bucket] = dict(tuning[other], users=0)
+        for bucket, row in tuning.items():
+            log.info("recommender blend (%s histories, %d validation users): lambda %s, alpha %s, %s, NDCG@10 %s",
+                     bucket, row["users"], row["lambda"], row["alpha"], row["weights"], row.get("tuned"))
+        return {bucket: dict(tuning[bucket]["weights"]) for bucket in BUCKETS}, tuning
 
     # ---- scoring ---------------------------------------------------------------------------
     def _mask(self, genres=None, years=None) -> np.ndarray:
@@ -508,28 +546,30 @@ class HybridRecommender:
                 exclude |= ~((self.years >= lo) & (self.years <= hi))
         return exclude
 
-    def _signals(self, user_factor: np.ndarray, items: np.ndarray, ratings: np.ndarray, genres=()) -> dict:
+    def _signals(self, user_factor: np.ndarray, items: np.ndarray, ratings: np.ndarray, genres=(),
+                 bucket: str = "long") -> dict:
         """z-scored signals over the catalog for one user (known or folded in)."""
         row = np.zeros(self.data.n_items, np.float32)
         row[items] = ratings
         knn = np.asarray(self.knn.T @ row).ravel() if len(items) else np.zeros(self.data.n_items, np.float32)
-        z = {"als": _z(user_factor @ self.als.item_factors.T)[0], "knn": _z(knn)[0], "pop": self.z_pop}
-        if self.ease is not None:  # x . B over the rated rows only
-            z["ease"] = _z(ratings.astype(np.float32) @ self.ease[items] if len(items)
+        z = {"als": _z(user_factor @ self.als.item_factors.T)[0], "knn": _z(knn)[0]}
+        b = self.ease[bucket]
+        if b is not None:  # x . B over the rated rows only
+            z["ease"] = _z(ratings.astype(np.float32) @ b[items] if len(items)
                            else np.zeros(self.data.n_items, np.float32))[0]
         if self.content is not None and (len(items) or genres):
             z["content"] = _z(self.content @ self._profile(items, ratings, genres))[0]
         return z
 
-    def _rank(self, z: dict, n_history: int, weight, history: np.ndarray, liked: np.ndarray, ratings, n: int,
+    def _rank(self, z: dict, bucket: str, weight, history: np.ndarray, liked: np.ndarray, ratings, n: int,
               genres=None, years=None, explain: bool = True) -> list[Scored]:
-        weights = self.weights[self.bucket(n_history)]
+        weights = self.weights[bucket]
         blended, cf, content, share = combine(z, weights, weight if self.content is not None else None)
         exclude = self._mask(genres, years)
         exclude[history] = True
         out = []
         for i in top_n(blended, n, exclude):
-            because = self.explain(int(i), liked, share, ratings, weights=weights) if explain else []
+            because = self.explain(int(i), liked, share, ratings, bucket=bucket) if explain else []
             out.append(Scored(int(i), float(blended[i]), float(cf[i]), float(content[i]), because))
         return out
 
@@ -541,17 +581,18 @@ class HybridRecommender:
 
     def _recommend(self, user, n, weight, genres, years, explain) -> list[Scored]:
         items, ratings = self._liked[user]
-        z = self._signals(self.als.user_factors[user], items, ratings)
+        bucket = self.bucket(len(items))
+        z = self._signals(self.als.user_factors[user], items, ratings, bucket=bucket)
         good = ratings >= RELEVANT
         liked, liked_ratings = (items[good], ratings[good]) if good.any() else (items, ratings)
-        return self._rank(z, len(items), weight, items, liked, liked_ratings, n, genres, years, explain)
+        return self._rank(z, bucket, weight, items, liked, liked_ratings, n, genres, years, explain)
 
     def fold_in(self, picks, genres=(), n: int = 10, weight: float | None = None, filter_genres=None,
                 years=None, explain: bool = True) -> list[Scored]:
         """Top-n for a new visitor from the items they like, through the same blend as a known user with
-        as many ratings (each pick counts as a 5): an ALS user vector solved against the fixed item
-        factors (no refit), the item-kNN scores of the picks, popularity, and a content profile of the
-        picks and favourite genres."""
+        as many ratings (each pick counts as a 5): EASE scores the picks' rows of B (exact: EASE has no
+        user parameters), an ALS user vector is solved against the fixed item factors (no refit), the
+        item-kNN scores the picks, and a content profile of the picks and favourite genres."""
         with one_thread():
             return self._fold_in(picks, genres, n, weight, filter_genres, years, explain)
 
@@ -560,8 +601,9 @@ class HybridRecommender:
         fives = np.full(len(picks), 5.0, np.float32)
         row = sp.csr_matrix((fives, (np.zeros(len(picks), np.int64), picks)), shape=(1, self.data.n_items))
         factor = np.asarray(self.als.recalculate_user(0, row)).reshape(-1)
-        z = self._signals(factor, picks, fives, tuple(genres or ()))
-        return self._rank(z, len(picks), weight, picks, picks, fives, n, filter_genres, years, explain)
+        bucket = self.bucket(len(picks))
+        z = self._signals(factor, picks, fives, tuple(genres or ()), bucket)
+        return self._rank(z, bucket, weight, picks, picks, fives, n, filter_genres, years, explain)
 
     def similarity(self, item: int, weight: float | None = None):
         """(blended, collaborative cosine, content cosine) of every item to `item`."""
@@ -573,11 +615,12 @@ class HybridRecommender:
         return w * cf + (1 - w) * content, cf, content
 
     def explain(self, item: int, liked: np.ndarray, share: float | None = None, ratings=None,
-                k: int = 2, weights: dict | None = None) -> list[int]:
-        """The history items that did most for `item`. Collaborative side: each liked item's item-kNN
-        contribution (rating x similarity) and EASE contribution (rating x B[liked, item]), both scaled
-        to at most 1, and its ALS factor cosine, mixed by the blend's weights of those signals (equal
-        when none is set). Content side: content cosine. The two sides are mixed by the share."""
+                k: int = 2, bucket: str = "long") -> list[int]:
+        """The history items that did most for `item`. Collaborative side: each liked item's EASE
+        contribution (rating x B[liked, item]) and item-kNN contribution (rating x similarity), both
+        scaled to at most 1, and its ALS factor cosine, mixed by the bucket's blend weights of those
+        signals (equal when none is set). Content side: content cosine. The two sides are mixed by the
+        share."""
         if len(liked) == 0:
             return []
         w = self.weight if share is None else float(share)
@@ -585,10 +628,12 @@ class HybridRecommender:
         column = np.asarray(self.knn_columns[:, item].todense()).ravel()[liked] * ratings
         parts = {"knn": column / max(float(np.abs(column).max()), 1e-12),
                  "als": self.item_unit[liked] @ self.item_unit[item]}
-        if self.ease is not None:
-            contribution = self.ease[liked, item] * ratings
+        b = self.ease[bucket]
+        if b is not None:
+            contribution = b[liked, item] * ratings
             parts["ease"] = contribution / max(float(np.abs(contribution).max()), 1e-12)
-        mix = {name: float((weights or {}).get(name, 0.0)) for name in parts}
+        weights = self.weights.get(bucket, {})
+        mix = {name: float(weights.get(name, 0.0)) for name in parts}
         if not any(mix.values()):
             mix = dict.fromkeys(parts, 1.0)
         total = sum(mix.values())
@@ -619,14 +664,14 @@ class HybridRecommender:
         arrays = [self.als.user_factors, self.als.item_factors, self.tune_als.user_factors,
                   self.tune_als.item_factors, self.item_unit, self.matrix.data, self.matrix.indices,
                   self.knn.data, self.knn.indices, self.knn_columns.data, self.knn_columns.indices]
-        if self.ease is not None:
-            arrays.append(self.ease)
+        arrays += list({id(b): b for b in [self.plain_ease, *self.ease.values()] if b is not None}.values())
         if self.content is not None:
             arrays.append(self.content)
         return int(sum(a.nbytes for a in arrays)) + self.data.memory_bytes()
 
     # ---- cache -----------------------------------------------------------------------------
     def save(self, path: Path) -> None:
+        """The fitted collaborative models (the per-bucket EASE with content lives in the blend cache)."""
         meta = {"version": CACHE_VERSION, "checksum": self.data.checksum, "params": self.params.key(),
                 "fitted_at": self.fitted_at, "fit_seconds": self.fit_seconds}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -634,7 +679,7 @@ class HybridRecommender:
         np.savez(tmp, meta=np.array(json.dumps(meta)),
                  user_factors=self.als.user_factors, item_factors=self.als.item_factors,
                  tune_user_factors=self.tune_als.user_factors, tune_item_factors=self.tune_als.item_factors,
-                 ease=self.ease if self.ease is not None else np.zeros((0, 0), np.float32))
+                 ease=self.plain_ease if self.plain_ease is not None else np.zeros((0, 0), np.float32))
         tmp.replace(path)
         _write_digest(path)
 
@@ -729,41 +774,31 @@ def _frame_key(train: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def _mean_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int = 10) -> float:
-    """Mean NDCG@k of rows of scores (seen items excluded), ties to the lower index."""
-    scores = np.where(seen, -np.inf, scores)
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return float(np.mean([ndcg_at_k(list(order[r]), relevant[r], k) for r in range(len(relevant))]))
+def _per_user_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int = 10) -> np.ndarray:
+    """NDCG@k of each row of scores (seen items excluded; ties to the lower index)."""
+    s = np.where(seen, -np.inf, scores)
+    top = np.argpartition(-s, k - 1, axis=1)[:, :k] if s.shape[1] > k else np.tile(np.arange(s.shape[1]), (len(s), 1))
+    # order the k best by score, then index, as top_n does
+    rows = np.arange(len(s))[:, None]
+    order = np.lexsort((top, -s[rows, top]), axis=1)
+    ranked = np.take_along_axis(top, order, axis=1)
+    return np.array([ndcg_at_k(list(ranked[r]), relevant[r], k) for r in range(len(relevant))])
 
 
-def _subset(z: dict, rows: np.ndarray) -> dict:
-    return {k: v[rows] for k, v in z.items()}
-
-
-def _blend_ndcg(z: dict, weights: dict, seen: np.ndarray, relevant: list) -> float:
-    scores = sum(w * z[k] for k, w in weights.items() if w and k in z)
-    if np.isscalar(scores):
-        scores = np.zeros(seen.shape, np.float32)
-    return _mean_ndcg(scores, seen, relevant)
-
-
-def _ascend(start: dict, signals: tuple, params: Params, z: dict, seen: np.ndarray,
-            relevant: list, rounds: int = 4) -> tuple[dict, dict]:
-    """Coordinate ascent on mean NDCG@10 from `start`: (weights, tuning row)."""
-    best_w = dict(start)
-    best = first = _blend_ndcg(z, best_w, seen, relevant)
-    for _ in range(rounds):
-        moved = False
-        for name in signals:
-            for step in params.steps:
-                trial = dict(best_w)
-                trial[name] = round(max(0.0, trial[name] + step), 4)
-                if trial == best_w or not any(trial[k] for k in COLLABORATIVE):
-                    continue
-                score = _blend_ndcg(z, trial, seen, relevant)
-                if score > best + params.min_gain:
-                    best_w, best, moved = trial, score, True
-        if not moved:
-            break
-    return best_w, {"users": int(len(relevant)), "weights": best_w, "start": round(first, 5),
-                    "als_only": round(_blend_ndcg(z, {"als": 1.0}, seen, relevant), 5), "tuned": round(best, 5)}
+def _cross_validated(scores: np.ndarray, folds: int, seed: int, repeats: int = 10) -> float:
+    """An honest estimate of choosing the best grid point: users split into folds; on each fold, the
+    point best on the other folds is scored; averaged over `repeats` seeded splits (one split of 140
+    users moves the estimate by about 0.01). scores: grid points x users (per-user NDCG@10)."""
+    n = scores.shape[1]
+    folds = int(min(max(folds, 2), n))
+    if n < 2:
+        return float(scores[:, 0].max()) if n else 0.0
+    rng = np.random.default_rng(seed)
+    means = []
+    for _ in range(repeats):
+        out = np.zeros(n)
+        for part in np.array_split(rng.permutation(n), folds):
+            others = np.setdiff1d(np.arange(n), part)
+            out[part] = scores[int(np.argmax(scores[:, others].mean(axis=1))), part]
+        means.append(out.mean())
+    return float(np.mean(means))

@@ -74,10 +74,10 @@ RECOMMENDER_SPEC = ModelSpec(
     name=RECOMMENDER,
     loader=load_recommender,
     sources=(LocalPath("AIPM_RECOMMEND_DATA"), Embedded(ML100K)),
-    description="Hybrid recommender: implicit ALS + item-kNN + EASE + all-MiniLM-L6-v2 item vectors, fitted on MovieLens 100k or your catalog",
+    description="Hybrid recommender: EASE fitted on ratings + all-MiniLM-L6-v2 item vectors, blended with implicit ALS and an item-kNN; MovieLens 100k or your catalog",
     device_policy="cpu",
     dtype_policy="none",
-    size_estimate=55_000_000,
+    size_estimate=60_000_000,
     fix_hint="pip install --no-deps recbole==1.2.1, or set AIPM_RECOMMEND_DATA to a folder with ratings.csv and items.csv",
 )
 

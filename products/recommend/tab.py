@@ -10,12 +10,14 @@ from products.recommend import core
 
 add({
     "recommend.tab": ("Recommendations", "推荐"),
-    "recommend.intro": ("Movie recommendations from 100,000 real MovieLens ratings (GroupLens): collaborative models "
-                        "(implicit ALS and item-kNN) and popularity blended with content vectors of each title and "
-                        "genres, weighted by how much history a user has. Every recommendation "
-                        "says why. The first use fits the models (a few seconds) or loads them from the cache.",
-                        "基于 10 万条真实 MovieLens 评分（GroupLens）的电影推荐：协同过滤模型（implicit ALS 与物品 kNN）和热度"
-                        "与标题和类型的内容向量相混合（权重随用户历史长短而定），每条推荐都附有理由。首次使用时拟合模型（几秒）或从缓存加载。"),
+    "recommend.intro": ("Movie recommendations from 100,000 real MovieLens ratings (GroupLens): an item-item model "
+                        "(EASE) fitted on the ratings together with content vectors of each title and its genres, "
+                        "blended with implicit's ALS and an item-kNN, chosen by how much history a user has. Every "
+                        "recommendation says why. The first use fits the models (several seconds) or loads them "
+                        "from the cache.",
+                        "基于 10 万条真实 MovieLens 评分（GroupLens）的电影推荐：在评分与标题、类型内容向量上共同拟合的物品-物品模型"
+                        "（EASE），与 implicit ALS 和物品 kNN 相混合（按用户历史长短选择），每条推荐都附有理由。首次使用时拟合模型（数秒）"
+                        "或从缓存加载。"),
     "recommend.user_tab": ("For a user", "为已有用户"), "recommend.cold_tab": ("New visitor", "新访客"),
     "recommend.similar_tab": ("Similar items", "相似条目"), "recommend.card_tab": ("Model card", "模型说明"),
     "recommend.user": ("User id", "用户 ID"), "recommend.n": ("How many", "数量"),
