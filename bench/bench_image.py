@@ -2,11 +2,13 @@
 same run, same seed and parameters.
 
 Random-weight pipelines built from configs (products/image/tiny.py): "tiny" (diffusers' test sizes)
-and "mid" (a ~30M-parameter UNet at 256x256). The app path is core.generate: input checks, the
-registry lease, scheduler selection, the per-step callback (progress + Stop check) and PNG-free
-results. The raw path is `pipe(prompt, num_inference_steps=..., generator=...)`.
+and "mid" (a ~30M-parameter UNet at 256x256); and "emoji", the bundled offline default
+(assets/emoji-diffusion: 32x32, shown at 256x256), with its own preset (25 steps, guidance 3). The app
+path is core.generate: input checks, the registry lease, scheduler selection, the per-step callback
+(progress + Stop check) and PNG-free results. The raw path is
+`pipe(prompt, num_inference_steps=..., guidance_scale=..., width=..., height=..., generator=...)`.
 
-    OMP_WAIT_POLICY=PASSIVE nice -n 10 python bench/bench_image.py [--sizes tiny mid] [--repeats 5]
+    OMP_WAIT_POLICY=PASSIVE nice -n 10 python bench/bench_image.py [--sizes tiny mid emoji] [--repeats 5]
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CASES = {"tiny": dict(side=64, steps=20), "mid": dict(side=256, steps=8)}
+CASES = {"tiny": dict(side=64, steps=20), "mid": dict(side=256, steps=8),
+         "emoji": dict(side=256, steps=25, guidance=3.0, prompt="a red heart")}
 PROMPT = "a watercolor painting of a lighthouse at sunset by the sea"
 
 
@@ -30,12 +33,14 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--guidance", type=float, default=0.0, help="> 1 doubles the UNet batch (CFG)")
+    parser.add_argument("--guidance", type=float, default=0.0,
+                        help="> 1 doubles the UNet batch (CFG); the emoji case uses its preset's 3")
     args = parser.parse_args()
     os.environ["AIPM_TORCH_THREADS"] = str(args.threads)
     os.environ.setdefault("AIPM_DEVICE", "cpu")
     os.environ.setdefault("AIPM_DTYPE", "float32")
     os.environ["AIPM_KEEP_ALIVE"] = "0"
+    os.environ.setdefault("AIPM_OFFLINE", "1")
 
     import torch
 
@@ -47,33 +52,36 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s), device {os.environ['AIPM_DEVICE']}, "
-          f"dtype {os.environ['AIPM_DTYPE']}, guidance {args.guidance}, median of {args.repeats}")
+          f"dtype {os.environ['AIPM_DTYPE']}, guidance {args.guidance} (emoji: 3), median of {args.repeats}")
     print(f"{'model':6} {'size':>8} {'steps':>5} {'UNet params':>12} {'raw s/step':>11} {'app s/step':>11} "
           f"{'ratio':>6} {'raw total':>10} {'app total':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
             case = CASES[size]
-            folder = save_pipeline(Path(tmp) / size, size=size)
-            os.environ["AIPM_IMAGE_PATH"] = str(folder)
+            if size == "emoji":  # no configured folder: the source chain falls back to the bundled model
+                os.environ.pop("AIPM_IMAGE_PATH", None)
+            else:
+                os.environ["AIPM_IMAGE_PATH"] = str(save_pipeline(Path(tmp) / size, size=size))
             settings.cache_clear()
             registry = ModelRegistry(budget_bytes=8 * 10**9, keep_alive_s=0)
             registry.register(IMAGE_SPEC)
             side, steps = case["side"], case["steps"]
+            guidance, prompt = case.get("guidance", args.guidance), case.get("prompt", PROMPT)
             with registry.use(IMAGE) as model:
                 pipe = model.pipe
                 unet_params = sum(p.numel() for p in pipe.unet.parameters())
-                params, _ = core.check_request(PROMPT, seed=1, steps=steps, guidance=args.guidance, width=side,
+                params, _ = core.check_request(prompt, seed=1, steps=steps, guidance=guidance, width=side,
                                                height=side, scheduler="Default")
                 fitted, _ = core.fit_to_model(params, model)
 
                 def raw():
                     generator = torch.Generator("cpu").manual_seed(1)
                     with torch.inference_mode():
-                        pipe(PROMPT, num_inference_steps=steps, guidance_scale=args.guidance, width=side,
+                        pipe(prompt, num_inference_steps=steps, guidance_scale=guidance, width=side,
                              height=side, generator=generator)
 
                 def app():
-                    result = core.generate(PROMPT, seed=1, steps=steps, guidance=args.guidance, width=side,
+                    result = core.generate(prompt, seed=1, steps=steps, guidance=guidance, width=side,
                                            height=side, registry=registry)
                     assert len(result.images) == 1 and result.images[0].image.size == (side, side)
 
