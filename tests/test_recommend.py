@@ -290,10 +290,16 @@ def test_blend_weights_are_cached_by_data_and_training_ratings(dataset, tmp_path
     params = Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2)
     vectors = GenreEncoder().encode(list(dataset.items["text"]))
     genres = dict(zip(GENRES, GenreEncoder().encode(GENRES)))
-    first = HybridRecommender.fit(dataset, params)
-    first.attach_content(vectors, genres, key="k", cache_dir=tmp_path)
-    again = HybridRecommender.fit(dataset, params)
-    again.attach_content(vectors, genres, key="k", cache_dir=tmp_path)
+    first, seen = HybridRecommender.fit(dataset, params), []
+    first.attach_content(vectors, genres, key="k", cache_dir=tmp_path, progress=lambda f, text: seen.append((f, text)))
+    n_fits = len(first.grid()[0])
+    assert [text for _, text in seen[:n_fits]] == [f"choosing the blend on validation: {k}/{n_fits}..."
+                                                   for k in range(1, n_fits + 1)]
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen) and seen[-1][1].startswith("solving EASE")
+    again, seen_again = HybridRecommender.fit(dataset, params), []
+    again.attach_content(vectors, genres, key="k", cache_dir=tmp_path,
+                         progress=lambda f, text: seen_again.append(text))
+    assert seen_again == []  # read from the cache: nothing to choose
     assert not first.from_blend_cache and again.from_blend_cache and again.weights == first.weights
     assert again.tuning == first.tuning and again.ease_fit == first.ease_fit
     for bucket in ("short", "long"):  # each bucket's EASE with content comes back from the npz

@@ -76,8 +76,8 @@ def attach_content(model: HybridRecommender, progress=None, registry=None) -> No
             with registry.use(ENCODER, progress) as encoder:
                 vectors, genres = encode_content(model.data, encoder, report)
             save_content(path, vectors, genres)
-        report(0.95, "tuning the blend on the validation split...")
-        model.attach_content(vectors, genres, key=key, cache_dir=models.cache_root())
+        model.attach_content(vectors, genres, key=key, cache_dir=models.cache_root(),
+                             progress=lambda f, text: report(0.9 + 0.09 * f, text))
 
 
 @contextlib.contextmanager

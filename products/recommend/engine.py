@@ -357,7 +357,8 @@ class HybridRecommender:
 
     # ---- content ---------------------------------------------------------------------------
     def attach_content(self, vectors: np.ndarray, genre_vectors: dict[str, np.ndarray], key: str = "",
-                       cache_dir: Path | None = None, content_in_blend: bool = True) -> None:
+                       cache_dir: Path | None = None, content_in_blend: bool = True,
+                       progress: Progress = _quiet) -> None:
         """Add the content vectors (MiniLM text joined with the genre one-hot), rebuild the item-kNN with
         content-boosted similarities, choose the blend on the validation split and solve each bucket's
         EASE with content; or read the choice and the matrices from `cache_dir` (keyed by data, training
@@ -390,7 +391,8 @@ class HybridRecommender:
                     return
                 except (OSError, ValueError, KeyError):
                     pass
-            self.weights, self.tuning = self._tune(content_in_blend)
+            self.weights, self.tuning = self._tune(content_in_blend, progress)
+            progress(0.95, "solving EASE with content on all ratings...")
             self._solve_ease()
             self.from_blend_cache = False
             if path is not None:
@@ -454,7 +456,7 @@ class HybridRecommender:
         blends = [{"ease": 1.0, "als": float(a), "knn": float(k)} for a in p.side_weights for k in p.side_weights]
         return fits, blends
 
-    def _grid_scores(self, content_in_blend: bool):
+    def _grid_scores(self, content_in_blend: bool, progress: Progress = _quiet):
         """Per-user NDCG@10 of every grid point on the validation split (each user's latest training
         ratings): (points as descriptions, scores as points x users, each user's training-rating count)."""
         inner = split_by_time(self.train, self.params.val_fraction, min_holdout=1, min_train=1)
@@ -482,7 +484,8 @@ class HybridRecommender:
             content = self.content.astype(np.float64)
             side = content @ content.T if any(fit[1] for fit in fits) else None
         scores = []
-        for fit in fits:  # one EASE solve per fit, then every blend on it (the order of `points`)
+        for f, fit in enumerate(fits):  # one EASE solve per fit, then every blend on it (the order of `points`)
+            progress(0.05 + 0.85 * f / len(fits), f"choosing the blend on validation: {f + 1}/{len(fits)}...")
             if fit is not None:
                 lam, alpha = fit
                 z["ease"] = _z(np.asarray(rows @ ease_from_gram(gram + alpha * side if alpha else gram, lam)))
@@ -490,12 +493,12 @@ class HybridRecommender:
                 scores.append(_per_user_ndcg(sum(w * z[k] for k, w in blend.items() if w), seen, rel))
         return points, np.stack(scores), counts
 
-    def _tune(self, content_in_blend: bool = True) -> tuple[dict, dict]:
+    def _tune(self, content_in_blend: bool = True, progress: Progress = _quiet) -> tuple[dict, dict]:
         """Per history bucket, the grid point with the best mean NDCG@10 over the bucket's validation users
         (the first best wins, so ties keep the simpler choice). Each bucket's row also reports a
         cross-validated estimate of that choice (choose on the other users, score on a fold), the best
         plain EASE, and the best choice without content in EASE, on the same users."""
-        points, scores, counts = self._grid_scores(content_in_blend)
+        points, scores, counts = self._grid_scores(content_in_blend, progress)
         plain = [k for k, p in enumerate(points) if p["alpha"] == 0.0 and p["weights"] == points[0]["weights"]]
         no_content = [k for k, p in enumerate(points) if not p["alpha"]]
         members, choice, tuning = {}, {}, {}

@@ -64,7 +64,7 @@ def load_recommender(ctx: LoadContext) -> HybridRecommender:
     if content.exists():
         try:
             model.attach_content(*load_content(content, data.n_items), key=encoder_key(),
-                                 cache_dir=cache_root())
+                                 cache_dir=cache_root(), progress=lambda f, text: ctx.progress(0.85 + 0.14 * f, text))
         except (OSError, ValueError):
             pass  # recomputed on first use by core.attach_content
     return model
