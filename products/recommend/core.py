@@ -318,6 +318,23 @@ def evaluation_markdown(result: dict | None) -> str:
                          f"{row['better']} users, worse for {row['worse']} of {row['users']})")
         if result.get("comparisons", {}).get(key):
             lines.append("")
+    cold = result.get("cold_start")
+    if cold:
+        ks = list(cold)
+        users = ", ".join(f"{next(iter(cold[k]['rows'].values()))['users']} for k = {k}" for k in ks)
+        lines += ["**New visitors (cold start), simulated on the test users**: each user's k earliest training "
+                  "ratings of 4 or more are the picks, scored by fold-in as the New visitor tab does (no refit); "
+                  f"the targets are their test items ({users} users). NDCG@10, with HR@10 in brackets:", "",
+                  "| model | " + " | ".join(f"k = {k}" for k in ks) + " |", "|---|" + "---|" * len(ks)]
+        for name in cold[ks[0]]["rows"]:
+            cells = [f"{cold[k]['rows'][name]['ndcg']:.4f} ({cold[k]['rows'][name]['hit_rate']:.2f})" for k in ks]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+        for k in ks:
+            for row in cold[k]["comparisons"]:
+                lines.append(f"- k = {k}: hybrid minus {row['against']}: {row['difference']:+.4f} (95% paired "
+                             f"bootstrap interval {row['low']:+.4f} to {row['high']:+.4f})")
+        lines.append("")
     return "\n".join(lines)
 
 
