@@ -221,7 +221,7 @@ def test_the_grid_search_picks_the_best_point_first_on_ties(dataset, monkeypatch
     monkeypatch.setattr(engine, "_per_user_ndcg", scored)
     model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
                          dict(zip(GENRES, GenreEncoder().encode(GENRES))))
-    assert len(calls) == 2 * 2 * 2 * 2  # lambdas x alphas x ALS weights x kNN weights
+    assert len(calls) == 2 * (2 * 2 * 2 * 2)  # (known users, new visitors) x lambdas x alphas x ALS x kNN weights
     row = model.tuning["short"]
     assert (row["lambda"], row["alpha"], row["weights"]) == (1.0, 0.0, {"ease": 1.0, "als": 0.0, "knn": 0.0})
     assert row["tuned"] == row["cross_validated"] == row["plain_ease"] == 0.5
@@ -277,13 +277,14 @@ def test_combine_blends_z_scores_by_weight_and_share():
     assert combine({**z, "content": None}, weights)[3] == 1.0
 
 
-def test_short_histories_and_new_visitors_use_the_short_weights(fitted):
+def test_history_buckets_and_new_visitors_use_their_own_weights(fitted):
     fitted.weights = {"short": {"als": 0.0, "knn": 1.0, "ease": 0.0, "content": 1.0},
-                      "long": {"als": 1.0, "knn": 0.0, "ease": 0.0, "content": 0.0}}
+                      "long": {"als": 1.0, "knn": 0.0, "ease": 0.0, "content": 0.0},
+                      "visitor": {"als": 0.0, "knn": 1.0, "ease": 0.0, "content": 3.0}}
     assert fitted.bucket(20) == "short" and fitted.bucket(21) == "long"
     assert fitted.share(3) == pytest.approx(0.5) and fitted.share(30) == 1.0 and fitted.share(3, 0.2) == 0.2
-    recs = fitted.fold_in([0], n=3)
-    assert recs[0].score == pytest.approx(0.5 * recs[0].collaborative + 0.5 * recs[0].content)
+    recs = fitted.fold_in([0], n=3)  # a new visitor: the visitor weights, collaborative share 1 / 4
+    assert recs[0].score == pytest.approx(0.25 * recs[0].collaborative + 0.75 * recs[0].content)
 
 
 def test_blend_weights_are_cached_by_data_and_training_ratings(dataset, tmp_path):
@@ -502,7 +503,7 @@ def test_ease_with_content_is_ease_on_the_ratings_stacked_with_weighted_features
 
 def _ease_only(model):
     only = {"als": 0.0, "knn": 0.0, "ease": 1.0, "content": 0.0}
-    model.weights = {"short": dict(only), "long": dict(only)}
+    model.weights = {"short": dict(only), "long": dict(only), "visitor": dict(only)}
     return model
 
 
@@ -529,7 +530,7 @@ def test_ease_recommends_the_skipped_item_and_never_a_rated_one(fitted, dataset)
 def test_ease_cold_start_is_picks_times_b(fitted, dataset):
     _ease_only(fitted)
     picks = [dataset.item_index[i] for i in ("7", "8", "9")]
-    b = fitted.ease[fitted.bucket(len(picks))]
+    b = fitted.ease["visitor"]
     before = b.copy()
     recs = fitted.fold_in(picks, n=12, weight=1.0)
     assert {dataset.items["item_id"].iat[s.index] for s in recs[:3]} == {"10", "11", "12"}
@@ -537,7 +538,7 @@ def test_ease_cold_start_is_picks_times_b(fitted, dataset):
     scores = 5.0 * b[picks].sum(axis=0)  # each pick counts as a 5
     expected = (scores - scores.mean()) / scores.std()
     assert [s.score for s in recs] == pytest.approx([float(expected[s.index]) for s in recs], rel=1e-4)
-    assert np.array_equal(before, fitted.ease["short"])
+    assert np.array_equal(before, fitted.ease["visitor"])
 
 
 def test_ease_can_be_switched_off_and_is_cached_with_the_model(dataset, tmp_path):
@@ -547,7 +548,7 @@ def test_ease_can_be_switched_off_and_is_cached_with_the_model(dataset, tmp_path
     model = HybridRecommender.fit(dataset, off)
     model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
                          dict(zip(GENRES, GenreEncoder().encode(GENRES))))
-    assert model.plain_ease is None and model.ease == {"short": None, "long": None}
+    assert model.plain_ease is None and model.ease == {"short": None, "long": None, "visitor": None}
     assert not model.weights["short"].get("ease") and model.weights["short"]["als"] == 1.0
     assert len(model.recommend(0, 3)) == 3 and len(model.fold_in([0, 1], n=3)) == 3
     on = HybridRecommender.fit(dataset, params)
@@ -596,3 +597,25 @@ def test_the_short_bucket_borrows_the_long_choice_when_its_own_search_overfits(m
     assert first["cross_validated"] < first["long_choice"] == 0.5
     assert first["borrowed_from"] == "long" and first["weights"] == long["weights"] == model.weights["short"]
     assert model.ease["short"] is model.ease["long"]  # one matrix for the shared choice
+
+
+def test_new_visitors_are_simulated_from_each_users_earliest_liked_ratings(fitted, dataset):
+    from products.recommend.metrics import split_by_time
+
+    inner = split_by_time(fitted.train, fitted.params.val_fraction, min_holdout=1, min_train=1)
+    cohorts = fitted._validation_cohorts(inner)
+    known_users, *_ = cohorts["known"]
+    users, rows, factors, seen, relevant, profiles, counts = cohorts["visitor"]
+    assert len(users) == len(known_users) == 12  # every synthetic user liked 4 items before validation
+    ordered = inner.train.sort_values(["u", "timestamp"], kind="stable")
+    for r, u in enumerate(known_users):
+        earliest = ordered[(ordered["u"] == u) & (ordered["rating"] >= 4)]["i"].tolist()
+        picks = profiles[r][0].tolist()
+        assert picks == earliest[:len(picks)] and 3 <= len(picks) == counts[r] <= 10
+        assert sorted(rows[r].indices.tolist()) == sorted(picks) and set(rows[r].data) == {5.0}
+        # the user's other training items stay excluded, as for a known user
+        assert set(np.flatnonzero(seen[r])) == set(ordered[ordered["u"] == u]["i"])
+    assert factors.shape == (12, fitted.params.factors)
+    row = fitted.tuning["visitor"]
+    assert row["users"] == 12 and row["weights"] == fitted.weights["visitor"]
+    assert fitted.ease_fit["visitor"] == (row["lambda"], row["alpha"])

@@ -219,7 +219,7 @@ def for_user(user, n=10, weight=None, genres=None, years=None, lang="en", progre
         table = _table(model, scored, key, lang)
         history = history_table(model, u, lang)
         mix = genre_mix(model, model.history(u)[0], [s.index for s in scored], lang)
-        return table, history, mix, _summary(model, scored, len(model.history(u)[0]), weight, ms, lang)
+        return table, history, mix, _summary(model, scored, model.bucket(len(model.history(u)[0])), weight, ms, lang)
 
 
 def cold_start(picks, favourite_genres=None, n=10, weight=None, genres=None, years=None, lang="en",
@@ -238,7 +238,7 @@ def cold_start(picks, favourite_genres=None, n=10, weight=None, genres=None, yea
         ms = (time.perf_counter() - start) * 1000
         table = _table(model, scored, "recommend.because.picked", lang)
         mix = genre_mix(model, indices, [s.index for s in scored], lang)
-        return table, mix, _summary(model, scored, len(set(indices)), weight, ms, lang)
+        return table, mix, _summary(model, scored, "visitor", weight, ms, lang)
 
 
 def similar(item, n=10, weight=None, genres=None, years=None, lang="en", progress=None, registry=None):
@@ -268,12 +268,12 @@ def similar(item, n=10, weight=None, genres=None, years=None, lang="en", progres
         return pd.DataFrame(rows), (t("recommend.empty", lang) if not rows else _title(model, i))
 
 
-def _summary(model, scored, n_history, weight, ms, lang) -> str:
+def _summary(model, scored, bucket, weight, ms, lang) -> str:
     if not scored:
         return t("recommend.empty", lang)
-    share = model.share(n_history, weight)
+    share = model.bucket_share(bucket, weight)
     text = t("recommend.summary", lang, n=len(scored), ms=ms, w=share, c=1 - share)
-    fit = model.ease_fit.get(model.bucket(n_history))
+    fit = model.ease_fit.get(bucket)
     if fit and fit[1] and share > 0:
         text += t("recommend.summary.alpha", lang, alpha=fit[1])
     return text
@@ -353,7 +353,8 @@ def model_card(model: HybridRecommender | None = None) -> str:
              "- **Hybrid**: per request the scores are standardised over the catalog and summed with weights. "
              "EASE's λ and α and the weights of ALS and the kNN are chosen from a small grid on each user's "
              "latest training ratings (validation), never on the test split; users with 20 or fewer ratings "
-             "(and new visitors) get their own choice. The slider mixes in the content profile's score "
+             "get their own choice, and so do new visitors (chosen on validation users replayed as visitors: "
+             "their earliest liked movies as picks). The slider mixes in the content profile's score "
              "(0 = content only).",
              "- **New visitors**: their picks score EASE directly (picks × B, no user parameters), are folded "
              "into the fitted ALS model (a user vector solved against the fixed item factors) and the item-kNN, "
@@ -363,7 +364,8 @@ def model_card(model: HybridRecommender | None = None) -> str:
     if model is not None:
         fitted = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(model.fitted_at))
         tuned = []
-        for bucket, label in (("short", "≤ 20 ratings"), ("long", "> 20 ratings")):
+        for bucket, label in (("short", "≤ 20 ratings"), ("long", "> 20 ratings"),
+                              ("visitor", "new visitors (chosen on simulated visitors)")):
             row = model.tuning.get(bucket) if model.tuning else None
             weights = model.weights[bucket]
             fit = model.ease_fit.get(bucket)

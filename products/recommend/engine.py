@@ -14,8 +14,8 @@ Each is standardised over the catalog (z-scores) and summed with weights. EASE's
 weights of ALS and the kNN are chosen from a small grid per history bucket (<= `short_history` ratings, and
 longer ones) by NDCG@10 on a validation split cut from the training ratings (each user's latest), never on
 a test split. A small grid rather than a free search: the earlier coordinate ascent over five weights
-overfitted the 140 short validation users (docs/recommend.md). New visitors go through the short-history
-blend, with no refit.
+overfitted the 140 short validation users (docs/recommend.md). New visitors get their own choice, made on
+validation users replayed as visitors (their earliest liked items as picks), and are folded in with no refit.
 """
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ from products.recommend.metrics import RELEVANT, ndcg_at_k, split_by_time
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
-CACHE_VERSION = 6
-BUCKETS = ("short", "long")
+CACHE_VERSION = 7
+BUCKETS = ("short", "long", "visitor")  # known users by history length; new visitors
 
 
 def _quiet(fraction: float, text: str) -> None:
@@ -63,6 +63,8 @@ class Params:
     knn_k: int = 100  # neighbours kept per item by the item-kNN
     knn_content: float = 0.2  # content cosine added to the rating cosine before the neighbours are kept
     ease_lambda: float = 1000.0  # EASE's L2 penalty until content is attached (<= 0 switches EASE off)
+    visitor_min: int = 3  # simulated new visitors pick their k earliest liked items, k in [min, max]
+    visitor_max: int = 10
     ease_max_items: int = 8000  # EASE inverts an items x items matrix: off for larger catalogs
     # the grid searched per history bucket on validation (simplest first: ties keep the simpler choice)
     ease_lambdas: tuple = (500.0, 1000.0, 2000.0)
@@ -326,9 +328,13 @@ class HybridRecommender:
 
     def share(self, n_history: int, weight: float | None = None) -> float:
         """The collaborative share used for a history of this length (the slider's value when given)."""
+        return self.bucket_share(self.bucket(n_history), weight)
+
+    def bucket_share(self, bucket: str, weight: float | None = None) -> float:
+        """The collaborative share of a bucket's blend (the slider's value when given)."""
         if self.content is None:
             return 1.0
-        return collaborative_share(self.weights[self.bucket(n_history)]) if weight is None else float(weight)
+        return collaborative_share(self.weights[bucket]) if weight is None else float(weight)
 
     # ---- fitting ---------------------------------------------------------------------------
     @classmethod
@@ -456,83 +462,123 @@ class HybridRecommender:
         blends = [{"ease": 1.0, "als": float(a), "knn": float(k)} for a in p.side_weights for k in p.side_weights]
         return fits, blends
 
-    def _grid_scores(self, content_in_blend: bool, progress: Progress = _quiet):
-        """Per-user NDCG@10 of every grid point on the validation split (each user's latest training
-        ratings): (points as descriptions, scores as points x users, each user's training-rating count)."""
-        inner = split_by_time(self.train, self.params.val_fraction, min_holdout=1, min_train=1)
+    def _validation_cohorts(self, inner) -> dict:
+        """The validation users the grid is scored on, each as (users, their input ratings as a users x items
+        matrix, their ALS vectors, seen items to exclude, relevant validation items, liked lists for the
+        content profile, training-rating counts):
+        - "known": users with a relevant validation item, from all their training ratings;
+        - "visitor": the same users as new visitors, whose picks are their k earliest training ratings of 4
+          or more (k uniform in [visitor_min, visitor_max], seeded), each counting as a 5 and folded into ALS
+          as the New visitor tab does; their other training items stay excluded from the ranking."""
         relevant = inner.test[inner.test["rating"] >= RELEVANT].groupby("u")["i"].agg(lambda s: set(s.tolist()))
+        if relevant.empty:
+            return {}
+        n_users, n_items = self.data.n_users, self.data.n_items
+        matrix = interactions(inner.train, n_users, n_items)
+        users = relevant.index.to_numpy()
+        counts = np.bincount(inner.train["u"].to_numpy(), minlength=n_users)[users]
+        seen = matrix[users].toarray() > 0
+        cohorts = {"known": (users, matrix[users], self.tune_als.user_factors[users], seen,
+                             [relevant[u] for u in users], self._liked_lists(inner.train, n_users), counts)}
+        liked = inner.train[inner.train["rating"] >= RELEVANT].sort_values(["u", "timestamp"], kind="stable")
+        liked = liked.groupby("u")["i"].agg(list)
+        keep = np.array([len(liked.get(u, [])) >= self.params.visitor_min for u in users], bool)
+        if keep.any():
+            ks = np.random.default_rng(self.params.seed).integers(self.params.visitor_min,
+                                                                  self.params.visitor_max + 1, size=int(keep.sum()))
+            picks = [liked[u][:k] for u, k in zip(users[keep], ks)]
+            r = np.repeat(np.arange(len(picks)), [len(p) for p in picks])
+            rows = sp.csr_matrix((np.full(len(r), 5.0, np.float32), (r, np.concatenate(picks))),
+                                 shape=(len(picks), n_items))
+            with one_thread():
+                factors = np.asarray(self.tune_als.recalculate_user(np.arange(len(picks)), rows))
+            profiles = [(np.asarray(p, np.int64), np.full(len(p), 5.0, np.float32)) for p in picks]
+            cohorts["visitor"] = (np.arange(len(picks)), rows, factors, seen[keep],
+                                  [relevant[u] for u in users[keep]], profiles, np.array([len(p) for p in picks]))
+        return cohorts
+
+    def _grid_scores(self, content_in_blend: bool, progress: Progress = _quiet):
+        """Per-user NDCG@10 of every grid point on each validation cohort (see _validation_cohorts):
+        (points as descriptions, {cohort: (scores as points x users, each user's input-rating count)})."""
+        inner = split_by_time(self.train, self.params.val_fraction, min_holdout=1, min_train=1)
         fits, blends = self.grid(content_in_blend)
         points = [{"lambda": fit[0] if fit else None, "alpha": fit[1] if fit else None, "weights": dict(blend)}
                   for fit in fits for blend in blends]
-        if relevant.empty:
-            return points, np.zeros((len(points), 0)), np.zeros(0, np.int64)
+        cohorts = self._validation_cohorts(inner)
+        if not cohorts:
+            return points, {}
         matrix = interactions(inner.train, self.data.n_users, self.data.n_items)
-        users = relevant.index.to_numpy()
-        rows = matrix[users]
-        seen = rows.toarray() > 0
-        counts = np.bincount(inner.train["u"].to_numpy(), minlength=self.data.n_users)[users]
-        rel = [relevant[u] for u in users]
         boost = self.params.knn_content if content_in_blend else 0.0
         knn = item_knn(matrix, self.content if boost else None, self.params.knn_k, boost)
-        z = {"als": _z(self.tune_als.user_factors[users] @ self.tune_als.item_factors.T),
-             "knn": _z((rows @ knn).toarray())}
-        if content_in_blend and self.content is not None:
-            liked = self._liked_lists(inner.train, self.data.n_users)
-            z["content"] = _z(np.stack([self._profile(*liked[u]) for u in users]) @ self.content.T)
+        z = {}
+        for name, (users, rows, factors, _, _, liked, _) in cohorts.items():
+            z[name] = {"als": _z(factors @ self.tune_als.item_factors.T), "knn": _z((rows @ knn).toarray())}
+            if content_in_blend and self.content is not None:
+                z[name]["content"] = _z(np.stack([self._profile(*liked[u]) for u in users]) @ self.content.T)
         if fits[0] is not None:
             gram = gram_matrix(matrix)
             content = self.content.astype(np.float64)
             side = content @ content.T if any(fit[1] for fit in fits) else None
-        scores = []
+        scores = {name: [] for name in cohorts}
         for f, fit in enumerate(fits):  # one EASE solve per fit, then every blend on it (the order of `points`)
             progress(0.05 + 0.85 * f / len(fits), f"choosing the blend on validation: {f + 1}/{len(fits)}...")
-            if fit is not None:
-                lam, alpha = fit
-                z["ease"] = _z(np.asarray(rows @ ease_from_gram(gram + alpha * side if alpha else gram, lam)))
-            for blend in blends:
-                scores.append(_per_user_ndcg(sum(w * z[k] for k, w in blend.items() if w), seen, rel))
-        return points, np.stack(scores), counts
+            b = ease_from_gram(gram + fit[1] * side if fit[1] else gram, fit[0]) if fit is not None else None
+            for name, (_, rows, _, seen, rel, _, _) in cohorts.items():
+                if b is not None:
+                    z[name]["ease"] = _z(np.asarray(rows @ b))
+                for blend in blends:
+                    scores[name].append(_per_user_ndcg(sum(w * z[name][k] for k, w in blend.items() if w), seen, rel))
+        return points, {name: (np.stack(scores[name]), cohorts[name][6]) for name in cohorts}
 
     def _tune(self, content_in_blend: bool = True, progress: Progress = _quiet) -> tuple[dict, dict]:
-        """Per history bucket, the grid point with the best mean NDCG@10 over the bucket's validation users
-        (the first best wins, so ties keep the simpler choice). Each bucket's row also reports a
-        cross-validated estimate of that choice (choose on the other users, score on a fold), the best
-        plain EASE, and the best choice without content in EASE, on the same users."""
-        points, scores, counts = self._grid_scores(content_in_blend, progress)
+        """Per bucket, the grid point with the best mean NDCG@10 over its validation users (the first best
+        wins, so ties keep the simpler choice): known users with short and with long histories, and
+        simulated new visitors. Each row also reports a cross-validated estimate of that choice (choose on
+        the other users, score on a fold), the best plain EASE, and the best choice without content in
+        EASE, on the same users."""
+        points, cohorts = self._grid_scores(content_in_blend, progress)
         plain = [k for k, p in enumerate(points) if p["alpha"] == 0.0 and p["weights"] == points[0]["weights"]]
         no_content = [k for k, p in enumerate(points) if not p["alpha"]]
-        members, choice, tuning = {}, {}, {}
-        for bucket in BUCKETS:
-            mine = np.flatnonzero((counts <= self.params.short_history) == (bucket == "short"))
-            if not len(mine):
-                continue
-            members[bucket] = mine
-            choice[bucket] = int(np.argmax(scores[:, mine].mean(axis=1)))
-            row = {"users": int(len(mine)), **points[choice[bucket]],
-                   "tuned": round(float(scores[choice[bucket], mine].mean()), 5),
+
+        def choose(scores: np.ndarray, mine: np.ndarray) -> tuple[int, dict]:
+            best = int(np.argmax(scores[:, mine].mean(axis=1)))
+            row = {"users": int(len(mine)), **points[best], "tuned": round(float(scores[best, mine].mean()), 5),
                    "cross_validated": round(_cross_validated(scores[:, mine], self.params.cv_folds,
                                                              self.params.seed), 5)}
             if plain:
                 row["plain_ease"] = round(float(scores[plain][:, mine].mean(axis=1).max()), 5)
             row["no_content_in_ease"] = round(float(scores[no_content][:, mine].mean(axis=1).max()), 5)
-            tuning[bucket] = row
-        # The short bucket is the small one (few users have few ratings), so its search can overfit. It takes
-        # the long bucket's choice instead when that choice, made without the short users, scores them better
-        # than the cross-validated estimate of their own search. (The app's model, fitted on all ratings, has
-        # only 54 short validation users: there its own search cross-validates at 0.121 against 0.135 for
-        # plain EASE.)
-        if "short" in choice and "long" in choice:
-            borrowed = float(scores[choice["long"], members["short"]].mean())
-            tuning["short"]["long_choice"] = round(borrowed, 5)
-            if borrowed > tuning["short"]["cross_validated"]:
-                tuning["short"].update(points[choice["long"]], tuned=round(borrowed, 5), borrowed_from="long")
+            return best, row
+
+        members, choice, tuning = {}, {}, {}
+        if "known" in cohorts:
+            scores, counts = cohorts["known"]
+            for bucket in ("short", "long"):
+                mine = np.flatnonzero((counts <= self.params.short_history) == (bucket == "short"))
+                if len(mine):
+                    members[bucket] = mine
+                    choice[bucket], tuning[bucket] = choose(scores, mine)
+            # The short bucket is the small one (few users have few ratings), so its search can overfit. It
+            # takes the long bucket's choice instead when that choice, made without the short users, scores
+            # them better than the cross-validated estimate of their own search. (The app's model, fitted on
+            # all ratings, has only 54 short validation users: there its own search cross-validates at 0.121
+            # against 0.135 for plain EASE.)
+            if "short" in choice and "long" in choice:
+                borrowed = float(scores[choice["long"], members["short"]].mean())
+                tuning["short"]["long_choice"] = round(borrowed, 5)
+                if borrowed > tuning["short"]["cross_validated"]:
+                    tuning["short"].update(points[choice["long"]], tuned=round(borrowed, 5), borrowed_from="long")
+        if "visitor" in cohorts:
+            scores, _ = cohorts["visitor"]
+            _, tuning["visitor"] = choose(scores, np.arange(scores.shape[1]))
         if not tuning:  # no validation user has a relevant item: the simplest point
             tuning = {bucket: {"users": 0, **points[0]} for bucket in BUCKETS}
-        for bucket, other in (("short", "long"), ("long", "short")):
+        for bucket in BUCKETS:  # a bucket without users takes another's choice
             if bucket not in tuning:
-                tuning[bucket] = dict(tuning[other], users=0)
+                other = next(b for b in ("short", "long", "visitor") if b in tuning)
+                tuning[bucket] = dict(tuning[other], users=0, borrowed_from=other)
         for bucket, row in tuning.items():
-            log.info("recommender blend (%s histories, %d validation users): lambda %s, alpha %s, %s, NDCG@10 %s",
+            log.info("recommender blend (%s, %d validation users): lambda %s, alpha %s, %s, NDCG@10 %s",
                      bucket, row["users"], row["lambda"], row["alpha"], row["weights"], row.get("tuned"))
         return {bucket: dict(tuning[bucket]["weights"]) for bucket in BUCKETS}, tuning
 
@@ -592,8 +638,8 @@ class HybridRecommender:
 
     def fold_in(self, picks, genres=(), n: int = 10, weight: float | None = None, filter_genres=None,
                 years=None, explain: bool = True) -> list[Scored]:
-        """Top-n for a new visitor from the items they like, through the same blend as a known user with
-        as many ratings (each pick counts as a 5): EASE scores the picks' rows of B (exact: EASE has no
+        """Top-n for a new visitor from the items they like, through the blend chosen for new visitors
+        (each pick counts as a 5): EASE scores the picks' rows of B (exact: EASE has no
         user parameters), an ALS user vector is solved against the fixed item factors (no refit), the
         item-kNN scores the picks, and a content profile of the picks and favourite genres."""
         with one_thread():
@@ -604,7 +650,7 @@ class HybridRecommender:
         fives = np.full(len(picks), 5.0, np.float32)
         row = sp.csr_matrix((fives, (np.zeros(len(picks), np.int64), picks)), shape=(1, self.data.n_items))
         factor = np.asarray(self.als.recalculate_user(0, row)).reshape(-1)
-        bucket = self.bucket(len(picks))
+        bucket = "visitor"  # chosen on simulated new visitors, whatever the number of picks
         z = self._signals(factor, picks, fives, tuple(genres or ()), bucket)
         return self._rank(z, bucket, weight, picks, picks, fives, n, filter_genres, years, explain)
 
