@@ -619,3 +619,15 @@ def test_new_visitors_are_simulated_from_each_users_earliest_liked_ratings(fitte
     row = fitted.tuning["visitor"]
     assert row["users"] == 12 and row["weights"] == fitted.weights["visitor"]
     assert fitted.ease_fit["visitor"] == (row["lambda"], row["alpha"])
+
+
+def test_a_large_catalog_keeps_one_plain_ease_fit_and_reuses_it(dataset):
+    # 12 items stand in for a catalog over the limit: no grid of EASE solves, only the blend weights
+    params = Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2, ease_grid_max_items=11)
+    model = HybridRecommender.fit(dataset, params)
+    model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
+                         dict(zip(GENRES, GenreEncoder().encode(GENRES))))
+    fits, blends = model.grid()
+    assert fits == [(params.ease_lambda, 0.0)] and len(blends) == len(params.side_weights) ** 2
+    assert all(model.ease[b] is model.plain_ease for b in ("short", "long", "visitor"))  # nothing solved again
+    assert all(model.tuning[b]["alpha"] == 0.0 for b in ("short", "long", "visitor"))

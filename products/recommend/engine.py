@@ -66,6 +66,9 @@ class Params:
     visitor_min: int = 3  # simulated new visitors pick their k earliest liked items, k in [min, max]
     visitor_max: int = 10
     ease_max_items: int = 8000  # EASE inverts an items x items matrix: off for larger catalogs
+    # above this many items the grid keeps one EASE fit (ease_lambda, no content): each solve costs
+    # items^3 (0.6 s at 1,682 items, about 1 minute at 8,000), and the grid needs 12 of them
+    ease_grid_max_items: int = 3000
     # the grid searched per history bucket on validation (simplest first: ties keep the simpler choice)
     ease_lambdas: tuple = (500.0, 1000.0, 2000.0)
     content_alphas: tuple = (0.0, 1000.0, 2000.0, 4000.0)  # weight of the content Gram matrix in EASE
@@ -451,14 +454,17 @@ class HybridRecommender:
 
     def grid(self, content_in_blend: bool = True) -> tuple[list, list]:
         """The search space: EASE fits (lambda, alpha) and blends (weights of the z-scored signals), both
-        simplest first. Without EASE (switched off, or a catalog too big to invert): ALS with the kNN and,
-        if allowed, content."""
+        simplest first. A catalog over ease_grid_max_items keeps one EASE fit (plain, lambda = ease_lambda),
+        so only the blend weights are searched. Without EASE (switched off, or a catalog too big to invert):
+        ALS with the kNN and, if allowed, content."""
         p = self.params
         if self.plain_ease is None:
             contents = (0.0, 0.1, 0.3) if content_in_blend else (0.0,)
             return [None], [{"als": 1.0, "knn": k, "content": c} for k in (0.0, 0.3, 1.0) for c in contents]
         alphas = p.content_alphas if content_in_blend else (0.0,)
         fits = [(float(lam), float(a)) for lam in p.ease_lambdas for a in alphas]
+        if self.data.n_items > p.ease_grid_max_items:
+            fits = [(float(p.ease_lambda), 0.0)]
         blends = [{"ease": 1.0, "als": float(a), "knn": float(k)} for a in p.side_weights for k in p.side_weights]
         return fits, blends
 
