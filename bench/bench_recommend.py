@@ -26,9 +26,16 @@ def timed(fn, runs):
     return statistics.median(out), float(np.percentile(out, 95))
 
 
+def raw_ease(model, user: int):
+    """The bare EASE top-10: the user's ratings times their bucket's B, rated items excluded."""
+    from products.recommend.engine import top_n
+
+    items, ratings = model.history(user)
+    return top_n(ratings @ model.ease[model.bucket(len(items))][items], 10, items)
+
+
 def main():
     from products.recommend import core
-    from products.recommend.engine import top_n
 
     start = time.perf_counter()
     with core.recommender() as model:
@@ -40,8 +47,7 @@ def main():
         rows = {
             "raw implicit ALS recommend (CF only, no explanations)":
                 timed(lambda u: model.als.recommend(int(u), model.matrix[int(u)], N=10), users),
-            "raw EASE x.B top-10 (numpy, CF only)": timed(lambda u: top_n(
-                model.history(int(u))[1] @ model.ease[model.bucket(len(model.history(int(u))[0]))][model.history(int(u))[0]], 10, model.history(int(u))[0]), users),
+            "raw EASE x.B top-10 (numpy, CF only)": timed(lambda u: raw_ease(model, int(u)), users),
             "hybrid top-10 (blend, no explanations)": timed(lambda u: model.recommend(int(u), 10, explain=False), users),
             "hybrid top-10 with explanations": timed(lambda u: model.recommend(int(u), 10), users),
             "hybrid top-10, genre + year filters": timed(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import json
 import logging
 import threading
@@ -48,7 +47,6 @@ def _quiet(fraction: float, text: str) -> None:
 
 
 COLLABORATIVE = ("ease", "als", "knn")  # EASE's weights also carry content once it is attached
-SIGNALS = COLLABORATIVE + ("content",)
 
 
 @dataclass(frozen=True)
@@ -288,11 +286,8 @@ class HybridRecommender:
         self.train_key = _frame_key(train)
         # EASE on the ratings alone (lambda = params.ease_lambda), until content is attached; None when off
         self.plain_ease = ease_b if ease_b is not None else fit_ease(self.matrix, params)
-        # per bucket: the B that scores it, and the (lambda, alpha) it was solved with
-        self.ease = dict.fromkeys(BUCKETS, self.plain_ease)
-        self.ease_fit = dict.fromkeys(BUCKETS, (params.ease_lambda, 0.0) if self.plain_ease is not None else None)
+        self.ease = dict.fromkeys(BUCKETS, self.plain_ease)  # per bucket: the B that scores it
         self.item_unit = _unit(als.item_factors)
-        self.popularity = np.bincount(train["i"].to_numpy(), minlength=data.n_items)
         self.genre_names, self.genre_onehot = genre_onehot(data)
         self.content: np.ndarray | None = None  # (items, dim) unit vectors: MiniLM text + genres
         self.genre_vectors: dict[str, np.ndarray] = {}  # favourite genres in the same space
@@ -308,6 +303,21 @@ class HybridRecommender:
         self._liked = self._liked_lists(train, data.n_users)
         self.years = data.items["year"].astype("float64").to_numpy()  # NaN when unknown
         self.genre_sets = [set(g) for g in data.items["genres"]]
+
+    @property
+    def ease_fit(self) -> dict:
+        """Per bucket, the (lambda, alpha) its B was solved with (None when EASE is off): the tuned
+        choice once the blend is chosen, plain EASE before."""
+        fits = {}
+        for bucket in BUCKETS:
+            row = self.tuning.get(bucket) or {}
+            if self.ease[bucket] is None:
+                fits[bucket] = None
+            elif row.get("lambda") is not None:
+                fits[bucket] = (row["lambda"], row["alpha"])
+            else:
+                fits[bucket] = (self.params.ease_lambda, 0.0)
+        return fits
 
     @property
     def weight(self) -> float:
@@ -417,14 +427,13 @@ class HybridRecommender:
             lam, alpha = self.tuning[bucket]["lambda"], self.tuning[bucket]["alpha"]
             if (lam, alpha) not in solved:
                 solved[(lam, alpha)] = ease(self.matrix, lam, self.content, alpha)
-            self.ease[bucket], self.ease_fit[bucket] = solved[(lam, alpha)], (lam, alpha)
+            self.ease[bucket] = solved[(lam, alpha)]
 
     def _save_blend(self, path: Path) -> None:
         unique = {id(b): b for b in self.ease.values() if b is not None}
         order = list(unique)
         meta = {"weights": self.weights, "tuning": self.tuning,
-                "ease": {bucket: order.index(id(b)) if b is not None else -1 for bucket, b in self.ease.items()},
-                "ease_fit": self.ease_fit}
+                "ease": {bucket: order.index(id(b)) if b is not None else -1 for bucket, b in self.ease.items()}}
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, meta=np.array(json.dumps(meta)), **{f"ease_{k}": unique[i] for k, i in enumerate(order)})
@@ -441,7 +450,6 @@ class HybridRecommender:
             raise ValueError(f"{path} does not match the catalog")
         self.weights, self.tuning = meta["weights"], meta["tuning"]
         self.ease = {bucket: matrices[k] if k >= 0 else None for bucket, k in meta["ease"].items()}
-        self.ease_fit = {bucket: tuple(fit) if fit else None for bucket, fit in meta["ease_fit"].items()}
 
     def _profile(self, items: np.ndarray, ratings: np.ndarray, genres=()) -> np.ndarray:
         """The content profile: the mean vector of liked items (rating >= 4, else all rated), plus genres."""
@@ -516,10 +524,11 @@ class HybridRecommender:
         matrix = interactions(inner.train, self.data.n_users, self.data.n_items)
         boost = self.params.knn_content if content_in_blend else 0.0
         knn = item_knn(matrix, self.content if boost else None, self.params.knn_k, boost)
+        uses_content = any(blend.get("content") for blend in blends)
         z = {}
         for name, (users, rows, factors, _, _, liked, _) in cohorts.items():
             z[name] = {"als": _z(factors @ self.tune_als.item_factors.T), "knn": _z((rows @ knn).toarray())}
-            if content_in_blend and self.content is not None:
+            if uses_content and self.content is not None:
                 z[name]["content"] = _z(np.stack([self._profile(*liked[u]) for u in users]) @ self.content.T)
         if fits[0] is not None:
             gram = gram_matrix(matrix)
@@ -830,10 +839,11 @@ def _frame_key(train: pd.DataFrame) -> str:
 
 
 def _per_user_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int = 10) -> np.ndarray:
-    """NDCG@k of each row of scores (seen items excluded; ties to the lower index)."""
+    """NDCG@k of each row of scores (seen items excluded). Within the k best, ties go to the lower index
+    as in top_n; which of several items tied at the k-th score gets in is left to argpartition (with
+    real-valued blended scores such ties are rare)."""
     s = np.where(seen, -np.inf, scores)
     top = np.argpartition(-s, k - 1, axis=1)[:, :k] if s.shape[1] > k else np.tile(np.arange(s.shape[1]), (len(s), 1))
-    # order the k best by score, then index, as top_n does
     rows = np.arange(len(s))[:, None]
     order = np.lexsort((top, -s[rows, top]), axis=1)
     ranked = np.take_along_axis(top, order, axis=1)

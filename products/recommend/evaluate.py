@@ -68,13 +68,9 @@ def fit_bpr(matrix, factors: int, learning_rate: float, seed: int = 42):
     return model
 
 
-def ease(matrix, lam: float):
-    from products.recommend.engine import ease as solve
-
-    return solve(matrix, lam)
-
-
 def ease_lists(matrix, lam: float) -> dict:
+    from products.recommend.engine import ease
+
     return _lists_from_scores(np.asarray(matrix @ ease(matrix, lam)), matrix)
 
 
@@ -83,7 +79,7 @@ EASE_GRID = (100.0, 300.0, 1000.0, 2000.0, 3000.0, 5000.0)
 
 def run(data=None, log=print) -> dict:
     from products.recommend.core import attach_content
-    from products.recommend.engine import HybridRecommender, Params, interactions
+    from products.recommend.engine import HybridRecommender, Params, ease, interactions
     from shared import artifacts
 
     from products.recommend.data import ML100K, load_movielens
@@ -175,6 +171,8 @@ def cold_start(hybrid, ablation_model, ease_b, popularity, outer, n_users, n_ite
     the picks, fed through fold-in exactly as the New visitor tab does (no refit); the targets are the user's
     test items, and their other training items are filtered out, as a known user's are. Reported, never
     used to choose anything."""
+    from products.recommend.engine import top_n
+
     liked = outer.train[outer.train["rating"] >= RELEVANT].sort_values(["u", "timestamp"], kind="stable")
     liked = liked.groupby("u")["i"].agg(list)
     seen = outer.train.groupby("u")["i"].agg(set)
@@ -191,8 +189,6 @@ def cold_start(hybrid, ablation_model, ease_b, popularity, outer, n_users, n_ite
             return lists
 
         def scored(scores_of):
-            from products.recommend.engine import top_n
-
             lists = {}
             for u in users:
                 exclude = np.zeros(n_items, bool)
