@@ -211,7 +211,7 @@ def test_the_grid_search_picks_the_best_point_first_on_ties(dataset, monkeypatch
 
     model = HybridRecommender.fit(dataset, Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2,
                                                   ease_lambdas=(1.0, 50.0), content_alphas=(0.0, 5.0),
-                                                  side_weights=(0.0, 0.5)))
+                                                  side_weights=(0.0, 0.5), seq_weights=(0.0, 0.5)))
     calls = []
 
     def scored(scores, seen, relevant, k=10):  # every grid point scores the same: the first must win
@@ -221,9 +221,11 @@ def test_the_grid_search_picks_the_best_point_first_on_ties(dataset, monkeypatch
     monkeypatch.setattr(engine, "_per_user_ndcg", scored)
     model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
                          dict(zip(GENRES, GenreEncoder().encode(GENRES))))
-    assert len(calls) == 2 * (2 * 2 * 2 * 2)  # (known users, new visitors) x lambdas x alphas x ALS x kNN weights
+    # (known users, new visitors) x lambdas x alphas x sequence x ALS x kNN weights
+    assert len(calls) == 2 * (2 * 2 * 2 * 2 * 2)
     row = model.tuning["short"]
-    assert (row["lambda"], row["alpha"], row["weights"]) == (1.0, 0.0, {"ease": 1.0, "als": 0.0, "knn": 0.0})
+    assert (row["lambda"], row["alpha"], row["weights"]) == (1.0, 0.0, {"ease": 1.0, "als": 0.0, "knn": 0.0,
+                                                                        "seq": 0.0})
     assert row["tuned"] == row["cross_validated"] == row["plain_ease"] == 0.5
 
 
@@ -569,7 +571,7 @@ def test_the_short_bucket_borrows_the_long_choice_when_its_own_search_overfits(m
             for u in range(7, 13)]
     dataset = rdata.prepare(pd.concat([ratings, pd.DataFrame(back)], ignore_index=True), items)
     params = Params(factors=4, regularization=0.01, iterations=20, val_fraction=0.2, short_history=4,
-                    ease_lambdas=(1.0,), content_alphas=(0.0,), side_weights=(0.0, 0.5))
+                    ease_lambdas=(1.0,), content_alphas=(0.0,), side_weights=(0.0, 0.5), seq_weights=(0.0,))
     model = HybridRecommender.fit(dataset, params)
     inner = engine.split_by_time(model.train, params.val_fraction, min_holdout=1, min_train=1)
     short = np.flatnonzero(inner.train.groupby("u").size().sort_index().to_numpy() <= 4)
@@ -593,7 +595,7 @@ def test_the_short_bucket_borrows_the_long_choice_when_its_own_search_overfits(m
                          dict(zip(GENRES, GenreEncoder().encode(GENRES))))
     first, long = model.tuning["short"], model.tuning["long"]
     assert (first["users"], long["users"]) == (6, 6)
-    assert long["weights"] == {"ease": 1.0, "als": 0.0, "knn": 0.0}
+    assert long["weights"] == {"ease": 1.0, "als": 0.0, "knn": 0.0, "seq": 0.0}
     assert first["cross_validated"] < first["long_choice"] == 0.5
     assert first["borrowed_from"] == "long" and first["weights"] == long["weights"] == model.weights["short"]
     assert model.ease["short"] is model.ease["long"]  # one matrix for the shared choice
@@ -605,7 +607,7 @@ def test_new_visitors_are_simulated_from_each_users_earliest_liked_ratings(fitte
     inner = split_by_time(fitted.train, fitted.params.val_fraction, min_holdout=1, min_train=1)
     cohorts = fitted._validation_cohorts(inner)
     known_users, *_ = cohorts["known"]
-    users, rows, factors, seen, relevant, profiles, counts = cohorts["visitor"]
+    users, rows, factors, seen, relevant, profiles, counts, recent = cohorts["visitor"]
     assert len(users) == len(known_users) == 12  # every synthetic user liked 4 items before validation
     ordered = inner.train.sort_values(["u", "timestamp"], kind="stable")
     for r, u in enumerate(known_users):
@@ -613,6 +615,8 @@ def test_new_visitors_are_simulated_from_each_users_earliest_liked_ratings(fitte
         picks = profiles[r][0].tolist()
         assert picks == earliest[:len(picks)] and 3 <= len(picks) == counts[r] <= 10
         assert sorted(rows[r].indices.tolist()) == sorted(picks) and set(rows[r].data) == {5.0}
+        # the picks, in the order picked, are the visitor's latest items for the sequence signal
+        assert recent[r].tolist() == picks[-fitted.params.seq_recent:]
         # the user's other training items stay excluded, as for a known user
         assert set(np.flatnonzero(seen[r])) == set(ordered[ordered["u"] == u]["i"])
     assert factors.shape == (12, fitted.params.factors)
@@ -628,6 +632,7 @@ def test_a_large_catalog_keeps_one_plain_ease_fit_and_reuses_it(dataset):
     model.attach_content(GenreEncoder().encode(list(dataset.items["text"])),
                          dict(zip(GENRES, GenreEncoder().encode(GENRES))))
     fits, blends = model.grid()
-    assert fits == [(params.ease_lambda, 0.0)] and len(blends) == len(params.side_weights) ** 2
+    assert fits == [(params.ease_lambda, 0.0)]
+    assert len(blends) == len(params.side_weights) ** 2 * len(params.seq_weights)
     assert all(model.ease[b] is model.plain_ease for b in ("short", "long", "visitor"))  # nothing solved again
     assert all(model.tuning[b]["alpha"] == 0.0 for b in ("short", "long", "visitor"))

@@ -18,8 +18,8 @@ from shared.models import registry as shared_registry
 from shared.ui import UserError
 
 from products.recommend import models
-from products.recommend.engine import (HybridRecommender, content_cache_path, encode_content, load_content,
-                                       save_content)
+from products.recommend.engine import (HybridRecommender, Params, content_cache_path, encode_content,
+                                       load_content, save_content)
 
 add({
     "recommend.error.user": ("Unknown user id '{user}'. Known ids run from {first} to {last} ({count} users).",
@@ -42,6 +42,8 @@ add({
     "recommend.empty": ("No item passes the filters.", "没有条目符合筛选条件。"),
     "recommend.summary": ("{n} recommendations in {ms:.0f} ms (blend: {w:.0%} collaborative, {c:.0%} content profile).",
                           "{n} 条推荐，用时 {ms:.0f} 毫秒（混合：协同 {w:.0%}，内容画像 {c:.0%}）。"),
+    "recommend.summary.seq": (" Your latest ratings count too: what people rated next after them (weight {w:.1f}).",
+                              "你最近的评分也参与了推荐：其他人在看过这些电影之后接着评价的电影（权重 {w:.1f}）。"),
     "recommend.summary.alpha": (" Content also shapes the item-item weights (EASE with content, α {alpha:,.0f}).",
                                 "内容也参与了物品间权重（带内容的 EASE，α {alpha:,.0f}）。"),
     "recommend.col.rank": ("#", "#"), "recommend.col.title": ("Title", "标题"),
@@ -276,6 +278,9 @@ def _summary(model, scored, bucket, weight, ms, lang) -> str:
     fit = model.ease_fit.get(bucket)
     if fit and fit[1] and share > 0:
         text += t("recommend.summary.alpha", lang, alpha=fit[1])
+    seq = model.weights.get(bucket, {}).get("seq", 0.0)
+    if seq and share > 0:
+        text += t("recommend.summary.seq", lang, w=seq)
     return text
 
 
@@ -340,6 +345,7 @@ def evaluation_markdown(result: dict | None) -> str:
 
 def model_card(model: HybridRecommender | None = None) -> str:
     """How it works, when it was fitted, and the evaluation table (from evaluation.json)."""
+    params = model.params if model is not None else Params()
     parts = ["### How it works",
              "- **EASE with content** (the main signal): an item-item weight matrix in closed form (Steck 2019), "
              "B = I − P·diag(1/diag P), P = (XᵀX + α·CCᵀ + λI)⁻¹, where X is the users × items ratings and C the "
@@ -348,17 +354,23 @@ def model_card(model: HybridRecommender | None = None) -> str:
              "- **Other collaborative signals**: implicit's ALS (alternating least squares) on the ratings as "
              "confidences (factors, regularization and iterations from AIPM_RECOMMEND_*), and an item-kNN (each "
              "item's nearest items by rating cosine, plus a little content cosine).",
+             "- **Sequence**: people rate in sittings, so what other users rated next after an item says what "
+             "comes next. T[i, j] is the share of the ratings within a user's next "
+             f"{params.seq_window} ratings after i that were of j; a user's score is the sum of T's rows for "
+             f"their {params.seq_recent} latest items, each older one weighted {params.seq_recency} times "
+             "the next (a new visitor's picks count in the order picked).",
              "- **Content**: each item's *title (year) — genres* embedded with all-MiniLM-L6-v2, joined with a "
              "genre one-hot; a user's profile is the mean vector of the items they rated 4 or more.",
              "- **Hybrid**: per request the scores are standardised over the catalog and summed with weights. "
-             "EASE's λ and α and the weights of ALS and the kNN are chosen from a small grid on each user's "
+             "EASE's λ and α and the weights of ALS, the kNN and the sequence signal are chosen from a small grid on each user's "
              "latest training ratings (validation), never on the test split; users with 20 or fewer ratings "
              "get their own choice, and so do new visitors (chosen on validation users replayed as visitors: "
              "their earliest liked movies as picks). The slider mixes in the content profile's score "
              "(0 = content only).",
              "- **New visitors**: their picks score EASE directly (picks × B, no user parameters), are folded "
              "into the fitted ALS model (a user vector solved against the fixed item factors) and the item-kNN, "
-             "and give a content profile, with no refit.",
+             "are read in the order picked as the latest items of the sequence signal, and give a content "
+             "profile, with no refit.",
              "- **Explanations**: the rated items that contributed most to each recommendation under the same "
              "blend."]
     if model is not None:
@@ -370,7 +382,7 @@ def model_card(model: HybridRecommender | None = None) -> str:
             weights = model.weights[bucket]
             fit = model.ease_fit.get(bucket)
             text = f"EASE λ {fit[0]:g}, content α {fit[1]:g}; " if fit else "EASE off; "
-            text += ", ".join(f"{k} {weights.get(k, 0.0):.2f}" for k in ("ease", "als", "knn", "content"))
+            text += ", ".join(f"{k} {weights.get(k, 0.0):.2f}" for k in ("ease", "als", "knn", "seq", "content"))
             if row and row.get("users"):
                 text += f" ({row['users']} validation users; NDCG@10 {row['tuned']:.3f}"
                 if "cross_validated" in (row or {}):

@@ -9,9 +9,10 @@ The signals that score every item for a user:
 - ALS: user . item factors from implicit;
 - item-kNN: the user's ratings times an item-item cosine (a little content cosine added before the
   neighbours are kept);
+- sequence: what other users rated next after the user's latest items (products/recommend/sequence.py);
 - content: cosine between the item and the user's profile (the mean vector of what they liked).
 Each is standardised over the catalog (z-scores) and summed with weights. EASE's lambda and alpha and the
-weights of ALS and the kNN are chosen from a small grid per history bucket (<= `short_history` ratings, and
+weights of ALS, the kNN and the sequence signal are chosen from a small grid per history bucket (<= `short_history` ratings, and
 longer ones) by NDCG@10 on a validation split cut from the training ratings (each user's latest), never on
 a test split. A small grid rather than a free search: the earlier coordinate ascent over five weights
 overfitted the 140 short validation users (docs/recommend.md). New visitors get their own choice, made on
@@ -33,12 +34,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from products.recommend import sequence
 from products.recommend.data import Dataset
 from products.recommend.metrics import RELEVANT, ndcg_at_k, split_by_time
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 BUCKETS = ("short", "long", "visitor")  # known users by history length; new visitors
 
 
@@ -46,7 +48,7 @@ def _quiet(fraction: float, text: str) -> None:
     pass
 
 
-COLLABORATIVE = ("ease", "als", "knn")  # EASE's weights also carry content once it is attached
+COLLABORATIVE = ("ease", "als", "knn", "seq")  # EASE's weights also carry content once it is attached
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,12 @@ class Params:
     ease_lambdas: tuple = (500.0, 1000.0, 2000.0)
     content_alphas: tuple = (0.0, 1000.0, 2000.0, 4000.0)  # weight of the content Gram matrix in EASE
     side_weights: tuple = (0.0, 0.1, 0.3)  # weights of ALS and of the item-kNN next to EASE's 1
+    # the sequence signal (sequence.py): transitions to the next `seq_window` ratings, scored from a user's
+    # `seq_recent` latest items, each older one weighted `seq_recency` times the next (chosen on validation)
+    seq_window: int = 20
+    seq_recent: int = 5
+    seq_recency: float = 0.8
+    seq_weights: tuple = (0.0, 0.5, 1.0)  # its weights in the grid, next to EASE's 1
     text_share: float = 0.5  # share of the MiniLM text vector in an item's content vector (the rest: genres)
     short_history: int = 20  # users with this many ratings or fewer get their own blend
     cv_folds: int = 5  # folds of the cross-validated estimate of the grid search (reported, not used to choose)
@@ -303,6 +311,9 @@ class HybridRecommender:
         self._liked = self._liked_lists(train, data.n_users)
         self.years = data.items["year"].astype("float64").to_numpy()  # NaN when unknown
         self.genre_sets = [set(g) for g in data.items["genres"]]
+        # the sequence signal: cheap counts (about 0.3 s on 80,000 ratings), so rebuilt rather than cached
+        self.seq = sequence.transitions(train, data.n_items, params.seq_window)
+        self._recent = sequence.recent_lists(train, data.n_users, params.seq_recent)
 
     @property
     def ease_fit(self) -> dict:
@@ -468,22 +479,25 @@ class HybridRecommender:
         p = self.params
         if self.plain_ease is None:
             contents = (0.0, 0.1, 0.3) if content_in_blend else (0.0,)
-            return [None], [{"als": 1.0, "knn": k, "content": c} for k in (0.0, 0.3, 1.0) for c in contents]
+            return [None], [{"als": 1.0, "knn": k, "seq": float(q), "content": c}
+                            for q in p.seq_weights for k in (0.0, 0.3, 1.0) for c in contents]
         alphas = p.content_alphas if content_in_blend else (0.0,)
         fits = [(float(lam), float(a)) for lam in p.ease_lambdas for a in alphas]
         if self.data.n_items > p.ease_grid_max_items:
             fits = [(float(p.ease_lambda), 0.0)]
-        blends = [{"ease": 1.0, "als": float(a), "knn": float(k)} for a in p.side_weights for k in p.side_weights]
+        blends = [{"ease": 1.0, "als": float(a), "knn": float(k), "seq": float(q)}
+                  for q in p.seq_weights for a in p.side_weights for k in p.side_weights]
         return fits, blends
 
     def _validation_cohorts(self, inner) -> dict:
         """The validation users the grid is scored on, each as (users, their input ratings as a users x items
         matrix, their ALS vectors, seen items to exclude, relevant validation items, liked lists for the
-        content profile, training-rating counts):
+        content profile, training-rating counts, latest items for the sequence signal, oldest first):
         - "known": users with a relevant validation item, from all their training ratings;
         - "visitor": the same users as new visitors, whose picks are their k earliest training ratings of 4
           or more (k uniform in [visitor_min, visitor_max], seeded), each counting as a 5 and folded into ALS
-          as the New visitor tab does; their other training items stay excluded from the ranking."""
+          as the New visitor tab does; their other training items stay excluded from the ranking, and their
+          picks, in the order picked, are their latest items."""
         relevant = inner.test[inner.test["rating"] >= RELEVANT].groupby("u")["i"].agg(lambda s: set(s.tolist()))
         if relevant.empty:
             return {}
@@ -492,8 +506,10 @@ class HybridRecommender:
         users = relevant.index.to_numpy()
         counts = np.bincount(inner.train["u"].to_numpy(), minlength=n_users)[users]
         seen = matrix[users].toarray() > 0
+        recent = sequence.recent_lists(inner.train, n_users, self.params.seq_recent)
         cohorts = {"known": (users, matrix[users], self.tune_als.user_factors[users], seen,
-                             [relevant[u] for u in users], self._liked_lists(inner.train, n_users), counts)}
+                             [relevant[u] for u in users], self._liked_lists(inner.train, n_users), counts,
+                             [recent[u] for u in users])}
         liked = inner.train[inner.train["rating"] >= RELEVANT].sort_values(["u", "timestamp"], kind="stable")
         liked = liked.groupby("u")["i"].agg(list)
         keep = np.array([len(liked.get(u, [])) >= self.params.visitor_min for u in users], bool)
@@ -508,7 +524,8 @@ class HybridRecommender:
                 factors = np.asarray(self.tune_als.recalculate_user(np.arange(len(picks)), rows))
             profiles = [(np.asarray(p, np.int64), np.full(len(p), 5.0, np.float32)) for p in picks]
             cohorts["visitor"] = (np.arange(len(picks)), rows, factors, seen[keep],
-                                  [relevant[u] for u in users[keep]], profiles, np.array([len(p) for p in picks]))
+                                  [relevant[u] for u in users[keep]], profiles, np.array([len(p) for p in picks]),
+                                  [np.asarray(p[-self.params.seq_recent:], np.int64) for p in picks])
         return cohorts
 
     def _grid_scores(self, content_in_blend: bool, progress: Progress = _quiet):
@@ -526,8 +543,10 @@ class HybridRecommender:
         knn = item_knn(matrix, self.content if boost else None, self.params.knn_k, boost)
         uses_content = any(blend.get("content") for blend in blends)
         z = {}
-        for name, (users, rows, factors, _, _, liked, _) in cohorts.items():
-            z[name] = {"als": _z(factors @ self.tune_als.item_factors.T), "knn": _z((rows @ knn).toarray())}
+        transitions = sequence.transitions(inner.train, self.data.n_items, self.params.seq_window)
+        for name, (users, rows, factors, _, _, liked, _, recent) in cohorts.items():
+            z[name] = {"als": _z(factors @ self.tune_als.item_factors.T), "knn": _z((rows @ knn).toarray()),
+                       "seq": _z(sequence.scores(transitions, recent, self.params.seq_recency))}
             if uses_content and self.content is not None:
                 z[name]["content"] = _z(np.stack([self._profile(*liked[u]) for u in users]) @ self.content.T)
         if fits[0] is not None:
@@ -538,7 +557,7 @@ class HybridRecommender:
         for f, fit in enumerate(fits):  # one EASE solve per fit, then every blend on it (the order of `points`)
             progress(0.05 + 0.85 * f / len(fits), f"choosing the blend on validation: {f + 1}/{len(fits)}...")
             b = ease_from_gram(gram + fit[1] * side if fit[1] else gram, fit[0]) if fit is not None else None
-            for name, (_, rows, _, seen, rel, _, _) in cohorts.items():
+            for name, (_, rows, _, seen, rel, *_) in cohorts.items():
                 if b is not None:
                     z[name]["ease"] = _z(np.asarray(rows @ b))
                 for blend in blends:
@@ -611,12 +630,15 @@ class HybridRecommender:
         return exclude
 
     def _signals(self, user_factor: np.ndarray, items: np.ndarray, ratings: np.ndarray, genres=(),
-                 bucket: str = "long") -> dict:
-        """z-scored signals over the catalog for one user (known or folded in)."""
+                 bucket: str = "long", recent: np.ndarray | None = None) -> dict:
+        """z-scored signals over the catalog for one user (known or folded in); `recent`: their latest
+        items, oldest first, for the sequence signal."""
         row = np.zeros(self.data.n_items, np.float32)
         row[items] = ratings
         knn = np.asarray(self.knn.T @ row).ravel() if len(items) else np.zeros(self.data.n_items, np.float32)
         z = {"als": _z(user_factor @ self.als.item_factors.T)[0], "knn": _z(knn)[0]}
+        recent = np.zeros(0, np.int64) if recent is None else np.asarray(recent, np.int64)
+        z["seq"] = _z(sequence.scores(self.seq, [recent], self.params.seq_recency))[0]
         b = self.ease[bucket]
         if b is not None:  # x . B over the rated rows only
             z["ease"] = _z(ratings.astype(np.float32) @ b[items] if len(items)
@@ -626,14 +648,14 @@ class HybridRecommender:
         return z
 
     def _rank(self, z: dict, bucket: str, weight, history: np.ndarray, liked: np.ndarray, ratings, n: int,
-              genres=None, years=None, explain: bool = True) -> list[Scored]:
+              genres=None, years=None, explain: bool = True, recent=None) -> list[Scored]:
         weights = self.weights[bucket]
         blended, cf, content, share = combine(z, weights, weight if self.content is not None else None)
         exclude = self._mask(genres, years)
         exclude[history] = True
         out = []
         for i in top_n(blended, n, exclude):
-            because = self.explain(int(i), liked, share, ratings, bucket=bucket) if explain else []
+            because = self.explain(int(i), liked, share, ratings, bucket=bucket, recent=recent) if explain else []
             out.append(Scored(int(i), float(blended[i]), float(cf[i]), float(content[i]), because))
         return out
 
@@ -646,28 +668,32 @@ class HybridRecommender:
     def _recommend(self, user, n, weight, genres, years, explain) -> list[Scored]:
         items, ratings = self._liked[user]
         bucket = self.bucket(len(items))
-        z = self._signals(self.als.user_factors[user], items, ratings, bucket=bucket)
+        recent = self._recent[user]
+        z = self._signals(self.als.user_factors[user], items, ratings, bucket=bucket, recent=recent)
         good = ratings >= RELEVANT
         liked, liked_ratings = (items[good], ratings[good]) if good.any() else (items, ratings)
-        return self._rank(z, bucket, weight, items, liked, liked_ratings, n, genres, years, explain)
+        return self._rank(z, bucket, weight, items, liked, liked_ratings, n, genres, years, explain, recent)
 
     def fold_in(self, picks, genres=(), n: int = 10, weight: float | None = None, filter_genres=None,
                 years=None, explain: bool = True) -> list[Scored]:
         """Top-n for a new visitor from the items they like, through the blend chosen for new visitors
         (each pick counts as a 5): EASE scores the picks' rows of B (exact: EASE has no
         user parameters), an ALS user vector is solved against the fixed item factors (no refit), the
-        item-kNN scores the picks, and a content profile of the picks and favourite genres."""
+        item-kNN scores the picks, the sequence signal reads the picks in the order given as the latest
+        items, and a content profile of the picks and favourite genres."""
         with one_thread():
             return self._fold_in(picks, genres, n, weight, filter_genres, years, explain)
 
     def _fold_in(self, picks, genres, n, weight, filter_genres, years, explain) -> list[Scored]:
-        picks = np.unique(np.asarray(picks, dtype=np.int64))
+        in_order = np.asarray(list(dict.fromkeys(int(p) for p in picks)), dtype=np.int64)
+        recent = in_order[-self.params.seq_recent:] if self.params.seq_recent > 0 else in_order[:0]
+        picks = np.unique(in_order)
         fives = np.full(len(picks), 5.0, np.float32)
         row = sp.csr_matrix((fives, (np.zeros(len(picks), np.int64), picks)), shape=(1, self.data.n_items))
         factor = np.asarray(self.als.recalculate_user(0, row)).reshape(-1)
         bucket = "visitor"  # chosen on simulated new visitors, whatever the number of picks
-        z = self._signals(factor, picks, fives, tuple(genres or ()), bucket)
-        return self._rank(z, bucket, weight, picks, picks, fives, n, filter_genres, years, explain)
+        z = self._signals(factor, picks, fives, tuple(genres or ()), bucket, recent)
+        return self._rank(z, bucket, weight, picks, picks, fives, n, filter_genres, years, explain, recent)
 
     def similarity(self, item: int, weight: float | None = None):
         """(blended, collaborative cosine, content cosine) of every item to `item`."""
@@ -679,9 +705,10 @@ class HybridRecommender:
         return w * cf + (1 - w) * content, cf, content
 
     def explain(self, item: int, liked: np.ndarray, share: float | None = None, ratings=None,
-                k: int = 2, bucket: str = "long") -> list[int]:
+                k: int = 2, bucket: str = "long", recent=None) -> list[int]:
         """The history items that did most for `item`. Collaborative side: each liked item's EASE
-        contribution (rating x B[liked, item]) and item-kNN contribution (rating x similarity), both
+        contribution (rating x B[liked, item]), item-kNN contribution (rating x similarity) and, when it is
+        among the `recent` latest items, sequence contribution (recency weight x T[liked, item]), each
         scaled to at most 1, and its ALS factor cosine, mixed by the bucket's blend weights of those
         signals (equal when none is set). Content side: content cosine. The two sides are mixed by the
         share."""
@@ -696,6 +723,9 @@ class HybridRecommender:
         if b is not None:
             contribution = b[liked, item] * ratings
             parts["ease"] = contribution / max(float(np.abs(contribution).max()), 1e-12)
+        if recent is not None and len(recent):
+            follows = sequence.contributions(self.seq, recent, self.params.seq_recency, liked, item)
+            parts["seq"] = follows / max(float(np.abs(follows).max()), 1e-12)
         weights = self.weights.get(bucket, {})
         mix = {name: float(weights.get(name, 0.0)) for name in parts}
         if not any(mix.values()):
@@ -727,7 +757,8 @@ class HybridRecommender:
     def memory_bytes(self) -> int:
         arrays = [self.als.user_factors, self.als.item_factors, self.tune_als.user_factors,
                   self.tune_als.item_factors, self.item_unit, self.matrix.data, self.matrix.indices,
-                  self.knn.data, self.knn.indices, self.knn_columns.data, self.knn_columns.indices]
+                  self.knn.data, self.knn.indices, self.knn_columns.data, self.knn_columns.indices,
+                  self.seq.data, self.seq.indices]
         arrays += list({id(b): b for b in [self.plain_ease, *self.ease.values()] if b is not None}.values())
         if self.content is not None:
             arrays.append(self.content)
@@ -842,12 +873,20 @@ def _per_user_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int 
     """NDCG@k of each row of scores (seen items excluded). Within the k best, ties go to the lower index
     as in top_n; which of several items tied at the k-th score gets in is left to argpartition (with
     real-valued blended scores such ties are rare)."""
-    s = np.where(seen, -np.inf, scores)
+    s = np.where(seen, np.float32(-np.inf), scores)  # stays float32 when the scores are
     top = np.argpartition(-s, k - 1, axis=1)[:, :k] if s.shape[1] > k else np.tile(np.arange(s.shape[1]), (len(s), 1))
     rows = np.arange(len(s))[:, None]
     order = np.lexsort((top, -s[rows, top]), axis=1)
     ranked = np.take_along_axis(top, order, axis=1)
-    return np.array([ndcg_at_k(list(ranked[r]), relevant[r], k) for r in range(len(relevant))])
+    # ndcg_at_k for every row at once (the grid scores hundreds of points): hits x discounts / ideal
+    sizes = np.array([len(r) for r in relevant], np.int64)
+    hits = np.zeros(s.shape, bool)
+    if sizes.sum():
+        hits[np.repeat(np.arange(len(relevant)), sizes), np.concatenate([list(r) for r in relevant if r])] = True
+    discount = 1.0 / np.log2(np.arange(2, ranked.shape[1] + 2))
+    dcg = hits[rows, ranked] @ discount
+    ideal = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))])[np.minimum(sizes, k)]
+    return np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 0.0)
 
 
 def _cross_validated(scores: np.ndarray, folds: int, seed: int, repeats: int = 10) -> float:

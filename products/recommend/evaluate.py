@@ -79,6 +79,7 @@ EASE_GRID = (100.0, 300.0, 1000.0, 2000.0, 3000.0, 5000.0)
 
 def run(data=None, log=print) -> dict:
     from products.recommend.core import attach_content
+    from products.recommend import sequence
     from products.recommend.engine import HybridRecommender, Params, ease, interactions
     from shared import artifacts
 
@@ -120,17 +121,31 @@ def run(data=None, log=print) -> dict:
     lists[bpr_name] = _lists_from_implicit(fit_bpr(train_m, bpr_f, bpr_lr), train_m)
     ease_name = f"EASE (lambda {ease_lam:g}, tuned on validation)"
     lists[ease_name] = ease_lists(train_m, ease_lam)
+    # The sequence signal alone is a pure collaborative model too (other users' rating order, no content).
+    seq_name = (f"sequence (what others rated in their next {params.seq_window} ratings after your "
+                f"{params.seq_recent} latest)")
+    transitions = sequence.transitions(outer.train, n_items, params.seq_window)
+    lists[seq_name] = _lists_from_scores(
+        sequence.scores(transitions, sequence.recent_lists(outer.train, n_users, params.seq_recent),
+                        params.seq_recency), train_m)
     attach_content(hybrid)  # content vectors through the shared encoder; the blend is tuned on validation here
     # Ablation: the same grid search without content (EASE on ratings only, plain item-kNN, ALS).
     cf_blend = HybridRecommender(data, replace(params, knn_content=0.0), hybrid.als, hybrid.tune_als, outer.train,
                                  hybrid.fitted_at, ease_b=hybrid.plain_ease)
     cf_blend.attach_content(hybrid.text_vectors, hybrid.text_genre_vectors, content_in_blend=False)
+    # Ablation: the same grid without the sequence signal (the previous design).
+    no_seq = HybridRecommender(data, replace(params, seq_weights=(0.0,)), hybrid.als, hybrid.tune_als,
+                               outer.train, hybrid.fitted_at, ease_b=hybrid.plain_ease)
+    no_seq.attach_content(hybrid.text_vectors, hybrid.text_genre_vectors)
     lists["content only (MiniLM + genres)"] = {
         u: np.array([s.index for s in hybrid.recommend(u, K, 0.0, explain=False)]) for u in range(n_users)}
-    ablation = "EASE + ALS + item-kNN, same grid, no content (ablation)"
+    ablation = "EASE + ALS + item-kNN + sequence, same grid, no content (ablation)"
     lists[ablation] = {u: np.array([s.index for s in cf_blend.recommend(u, K, explain=False)])
                        for u in range(n_users)}
-    name = "hybrid: EASE with content + ALS + item-kNN, tuned on validation"
+    no_seq_name = "EASE with content + ALS + item-kNN, same grid, no sequence (ablation: the previous hybrid)"
+    lists[no_seq_name] = {u: np.array([s.index for s in no_seq.recommend(u, K, explain=False)])
+                          for u in range(n_users)}
+    name = "hybrid: EASE with content + ALS + item-kNN + sequence, tuned on validation"
     lists[name] = {u: np.array([s.index for s in hybrid.recommend(u, K, explain=False)]) for u in range(n_users)}
 
     counts = outer.train.groupby("u").size()
@@ -142,6 +157,7 @@ def run(data=None, log=print) -> dict:
         "all": {}, "sparse": {}, "comparisons": {},
         "blend_tuning": hybrid.tuning, "weights": hybrid.weights,
         "ablation_tuning": cf_blend.tuning, "ablation_weights": cf_blend.weights,
+        "no_sequence_tuning": no_seq.tuning, "no_sequence_weights": no_seq.weights,
         "validation": {"knn_k": knn_k, "bpr": [bpr_f, bpr_lr], "ease_lambda": ease_lam,
                        "ease_ndcg_by_lambda": {f"{k:g}": round(v, 5) for k, v in ease_val.items()}},
         "seconds": 0.0,
@@ -151,14 +167,14 @@ def run(data=None, log=print) -> dict:
         result["sparse"][model_name] = evaluate_lists(model_lists, outer.test, outer.train, n_users, n_items, K,
                                                       users=sparse_users)
     for key, users in (("all", None), ("sparse", sparse_users)):
-        pure = (knn_name, als_name, bpr_name, ease_name)
+        pure = (knn_name, als_name, bpr_name, ease_name, seq_name)
         best = max(pure, key=lambda m: result[key][m]["ndcg"])
         result["comparisons"][key] = [
             paired_difference(lists[name], lists[other], outer.test, users) | {"model": name, "against": other}
-            for other in (best, ablation)]
+            for other in dict.fromkeys((best, ease_name, ablation, no_seq_name))]
     log("simulating new visitors (cold start)...")
-    result["cold_start"] = cold_start(hybrid, cf_blend, ease(train_m, ease_lam), popularity, outer, n_users,
-                                      n_items, ease_name, ablation, name)
+    result["cold_start"] = cold_start(hybrid, cf_blend, no_seq, ease(train_m, ease_lam), transitions, popularity,
+                                      outer, n_users, n_items, ease_name, ablation, no_seq_name, name)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -166,17 +182,19 @@ def run(data=None, log=print) -> dict:
 COLD_PICKS = (3, 5, 10)
 
 
-def cold_start(hybrid, ablation_model, ease_b, popularity, outer, n_users, n_items, ease_name, ablation, name) -> dict:
+def cold_start(hybrid, ablation_model, no_seq_model, ease_b, transitions, popularity, outer, n_users, n_items,
+               ease_name, ablation, no_seq_name, name) -> dict:
     """New visitors, simulated on the test users: each user's k earliest liked training ratings (>= 4) are
     the picks, fed through fold-in exactly as the New visitor tab does (no refit); the targets are the user's
     test items, and their other training items are filtered out, as a known user's are. Reported, never
     used to choose anything."""
+    from products.recommend import sequence
     from products.recommend.engine import top_n
 
     liked = outer.train[outer.train["rating"] >= RELEVANT].sort_values(["u", "timestamp"], kind="stable")
     liked = liked.groupby("u")["i"].agg(list)
     seen = outer.train.groupby("u")["i"].agg(set)
-    out = {}
+    out, p = {}, hybrid.params
     for k in COLD_PICKS:
         users = [u for u, items in liked.items() if len(items) >= k]
         picks = {u: liked[u][:k] for u in users}
@@ -198,13 +216,15 @@ def cold_start(hybrid, ablation_model, ease_b, popularity, outer, n_users, n_ite
 
         lists = {"popularity": scored(lambda u: popularity),
                  f"{ease_name}, picks × B": scored(lambda u: 5.0 * ease_b[picks[u]].sum(axis=0)),
+                 "sequence alone, the picks as the latest items": scored(lambda u: sequence.scores(
+                     transitions, [np.asarray(picks[u][-p.seq_recent:])], p.seq_recency)[0]),
                  "content only (MiniLM + genres)": folded(hybrid, 0.0),
-                 ablation: folded(ablation_model), name: folded(hybrid)}
+                 ablation: folded(ablation_model), no_seq_name: folded(no_seq_model), name: folded(hybrid)}
         rows = {m: evaluate_lists(ls, outer.test, outer.train, n_users, n_items, K, users=set(users))
                 for m, ls in lists.items()}
         out[str(k)] = {"rows": rows, "comparisons": [
             paired_difference(lists[name], lists[other], outer.test, set(users)) | {"model": name, "against": other}
-            for other in (f"{ease_name}, picks × B", ablation)]}
+            for other in (f"{ease_name}, picks × B", ablation, no_seq_name)]}
     return out
 
 
