@@ -51,7 +51,9 @@ def test_scores_weight_the_latest_item_most():
     assert rows[0].tolist() == [0.0, 0.0, 0.5, 1.0]  # 1 is the latest: what follows it (3) scores 1
     assert rows[1].tolist() == [0.0, 0.0, 1.0, 0.5]
     assert not rows[2].any()
-    shares = sequence.contributions(table, np.array([0, 1]), 0.5, np.array([0, 1, 2]), target=3)
+    follow = sequence.recent_rows(table, np.array([0, 1]), 0.5)
+    assert follow.sum(axis=0).tolist() == rows[0].tolist()  # one user's rows add up to their scores
+    shares = sequence.contributions(follow, np.array([0, 1]), np.array([0, 1, 2]), target=3)
     assert shares.tolist() == [0.0, 1.0, 0.0]
 
 
@@ -99,3 +101,13 @@ def test_a_new_visitors_picks_are_read_in_the_order_picked(chain_model):
     second = chain_model.fold_in([index["4"], index["1"]], n=1)
     assert films.iat[first[0].index] == "5" and films.iat[first[0].because[0]] == "4"
     assert films.iat[second[0].index] == "2" and films.iat[second[0].because[0]] == "1"
+
+
+def test_the_summary_says_when_the_latest_ratings_or_the_order_of_picks_count(chain_model):
+    from products.recommend import core
+
+    scored = chain_model.recommend(chain_model.data.user_index["13"], n=2)
+    assert "what people rated next after them (weight 1.0)" in core._summary(chain_model, scored, "long", None, 1, "en")
+    assert "order of your picks counts" in core._summary(chain_model, scored, "visitor", None, 1, "en")
+    chain_model.weights["long"]["seq"] = 0.0
+    assert "rated next" not in core._summary(chain_model, scored, "long", None, 1, "en")

@@ -44,6 +44,9 @@ add({
                           "{n} 条推荐，用时 {ms:.0f} 毫秒（混合：协同 {w:.0%}，内容画像 {c:.0%}）。"),
     "recommend.summary.seq": (" Your latest ratings count too: what people rated next after them (weight {w:.1f}).",
                               "你最近的评分也参与了推荐：其他人在看过这些电影之后接着评价的电影（权重 {w:.1f}）。"),
+    "recommend.summary.seq_picks": (" The order of your picks counts too: what people rated next after your latest "
+                                    "picks (weight {w:.1f}).",
+                                    "选择的顺序也参与了推荐：其他人在看过你最后选择的电影之后接着评价的电影（权重 {w:.1f}）。"),
     "recommend.summary.alpha": (" Content also shapes the item-item weights (EASE with content, α {alpha:,.0f}).",
                                 "内容也参与了物品间权重（带内容的 EASE，α {alpha:,.0f}）。"),
     "recommend.col.rank": ("#", "#"), "recommend.col.title": ("Title", "标题"),
@@ -280,7 +283,7 @@ def _summary(model, scored, bucket, weight, ms, lang) -> str:
         text += t("recommend.summary.alpha", lang, alpha=fit[1])
     seq = model.weights.get(bucket, {}).get("seq", 0.0)
     if seq and share > 0:
-        text += t("recommend.summary.seq", lang, w=seq)
+        text += t("recommend.summary.seq_picks" if bucket == "visitor" else "recommend.summary.seq", lang, w=seq)
     return text
 
 

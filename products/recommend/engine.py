@@ -630,15 +630,15 @@ class HybridRecommender:
         return exclude
 
     def _signals(self, user_factor: np.ndarray, items: np.ndarray, ratings: np.ndarray, genres=(),
-                 bucket: str = "long", recent: np.ndarray | None = None) -> dict:
-        """z-scored signals over the catalog for one user (known or folded in); `recent`: their latest
-        items, oldest first, for the sequence signal."""
+                 bucket: str = "long", follow: np.ndarray | None = None) -> dict:
+        """z-scored signals over the catalog for one user (known or folded in); `follow`: the weighted rows
+        of the sequence signal for their latest items (sequence.recent_rows)."""
         row = np.zeros(self.data.n_items, np.float32)
         row[items] = ratings
         knn = np.asarray(self.knn.T @ row).ravel() if len(items) else np.zeros(self.data.n_items, np.float32)
         z = {"als": _z(user_factor @ self.als.item_factors.T)[0], "knn": _z(knn)[0]}
-        recent = np.zeros(0, np.int64) if recent is None else np.asarray(recent, np.int64)
-        z["seq"] = _z(sequence.scores(self.seq, [recent], self.params.seq_recency))[0]
+        if follow is not None:
+            z["seq"] = _z(follow.sum(axis=0))[0]
         b = self.ease[bucket]
         if b is not None:  # x . B over the rated rows only
             z["ease"] = _z(ratings.astype(np.float32) @ b[items] if len(items)
@@ -648,14 +648,15 @@ class HybridRecommender:
         return z
 
     def _rank(self, z: dict, bucket: str, weight, history: np.ndarray, liked: np.ndarray, ratings, n: int,
-              genres=None, years=None, explain: bool = True, recent=None) -> list[Scored]:
+              genres=None, years=None, explain: bool = True, recent=None, follow=None) -> list[Scored]:
         weights = self.weights[bucket]
         blended, cf, content, share = combine(z, weights, weight if self.content is not None else None)
         exclude = self._mask(genres, years)
         exclude[history] = True
         out = []
         for i in top_n(blended, n, exclude):
-            because = self.explain(int(i), liked, share, ratings, bucket=bucket, recent=recent) if explain else []
+            because = (self.explain(int(i), liked, share, ratings, bucket=bucket, recent=recent, follow=follow)
+                       if explain else [])
             out.append(Scored(int(i), float(blended[i]), float(cf[i]), float(content[i]), because))
         return out
 
@@ -669,10 +670,11 @@ class HybridRecommender:
         items, ratings = self._liked[user]
         bucket = self.bucket(len(items))
         recent = self._recent[user]
-        z = self._signals(self.als.user_factors[user], items, ratings, bucket=bucket, recent=recent)
+        follow = sequence.recent_rows(self.seq, recent, self.params.seq_recency)
+        z = self._signals(self.als.user_factors[user], items, ratings, bucket=bucket, follow=follow)
         good = ratings >= RELEVANT
         liked, liked_ratings = (items[good], ratings[good]) if good.any() else (items, ratings)
-        return self._rank(z, bucket, weight, items, liked, liked_ratings, n, genres, years, explain, recent)
+        return self._rank(z, bucket, weight, items, liked, liked_ratings, n, genres, years, explain, recent, follow)
 
     def fold_in(self, picks, genres=(), n: int = 10, weight: float | None = None, filter_genres=None,
                 years=None, explain: bool = True) -> list[Scored]:
@@ -692,8 +694,9 @@ class HybridRecommender:
         row = sp.csr_matrix((fives, (np.zeros(len(picks), np.int64), picks)), shape=(1, self.data.n_items))
         factor = np.asarray(self.als.recalculate_user(0, row)).reshape(-1)
         bucket = "visitor"  # chosen on simulated new visitors, whatever the number of picks
-        z = self._signals(factor, picks, fives, tuple(genres or ()), bucket, recent)
-        return self._rank(z, bucket, weight, picks, picks, fives, n, filter_genres, years, explain, recent)
+        follow = sequence.recent_rows(self.seq, recent, self.params.seq_recency)
+        z = self._signals(factor, picks, fives, tuple(genres or ()), bucket, follow)
+        return self._rank(z, bucket, weight, picks, picks, fives, n, filter_genres, years, explain, recent, follow)
 
     def similarity(self, item: int, weight: float | None = None):
         """(blended, collaborative cosine, content cosine) of every item to `item`."""
@@ -705,10 +708,11 @@ class HybridRecommender:
         return w * cf + (1 - w) * content, cf, content
 
     def explain(self, item: int, liked: np.ndarray, share: float | None = None, ratings=None,
-                k: int = 2, bucket: str = "long", recent=None) -> list[int]:
+                k: int = 2, bucket: str = "long", recent=None, follow=None) -> list[int]:
         """The history items that did most for `item`. Collaborative side: each liked item's EASE
         contribution (rating x B[liked, item]), item-kNN contribution (rating x similarity) and, when it is
-        among the `recent` latest items, sequence contribution (recency weight x T[liked, item]), each
+        among the `recent` latest items, sequence contribution (recency weight x T[liked, item]; `follow`
+        holds those rows when the caller has them), each
         scaled to at most 1, and its ALS factor cosine, mixed by the bucket's blend weights of those
         signals (equal when none is set). Content side: content cosine. The two sides are mixed by the
         share."""
@@ -724,7 +728,9 @@ class HybridRecommender:
             contribution = b[liked, item] * ratings
             parts["ease"] = contribution / max(float(np.abs(contribution).max()), 1e-12)
         if recent is not None and len(recent):
-            follows = sequence.contributions(self.seq, recent, self.params.seq_recency, liked, item)
+            if follow is None:
+                follow = sequence.recent_rows(self.seq, recent, self.params.seq_recency)
+            follows = sequence.contributions(follow, recent, liked, item)
             parts["seq"] = follows / max(float(np.abs(follows).max()), 1e-12)
         weights = self.weights.get(bucket, {})
         mix = {name: float(weights.get(name, 0.0)) for name in parts}

@@ -65,10 +65,16 @@ def scores(table: sp.csr_matrix, lists: list[np.ndarray], recency: float) -> np.
     return np.asarray((recent @ table).todense(), dtype=np.float32)
 
 
-def contributions(table: sp.csr_matrix, recent: np.ndarray, recency: float, items: np.ndarray,
-                  target: int) -> np.ndarray:
-    """For each of `items`: its share in `target`'s sequence score (its recency weight times
-    T[item, target]), 0 for items not among the recent ones."""
-    weight = dict(zip(np.asarray(recent).tolist(), recency_weights(len(recent), recency).tolist()))
-    column = np.asarray(table[np.asarray(items, np.int64)][:, [int(target)]].todense()).ravel()
-    return np.array([weight.get(int(i), 0.0) for i in items], np.float32) * column
+def recent_rows(table: sp.csr_matrix, recent: np.ndarray, recency: float) -> np.ndarray:
+    """One user's weighted rows of T, len(recent) x items, oldest first: their sum over rows is the
+    user's row of `scores`, and each row is that item's share of every item's score (for explanations)."""
+    recent = np.asarray(recent, np.int64)
+    return recency_weights(len(recent), recency)[:, None] * table[recent].toarray()
+
+
+def contributions(rows: np.ndarray, recent: np.ndarray, items: np.ndarray, target: int) -> np.ndarray:
+    """For each of `items`: its share in `target`'s sequence score (its row of `recent_rows` at `target`),
+    0 for items not among the recent ones."""
+    position = {int(i): k for k, i in enumerate(np.asarray(recent).tolist())}
+    return np.array([rows[position[int(i)], int(target)] if int(i) in position else 0.0 for i in items],
+                    np.float32)
