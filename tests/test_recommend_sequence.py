@@ -34,6 +34,7 @@ def test_ties_in_time_keep_the_tables_order():
     table = sequence.transitions(train, 3, window=1).toarray()
     assert table[2, 0] == 1.0 and table[0, 1] == 1.0 and table[1].sum() == 0.0
     assert sequence.recent_lists(train, 2, recent=2)[0].tolist() == [0, 1]
+    assert not sequence.transitions(train, 3, window=2, later_only=True).toarray().any()  # all in one second
 
 
 def test_recent_lists_keep_each_users_latest_items_oldest_first():

@@ -12,11 +12,12 @@ The signals that score every item for a user:
 - sequence: what other users rated next after the user's latest items (products/recommend/sequence.py);
 - content: cosine between the item and the user's profile (the mean vector of what they liked).
 Each is standardised over the catalog (z-scores) and summed with weights. EASE's lambda and alpha and the
-weights of ALS, the kNN and the sequence signal are chosen from a small grid per history bucket (<= `short_history` ratings, and
-longer ones) by NDCG@10 on a validation split cut from the training ratings (each user's latest), never on
-a test split. A small grid rather than a free search: the earlier coordinate ascent over five weights
-overfitted the 140 short validation users (docs/recommend.md). New visitors get their own choice, made on
-validation users replayed as visitors (their earliest liked items as picks), and are folded in with no refit.
+weights of ALS, the kNN and the sequence signal are chosen from a small grid per history bucket
+(<= `short_history` ratings, and longer ones) by NDCG@10 on a validation split cut from the training
+ratings (each user's latest), never on a test split. A small grid rather than a free search: the earlier
+coordinate ascent over five weights overfitted the 140 short validation users (docs/recommend.md). New
+visitors get their own choice, made on validation users replayed as visitors (their earliest liked items as
+picks), and are folded in with no refit.
 """
 from __future__ import annotations
 
@@ -712,10 +713,9 @@ class HybridRecommender:
         """The history items that did most for `item`. Collaborative side: each liked item's EASE
         contribution (rating x B[liked, item]), item-kNN contribution (rating x similarity) and, when it is
         among the `recent` latest items, sequence contribution (recency weight x T[liked, item]; `follow`
-        holds those rows when the caller has them), each
-        scaled to at most 1, and its ALS factor cosine, mixed by the bucket's blend weights of those
-        signals (equal when none is set). Content side: content cosine. The two sides are mixed by the
-        share."""
+        holds those rows when the caller has them), each scaled to at most 1, and its ALS factor cosine,
+        mixed by the bucket's blend weights of those signals (equal when none is set). Content side:
+        content cosine. The two sides are mixed by the share."""
         if len(liked) == 0:
             return []
         w = self.weight if share is None else float(share)

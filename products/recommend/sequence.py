@@ -25,14 +25,18 @@ def time_ordered(train: pd.DataFrame) -> pd.DataFrame:
     return train.sort_values(["u", "timestamp"], kind="stable")
 
 
-def transitions(train: pd.DataFrame, n_items: int, window: int) -> sp.csr_matrix:
+def transitions(train: pd.DataFrame, n_items: int, window: int, later_only: bool = False) -> sp.csr_matrix:
     """items x items, row-normalised: T[i, j] = share of the ratings that came within `window` ratings
-    after a rating of i (same user) that were of j. An item nobody rated anything after has an empty row."""
+    after a rating of i (same user) that were of j. An item nobody rated anything after has an empty row.
+    later_only counts only pairs with a later timestamp (a check that the signal does not rest on ratings
+    sent in the same second, whose order is the table's)."""
     ordered = time_ordered(train)
-    users, items = ordered["u"].to_numpy(), ordered["i"].to_numpy()
+    users, items, times = ordered["u"].to_numpy(), ordered["i"].to_numpy(), ordered["timestamp"].to_numpy()
     rows, cols = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for step in range(1, max(int(window), 0) + 1):
         same_user = users[step:] == users[:-step]
+        if later_only:
+            same_user &= times[step:] > times[:-step]
         rows.append(items[:-step][same_user])
         cols.append(items[step:][same_user])
     rows, cols = np.concatenate(rows), np.concatenate(cols)
