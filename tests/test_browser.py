@@ -63,10 +63,12 @@ def test_the_recommendations_tab_explains_a_users_top_n_and_shows_the_model_card
     page.get_by_role("button", name="Recommend").first.click()
     # the first user's top 10, each with its reason, and their rating history beside it
     page.wait_for_function("document.body.innerText.includes('because you rated')", timeout=120_000)
-    page.wait_for_function("document.body.innerText.includes('Content also shapes the item-item weights')",
+    page.wait_for_function("document.body.innerText.includes('Content also shapes the item-item weights')"
+                           " && document.body.innerText.includes('what people rated next after them')",
                            timeout=10_000)
     page.screenshot(path=str(tmp_path / "recommend.png"), full_page=True)
     page.get_by_role("tab", name="Model card").first.click()
     page.get_by_role("button", name="Show model card").click()
     page.wait_for_function("document.body.innerText.includes('Chosen on validation')"
-                           " && document.body.innerText.includes('content α')", timeout=60_000)
+                           " && document.body.innerText.includes('content α')"
+                           " && document.body.innerText.includes('what other users rated next')", timeout=60_000)

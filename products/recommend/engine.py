@@ -886,11 +886,12 @@ def _per_user_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int 
     ranked = np.take_along_axis(top, order, axis=1)
     # ndcg_at_k for every row at once (the grid scores hundreds of points): hits x discounts / ideal
     sizes = np.array([len(r) for r in relevant], np.int64)
-    hits = np.zeros(s.shape, bool)
-    if sizes.sum():
-        hits[np.repeat(np.arange(len(relevant)), sizes), np.concatenate([list(r) for r in relevant if r])] = True
+    n_items = s.shape[1]
+    wanted = (np.repeat(np.arange(len(relevant)), sizes) * n_items
+              + np.concatenate([np.fromiter(r, np.int64, len(r)) for r in relevant] or [np.zeros(0, np.int64)]))
+    hits = np.isin(rows * n_items + ranked, wanted)  # (user, item) pairs of the ranking that are relevant
     discount = 1.0 / np.log2(np.arange(2, ranked.shape[1] + 2))
-    dcg = hits[rows, ranked] @ discount
+    dcg = hits @ discount
     ideal = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))])[np.minimum(sizes, k)]
     return np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 0.0)
 

@@ -14,10 +14,10 @@ add({
                         "(EASE) fitted on the ratings together with content vectors of each title and its genres, "
                         "blended with implicit's ALS, an item-kNN and what people rated next after your latest "
                         "ratings, chosen by how much history a user has. Every "
-                        "recommendation says why. The first use fits the models (several seconds) or loads them "
+                        "recommendation says why. The first use fits the models (under a minute, with progress) or loads them "
                         "from the cache.",
                         "基于 10 万条真实 MovieLens 评分（GroupLens）的电影推荐：在评分与标题、类型内容向量上共同拟合的物品-物品模型"
-                        "（EASE），与 implicit ALS、物品 kNN 以及“其他人在看过你最近评价的电影之后接着评价了什么”相混合（按用户历史长短选择），每条推荐都附有理由。首次使用时拟合模型（数秒）"
+                        "（EASE），与 implicit ALS、物品 kNN 以及“其他人在看过你最近评价的电影之后接着评价了什么”相混合（按用户历史长短选择），每条推荐都附有理由。首次使用时拟合模型（不到一分钟，显示进度）"
                         "或从缓存加载。"),
     "recommend.user_tab": ("For a user", "为已有用户"), "recommend.cold_tab": ("New visitor", "新访客"),
     "recommend.similar_tab": ("Similar items", "相似条目"), "recommend.card_tab": ("Model card", "模型说明"),
