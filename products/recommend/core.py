@@ -365,8 +365,9 @@ def model_card(model: HybridRecommender | None = None) -> str:
              "- **Content**: each item's *title (year) — genres* embedded with all-MiniLM-L6-v2, joined with a "
              "genre one-hot; a user's profile is the mean vector of the items they rated 4 or more.",
              "- **Hybrid**: per request the scores are standardised over the catalog and summed with weights. "
-             "EASE's λ and α and the weights of ALS, the kNN and the sequence signal are chosen from a small grid on each user's "
-             "latest training ratings (validation), never on the test split; users with 20 or fewer ratings "
+             "EASE's λ and α and the weights of ALS, the kNN and the sequence signal are chosen from a small "
+             "grid on each user's latest training ratings (validation), never on the test split; users with "
+             "20 or fewer ratings "
              "get their own choice, and so do new visitors (chosen on validation users replayed as visitors: "
              "their earliest liked movies as picks). The slider mixes in the content profile's score "
              "(0 = content only).",

@@ -1,7 +1,7 @@
 """The sequence signal: what people went on to rate next.
 
-People rate in sittings: on MovieLens 100k, 90% of each user's held-out validation ratings come within an
-hour of their last training rating. So the items rated right after an item, by other users, say a lot
+People rate in sittings: on MovieLens 100k, 90% of the held-out validation ratings come within an hour of
+their user's last training rating. So the items rated right after an item, by other users, say a lot
 about what a user rates after their own latest items; a user-item model (EASE, ALS) has no notion of
 order and misses it. This is a first-order "next-item" model of the kind session-based recommenders
 start from (item-to-item transitions), kept to counting so it is exact and cheap:
