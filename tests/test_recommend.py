@@ -636,3 +636,30 @@ def test_a_large_catalog_keeps_one_plain_ease_fit_and_reuses_it(dataset):
     assert len(blends) == len(params.side_weights) ** 2 * len(params.seq_weights)
     assert all(model.ease[b] is model.plain_ease for b in ("short", "long", "visitor"))  # nothing solved again
     assert all(model.tuning[b]["alpha"] == 0.0 for b in ("short", "long", "visitor"))
+
+
+def test_the_grids_per_user_ndcg_equals_the_metric_row_by_row_on_both_halves():
+    from products.recommend.engine import _per_user_ndcg
+
+    # 300 rows, so the rows are ranked in two halves on two threads where there are two cores
+    rng = np.random.default_rng(0)
+    scores = rng.random((300, 40)).astype(np.float32)
+    seen = rng.random((300, 40)) < 0.2
+    relevant = [set(rng.choice(40, size=int(rng.integers(0, 6)), replace=False).tolist()) for _ in range(300)]
+    expected = []
+    for row, rel in enumerate(relevant):
+        ranked = top_n(scores[row], 10, seen[row])
+        expected.append(metrics.ndcg_at_k(list(ranked), rel, 10))
+    assert _per_user_ndcg(scores, seen, relevant).tolist() == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_grids_shared_partial_sums_are_the_plain_sums():
+    from products.recommend.engine import _blend_sums
+
+    rng = np.random.default_rng(1)
+    z = {k: rng.standard_normal((4, 6)).astype(np.float32) for k in ("ease", "als", "knn", "seq")}
+    blends = [{"ease": 1.0, "als": a, "knn": k, "seq": q} for q in (0.0, 0.5) for a in (0.0, 0.3) for k in (0.0, 0.1)]
+    sums = dict(_blend_sums(z, blends))
+    assert sorted(sums) == list(range(len(blends)))
+    for index, blend in enumerate(blends):  # bit for bit: the same float operations in the same order
+        assert np.array_equal(sums[index], sum(w * z[k] for k, w in blend.items() if w))

@@ -25,8 +25,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -37,7 +39,7 @@ import scipy.sparse as sp
 
 from products.recommend import sequence
 from products.recommend.data import Dataset
-from products.recommend.metrics import RELEVANT, ndcg_at_k, split_by_time
+from products.recommend.metrics import RELEVANT, split_by_time
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -561,8 +563,10 @@ class HybridRecommender:
             for name, (_, rows, _, seen, rel, *_) in cohorts.items():
                 if b is not None:
                     z[name]["ease"] = _z(np.asarray(rows @ b))
-                for blend in blends:
-                    scores[name].append(_per_user_ndcg(sum(w * z[name][k] for k, w in blend.items() if w), seen, rel))
+                ndcg = [None] * len(blends)
+                for index, blended in _blend_sums(z[name], blends):
+                    ndcg[index] = _per_user_ndcg(blended, seen, rel)
+                scores[name] += ndcg
         return points, {name: (np.stack(scores[name]), cohorts[name][6]) for name in cohorts}
 
     def _tune(self, content_in_blend: bool = True, progress: Progress = _quiet) -> tuple[dict, dict]:
@@ -875,18 +879,58 @@ def _frame_key(train: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def _per_user_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int = 10) -> np.ndarray:
-    """NDCG@k of each row of scores (seen items excluded). Within the k best, ties go to the lower index
+def _blend_sums(z: dict, blends: list):
+    """(index, sum(w * z[k] for k, w in blend.items() if w)) for every blend, computed in an order where
+    consecutive blends share their leading terms, so each partial sum is made once: the same float
+    operations as the plain sum, so the same numbers, with only the current blend's partial sums kept."""
+    path: dict = {}
+    for index in sorted(range(len(blends)), key=lambda b: list(blends[b].values())):
+        total, key, kept = 0, (), {}
+        for name, weight in blends[index].items():
+            if not weight:
+                continue
+            key += ((name, weight),)
+            total = path[key] if key in path else total + weight * z[name]
+            kept[key] = total
+        path = kept
+        yield index, total
+
+
+_grid_pool: list = []
+_grid_pool_lock = threading.Lock()
+
+
+def _ranked(scores: np.ndarray, seen: np.ndarray, k: int) -> np.ndarray:
+    """Each row's k best items, best first (seen excluded). Within the k best, ties go to the lower index
     as in top_n; which of several items tied at the k-th score gets in is left to argpartition (with
     real-valued blended scores such ties are rare)."""
     s = np.where(seen, np.float32(-np.inf), scores)  # stays float32 when the scores are
     top = np.argpartition(-s, k - 1, axis=1)[:, :k] if s.shape[1] > k else np.tile(np.arange(s.shape[1]), (len(s), 1))
-    rows = np.arange(len(s))[:, None]
-    order = np.lexsort((top, -s[rows, top]), axis=1)
-    ranked = np.take_along_axis(top, order, axis=1)
+    order = np.lexsort((top, -s[np.arange(len(s))[:, None], top]), axis=1)
+    return np.take_along_axis(top, order, axis=1)
+
+
+def _ranked_in_halves(scores: np.ndarray, seen: np.ndarray, k: int) -> np.ndarray:
+    """_ranked with the rows split over two threads when there are two cores: numpy releases the GIL while
+    it partitions, and the grid search ranks every user for hundreds of points (half its time on one core)."""
+    if len(scores) < 256 or (os.cpu_count() or 1) < 2:
+        return _ranked(scores, seen, k)
+    with _grid_pool_lock:
+        if not _grid_pool:
+            _grid_pool.append(ThreadPoolExecutor(max_workers=2, thread_name_prefix="recommend-grid"))
+    half = len(scores) // 2
+    parts = _grid_pool[0].map(lambda rows: _ranked(scores[rows], seen[rows], k), (slice(0, half), slice(half, None)))
+    return np.concatenate(list(parts))
+
+
+def _per_user_ndcg(scores: np.ndarray, seen: np.ndarray, relevant: list, k: int = 10) -> np.ndarray:
+    """NDCG@k of each row of scores (seen items excluded; the ranking as in _ranked), equal to
+    metrics.ndcg_at_k row by row."""
+    ranked = _ranked_in_halves(scores, seen, k)
+    rows = np.arange(len(ranked))[:, None]
     # ndcg_at_k for every row at once (the grid scores hundreds of points): hits x discounts / ideal
     sizes = np.array([len(r) for r in relevant], np.int64)
-    n_items = s.shape[1]
+    n_items = scores.shape[1]
     wanted = (np.repeat(np.arange(len(relevant)), sizes) * n_items
               + np.concatenate([np.fromiter(r, np.int64, len(r)) for r in relevant] or [np.zeros(0, np.int64)]))
     hits = np.isin(rows * n_items + ranked, wanted)  # (user, item) pairs of the ranking that are relevant
