@@ -1,7 +1,7 @@
 """Latency of top-10 recommendations, warm: `python bench/bench_recommend.py`.
 
-Compares our full path (hybrid blend of EASE with content, ALS, item-kNN and content + filters +
-explanations) with the raw library call (implicit ALS `recommend` for one user) and a bare EASE
+Compares our full path (hybrid blend of EASE with content, ALS, item-kNN, the sequence signal and
+content + filters + explanations) with the raw library call (implicit ALS `recommend` for one user) and a bare EASE
 scoring (x . B in numpy) in the same run, on MovieLens 100k.
 """
 import os
