@@ -716,8 +716,8 @@ class HybridRecommender:
                 k: int = 2, bucket: str = "long", recent=None, follow=None) -> list[int]:
         """The history items that did most for `item`. Collaborative side: each liked item's EASE
         contribution (rating x B[liked, item]), item-kNN contribution (rating x similarity) and, when it is
-        among the `recent` latest items, sequence contribution (recency weight x T[liked, item]; `follow`
-        holds those rows when the caller has them), each scaled to at most 1, and its ALS factor cosine,
+        among the `recent` latest items, sequence contribution (recency weight x T[liked, item], read from
+        `follow`, their rows from sequence.recent_rows), each scaled to at most 1, and its ALS factor cosine,
         mixed by the bucket's blend weights of those signals (equal when none is set). Content side:
         content cosine. The two sides are mixed by the share."""
         if len(liked) == 0:
@@ -731,9 +731,7 @@ class HybridRecommender:
         if b is not None:
             contribution = b[liked, item] * ratings
             parts["ease"] = contribution / max(float(np.abs(contribution).max()), 1e-12)
-        if recent is not None and len(recent):
-            if follow is None:
-                follow = sequence.recent_rows(self.seq, recent, self.params.seq_recency)
+        if follow is not None and len(recent):
             follows = sequence.contributions(follow, recent, liked, item)
             parts["seq"] = follows / max(float(np.abs(follows).max()), 1e-12)
         weights = self.weights.get(bucket, {})
