@@ -27,6 +27,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_MAX_UPLOAD_MB", "50", "Largest upload accepted, in MB."),
     Setting("AIPM_QUEUE_SIZE", "64", "Most requests waiting in the queue; more get a 'busy' answer."),
     Setting("AIPM_LOG_LEVEL", "INFO", "Python log level."),
+    Setting("AIPM_ADMIN_PASSWORD", "", "Secret that unlocks the System tab's admin actions (load, unload, load all, verify); empty = those actions are refused for everyone. Set it as a Space secret."),
+    Setting("AIPM_OUTPUT_TTL", "3600", "Seconds a request's result files (CSV, PNG, subtitles) are kept before they are removed."),
     # Registry
     Setting("AIPM_CACHE_DIR", "~/.cache/ai-product-matrix", "Writable folder for assembled and converted model files."),
     Setting("AIPM_MEMORY_BUDGET", "auto", "Bytes the loaded models may use (`6GB`, `512MB`, or a number); `auto` = half the RAM on CPU, 85% of the GPU memory on CUDA."),
@@ -111,6 +113,8 @@ class Settings:
     max_upload_mb: int
     queue_size: int
     log_level: str
+    admin_password: str
+    output_ttl_s: float
     cache_dir: Path
     memory_budget: str  # "auto" or a size; resolved by the registry, which knows the device
     keep_alive_s: float
@@ -146,6 +150,8 @@ def settings() -> Settings:
         max_upload_mb=int(raw("AIPM_MAX_UPLOAD_MB")),
         queue_size=int(raw("AIPM_QUEUE_SIZE")),
         log_level=raw("AIPM_LOG_LEVEL").upper(),
+        admin_password=os.environ.get("AIPM_ADMIN_PASSWORD", ""),  # not stripped: a secret is taken as given
+        output_ttl_s=max(60.0, float(raw("AIPM_OUTPUT_TTL"))),
         cache_dir=Path(raw("AIPM_CACHE_DIR")).expanduser(),
         memory_budget=raw("AIPM_MEMORY_BUDGET"),
         keep_alive_s=float(raw("AIPM_KEEP_ALIVE")),
