@@ -4,7 +4,11 @@ Each Artifact names the package, its version, and the files we use with their si
 Files are found through the installed distribution, never downloaded. A split artifact lists its
 parts (each in its own package) and is joined once into the cache directory, then verified.
 Verification hashes are remembered per (path, size, mtime) in the cache, so a 1 GB file is
-hashed once, not at every load.
+hashed once, not at every load; `verify_all` (System tab, `python -m shared.catalog --verify`)
+hashes everything again, which catches a file altered in place with its mtime restored.
+A file we build in the cache (a joined file) that fails verification is removed and rebuilt on
+the next try (CacheDamaged): reinstalling packages would not help. `clean_stale_partials` removes
+what a killed join or conversion left behind.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +31,26 @@ log = logging.getLogger(__name__)
 
 class ArtifactError(RuntimeError):
     """An embedded artifact is missing or does not match its catalog entry."""
+
+
+class CacheError(ArtifactError):
+    """A file we build in the cache is damaged or could not be written: reinstalling packages
+    would not help. The message says what to do; `fix` is that advice alone (the registry's
+    "To fix" line)."""
+
+    fix = "free space in the cache folder (AIPM_CACHE_DIR) and try again"
+
+
+class CacheDamaged(CacheError):
+    """A file we built in the cache failed verification; it was removed and is rebuilt on the next try."""
+
+    fix = "try again: the damaged cached file was removed and is rebuilt from the installed packages"
+
+    def __init__(self, path: Path, detail: str):
+        self.path = path
+        detail = detail.replace(f" for {path}", "").replace(f"{path} ", "")  # the path is said once
+        super().__init__(f"the cached file {path} is damaged ({detail}); it was removed and will be "
+                         "rebuilt on the next try")
 
 
 @dataclass(frozen=True)
@@ -82,33 +107,48 @@ def _verified_db() -> Path:
     return cache_dir() / "verified.json"
 
 
-def verify(path: Path, size: int, sha256: str) -> None:
-    """Raise ArtifactError unless the file has this size and sha256."""
+def _read_known() -> dict:
+    try:
+        return json.loads(_verified_db().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_known(known: dict) -> None:
+    tmp = _verified_db().with_name(f"verified.{os.getpid()}.tmp")  # per process: two apps may share a cache
+    tmp.write_text(json.dumps(known, indent=0))
+    tmp.replace(_verified_db())
+
+
+def verify(path: Path, size: int, sha256: str, force: bool = False) -> None:
+    """Raise ArtifactError unless the file has this size and sha256.
+
+    A hash already checked for this (path, size, mtime) is trusted unless `force`, which hashes
+    again and forgets the remembered result when the file no longer matches.
+    """
     if not path.is_file():
         raise ArtifactError(f"{path} is missing")
     stat = path.stat()
     if stat.st_size != size:
         raise ArtifactError(f"{path} has {stat.st_size} bytes, expected {size}")
-    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-    with _verified_lock:
-        try:
-            known = json.loads(_verified_db().read_text())
-        except (OSError, ValueError):
-            known = {}
-        if known.get(key) == sha256:
-            return
+    prefix = f"{path.resolve()}|"
+    key = f"{prefix}{stat.st_size}|{stat.st_mtime_ns}"
+    if not force:
+        with _verified_lock:
+            if _read_known().get(key) == sha256:
+                return
     actual = sha256_of(path)
+    with _verified_lock:
+        known = _read_known()
+        stale = [k for k in known if k.startswith(prefix) and (k != key or actual != sha256)]
+        for k in stale:
+            del known[k]
+        if actual == sha256:
+            known[key] = sha256
+        if stale or actual == sha256:
+            _write_known(known)
     if actual != sha256:
         raise ArtifactError(f"checksum mismatch for {path}: sha256 {actual[:16]}..., expected {sha256[:16]}...")
-    with _verified_lock:
-        try:
-            known = json.loads(_verified_db().read_text())
-        except (OSError, ValueError):
-            known = {}
-        known[key] = sha256
-        tmp = _verified_db().with_suffix(".tmp")
-        tmp.write_text(json.dumps(known, indent=0))
-        tmp.replace(_verified_db())
 
 
 def locate(package: str, version: str, path: str) -> Path:
@@ -134,14 +174,14 @@ def locate_file(file: ArtifactFile) -> Path:
 _materialize_lock = threading.Lock()
 
 
-def materialize(artifact: Artifact) -> Path:
+def materialize(artifact: Artifact, force: bool = False) -> Path:
     """Verify the artifact and return a path to use: the joined file, or a folder of its files."""
     if artifact.joined is not None:
-        return _join(artifact)
+        return _join(artifact, force)
     paths = []
     for file in artifact.files:
         path = locate_file(file)
-        verify(path, file.size, file.sha256)
+        verify(path, file.size, file.sha256, force)
         paths.append(path)
     if artifact.root:
         first = artifact.files[0]
@@ -149,28 +189,164 @@ def materialize(artifact: Artifact) -> Path:
     return paths[0]
 
 
-def _join(artifact: Artifact) -> Path:
+def joined_path(artifact: Artifact) -> Path:
     joined = artifact.joined
-    target = cache_dir() / "artifacts" / artifact.name / joined.sha256[:16] / Path(joined.path).name
+    return cache_dir() / "artifacts" / artifact.name / joined.sha256[:16] / Path(joined.path).name
+
+
+def _verify_parts(artifact: Artifact, force: bool) -> list[Path]:
+    paths = []
+    for part in artifact.files:
+        path = locate_file(part)
+        verify(path, part.size, part.sha256, force)
+        paths.append(path)
+    return paths
+
+
+def _copy_parts(parts: list[Path], out) -> None:
+    for path in parts:
+        with open(path, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 22)
+
+
+def _join(artifact: Artifact, force: bool = False) -> Path:
+    joined = artifact.joined
+    target = joined_path(artifact)
     with _materialize_lock:
         if target.exists():
             try:
-                verify(target, joined.size, joined.sha256)
+                verify(target, joined.size, joined.sha256, force)
                 return target
             except ArtifactError as err:
                 log.warning("re-joining %s: %s", artifact.name, err)
-                target.unlink()
-        parts = []
-        for part in artifact.files:
-            path = locate_file(part)
-            verify(path, part.size, part.sha256)
-            parts.append(path)
+                target.unlink(missing_ok=True)
+        parts = _verify_parts(artifact, force)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as out:
-            for path in parts:
-                with open(path, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 22)
-        Path(tmp_name).replace(target)
-        verify(target, joined.size, joined.sha256)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                _copy_parts(parts, out)
+            Path(tmp_name).replace(target)
+        except BaseException as err:  # never leave a .part behind; a full disk is the cache's problem
+            Path(tmp_name).unlink(missing_ok=True)
+            if isinstance(err, OSError):
+                raise CacheError(f"could not write {target} ({err}); {CacheError.fix}") from err
+            raise
+        try:
+            verify(target, joined.size, joined.sha256, force=True)  # new file: hashed anyway
+        except ArtifactError as err:
+            target.unlink(missing_ok=True)
+            # The parts' remembered hashes may be stale (altered in place): a wrong part is a
+            # package problem (ArtifactError with the install hint); right parts mean a bad write.
+            _verify_parts(artifact, force=True)
+            raise CacheDamaged(target, str(err)) from err
         return target
+
+
+# ---- checks and housekeeping ----------------------------------------------------------------
+def verify_artifact(artifact: Artifact, force: bool = True) -> dict:
+    """One row for the System tab / CLI: name, path, ok, detail, seconds. Plain data only.
+
+    A joined artifact checks its parts and, when it exists, the cached joined copy; a damaged
+    copy is removed (the next load rebuilds it).
+    """
+    start = time.perf_counter()
+    row = {"name": artifact.name, "path": "", "ok": False, "detail": ""}
+    try:
+        if artifact.joined is None:
+            row["path"] = str(materialize(artifact, force))
+            row["detail"] = f"{len(artifact.files)} file(s) verified"
+        else:
+            target = joined_path(artifact)
+            row["path"] = str(target)
+            _verify_parts(artifact, force)
+            detail = f"{len(artifact.files)} parts verified"
+            if target.exists():
+                with _materialize_lock:
+                    try:
+                        verify(target, artifact.joined.size, artifact.joined.sha256, force)
+                    except ArtifactError as err:
+                        target.unlink(missing_ok=True)
+                        raise CacheDamaged(target, str(err)) from err
+                detail += "; cached joined copy verified"
+            else:
+                detail += "; not joined yet (joined on first use)"
+            row["detail"] = detail
+        row["ok"] = True
+    except ArtifactError as err:
+        row["detail"] = str(err) if isinstance(err, CacheError) else f"{err}; install with: {artifact.install_hint()}"
+    except OSError as err:
+        row["detail"] = f"{type(err).__name__}: {err}"
+    row["seconds"] = round(time.perf_counter() - start, 2)
+    return row
+
+
+def verify_all(items: list[Artifact] | None = None, force: bool = True) -> list[dict]:
+    """verify_artifact for every Artifact in shared.catalog (or `items`); hashes every file when force."""
+    if items is None:
+        from shared import catalog
+
+        items = catalog.all_artifacts()
+    rows = [verify_artifact(artifact, force) for artifact in items]
+    for row in rows:
+        (log.info if row["ok"] else log.error)("verify %s: %s", row["name"], row["detail"])
+    return rows
+
+
+def _is_partial(name: str, is_dir: bool) -> bool:
+    """What a killed join (*.part), conversion (*.tmp, <out>.tmp-*/) or unpack (*.partial) leaves."""
+    if name.endswith(".partial"):
+        return True
+    if is_dir:
+        return ".tmp-" in name
+    return name.endswith((".part", ".tmp"))
+
+
+def _newest_mtime_and_size(path: Path) -> tuple[float, int]:
+    """A folder's age is its newest file's: a conversion still writing into it keeps it fresh."""
+    stat = path.stat()
+    if not path.is_dir():
+        return stat.st_mtime, stat.st_size
+    newest, total = stat.st_mtime, 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            try:
+                entry = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            newest, total = max(newest, entry.st_mtime), total + entry.st_size
+    return newest, total
+
+
+def clean_stale_partials(root: Path | None = None, older_than_s: float = 3600) -> list[Path]:
+    """Remove partial files and folders older than `older_than_s` under the cache; returns them.
+
+    The age keeps a join or conversion running in another process right now safe. Call once at
+    start-up.
+    """
+    root = Path(settings().cache_dir if root is None else root)
+    if not root.is_dir():
+        return []
+    now, removed, freed = time.time(), [], 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        for name, is_dir in [(d, True) for d in dirnames] + [(f, False) for f in filenames]:
+            path = here / name
+            if not _is_partial(name, is_dir) or path.is_symlink():
+                continue
+            try:
+                mtime, size = _newest_mtime_and_size(path)
+                if now - mtime < older_than_s:
+                    continue
+                shutil.rmtree(path) if is_dir else path.unlink()
+            except OSError as err:  # gone meanwhile, or not ours to remove
+                log.debug("could not remove %s: %s", path, err)
+                continue
+            removed.append(path)
+            freed += size
+            if is_dir:
+                dirnames.remove(name)  # do not walk into what was just removed
+    if removed:
+        log.info("removed %d stale partial file(s)/folder(s) from %s, freeing %.1f MB: %s",
+                 len(removed), root, freed / 1e6, ", ".join(str(p) for p in removed))
+    return removed

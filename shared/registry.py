@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable
 
+from shared import artifacts
 from shared import device as devices
 from shared.config import parse_bytes, settings
 from shared.memory import measure_bytes
@@ -58,8 +59,9 @@ class ModelSpec:
     """Everything the registry needs to know to load a model.
 
     loader(ctx) returns the model object; `sources` is tried in order; `size_estimate` (bytes) is
-    used to make room before loading, the measured size afterwards. device_policy "auto" follows
-    AIPM_DEVICE; dtype_policy "auto" follows AIPM_DTYPE, "none" skips torch (non-torch models).
+    used to make room before loading (a source's own `size_estimate` wins for that source), the
+    measured size afterwards. device_policy "auto" follows AIPM_DEVICE; dtype_policy "auto"
+    follows AIPM_DTYPE, "none" skips torch (non-torch models).
     `fix_hint` names the setting that fixes a failed load.
     """
 
@@ -89,7 +91,25 @@ class ModelLoadError(RuntimeError):
 
 
 class MemoryBudgetError(RuntimeError):
-    """There is no room for a model under the memory budget while other models are in use."""
+    """No room for a model under the memory budget. kind "budget": it cannot fit even with every
+    idle model unloaded (raise AIPM_MEMORY_BUDGET); "busy": models in use by other requests hold
+    the room (try again when they are idle)."""
+
+    def __init__(self, message: str, kind: str = "budget"):
+        super().__init__(message)
+        self.kind = kind
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+class ModelInUseError(RuntimeError):
+    """An explicit unload asked for a model that a request is using right now."""
+
+    def __init__(self, name: str, leases: int):
+        self.name, self.leases = name, leases
+        super().__init__(f"Model {name} is in use ({leases} request(s)); try again when it is idle.")
 
 
 class UnknownModelError(KeyError):
@@ -243,8 +263,7 @@ class ModelRegistry:
             attempts: list[tuple[str, str]] = []
             start = time.perf_counter()
             try:
-                self._make_room(spec.size_estimate, exclude=spec.name)
-                model, resolved, placement = self._load_from_chain(spec, progress, attempts)
+                model, resolved, placement, estimate = self._load_from_chain(spec, progress, attempts)
             except Exception as err:
                 if not isinstance(err, (ModelLoadError, MemoryBudgetError)):
                     err = ModelLoadError(spec.name, attempts or [("loader", repr(err))], spec.fix_hint)
@@ -253,7 +272,7 @@ class ModelRegistry:
                     entry.error = str(err)
                 log.error("%s", err)
                 raise err
-            size = measure_bytes(model) or spec.size_estimate
+            size = measure_bytes(model) or estimate
             with self._state:
                 entry.model = model
                 entry.source = resolved.label
@@ -270,25 +289,35 @@ class ModelRegistry:
             progress(1.0, f"model {spec.name} loaded")
             self._ensure_reaper()
 
-    def _load_from_chain(self, spec: ModelSpec, progress: Progress, attempts: list) -> tuple[Any, Resolved, tuple]:
+    @staticmethod
+    def estimate(spec: ModelSpec, source=None) -> int:
+        """Bytes to make room for: the source's own estimate, else the spec's."""
+        return int(getattr(source, "size_estimate", 0) or spec.size_estimate)
+
+    def _load_from_chain(self, spec: ModelSpec, progress: Progress, attempts: list) -> tuple[Any, Resolved, tuple, int]:
         device = devices.resolve_device(spec.device_policy)
         dtype = None if spec.dtype_policy == "none" else devices.resolve_dtype(device, spec.dtype_policy)
+        fix = ""  # a source's own fix (a damaged cache file: try again) beats the spec's hint
         for source in spec.sources:
             try:
                 resolved = source.resolve()
             except SourceUnavailable as why:
                 attempts.append((source.describe(), str(why)))
+                fix = fix or getattr(why, "fix", "")
                 continue
+            estimate = self.estimate(spec, source)
+            self._make_room(estimate, exclude=spec.name)  # for the source that loads, not the largest
             try:
                 model = spec.loader(LoadContext(spec, resolved, device, dtype, progress))
             except Exception as err:
                 log.warning("loading %s from %s failed", spec.name, resolved.label, exc_info=True)
                 attempts.append((source.describe(), f"{type(err).__name__}: {err}"))
+                fix = fix or (err.fix if isinstance(err, artifacts.CacheError) else "")
                 continue
             # Report earlier sources only if they were configured and failed (a visible fallback).
             attempts[:] = [a for a in attempts if "is not set" not in a[1]]
-            return model, resolved, (device, str(dtype).replace("torch.", "") if dtype is not None else "")
-        raise ModelLoadError(spec.name, attempts, spec.fix_hint)
+            return model, resolved, (device, str(dtype).replace("torch.", "") if dtype is not None else ""), estimate
+        raise ModelLoadError(spec.name, attempts, fix or spec.fix_hint)
 
     @staticmethod
     def _placement(model: Any, asked: tuple[str, str]) -> tuple[str, str]:
@@ -305,8 +334,8 @@ class ModelRegistry:
         budget = self.budget_bytes
         if needed > budget:
             raise MemoryBudgetError(
-                f"model {exclude} needs about {needed / 1e9:.1f} GB but the memory budget is "
-                f"{budget / 1e9:.1f} GB; raise AIPM_MEMORY_BUDGET")
+                f"model {exclude} needs about {_mb(needed)}, more than the whole memory budget of "
+                f"{_mb(budget)} (raise AIPM_MEMORY_BUDGET)")
         deadline = self._clock() + self._wait_for_room_s
         with self._state:
             while True:
@@ -314,14 +343,20 @@ class ModelRegistry:
                 used = self._used_locked()
                 if used + needed <= budget:
                     return
-                busy = [e.spec.name for e in self._entries.values()
-                        if e.state == State.LOADED and e.leases > 0 and e.spec.name != exclude]
+                loaded = [e for e in self._entries.values() if e.state == State.LOADED and e.spec.name != exclude]
                 mine = set(self._held_names())
-                if not busy or set(busy) <= mine or self._clock() >= deadline:
+                busy = [e.spec.name for e in loaded if e.leases > 0 and e.spec.name not in mine]
+                if not busy:  # only pinned models or this thread's own leases hold it: waiting won't help
+                    held = ", ".join(f"{e.spec.name} ({'pinned' if e.spec.pinned else 'used by this same request'})"
+                                     for e in loaded)
                     raise MemoryBudgetError(
-                        f"no room for model {exclude} ({needed / 1e9:.1f} GB) in the memory budget "
-                        f"({budget / 1e9:.1f} GB, {used / 1e9:.1f} GB used by {', '.join(busy) or 'pinned models'}); "
-                        "try again when they are idle, or raise AIPM_MEMORY_BUDGET")
+                        f"no room for model {exclude} (about {_mb(needed)}): {held or 'other models'} hold "
+                        f"{_mb(used)} of the whole {_mb(budget)} memory budget (raise AIPM_MEMORY_BUDGET)")
+                if self._clock() >= deadline:
+                    raise MemoryBudgetError(
+                        f"no room for model {exclude} (about {_mb(needed)}) while {', '.join(busy)} "
+                        f"{'is' if len(busy) == 1 else 'are'} in use ({_mb(used)} of the {_mb(budget)} memory "
+                        "budget); try again when they are idle, or raise AIPM_MEMORY_BUDGET", kind="busy")
                 self._state.wait(timeout=1.0)  # a lease release notifies
 
     def _used_locked(self) -> int:
@@ -371,7 +406,7 @@ class ModelRegistry:
             if entry.state != State.LOADED:
                 return False
             if entry.leases:
-                raise RuntimeError(f"model {name} is in use ({entry.leases} lease(s)); try again when it is idle")
+                raise ModelInUseError(name, entry.leases)
             self._drop_locked(entry, reason="requested")
         self._after_unload()
         return True

@@ -4,6 +4,10 @@ A source either resolves to a location the loader can read, or says why it canno
 (SourceUnavailable), so a failed load can name every source tried and the setting that fixes it.
 Order in a spec: a configured local path, then a configured hub id (when the hub is allowed and
 reachable), then the embedded package artifact.
+
+A source may carry its own `size_estimate` (bytes held once loaded): the registry makes room for
+the source it is about to load from, so a small offline model is not refused for the size of the
+large model a configured source would have been. 0 means the spec's estimate.
 """
 from __future__ import annotations
 
@@ -17,7 +21,12 @@ from shared.config import raw, settings
 
 
 class SourceUnavailable(RuntimeError):
-    """This source cannot serve the model now; the message says why."""
+    """This source cannot serve the model now; the message says why. `fix`, when given, replaces
+    the spec's fix hint (a damaged cache file is fixed by trying again, not by a reinstall)."""
+
+    def __init__(self, message: str, fix: str = ""):
+        super().__init__(message)
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class LocalPath:
     """A folder or file named by a setting; skipped while the setting is empty."""
 
     setting: str
+    size_estimate: int = 0
     kind = "local"
 
     def describe(self) -> str:
@@ -74,6 +84,7 @@ class HubModel:
     """A hub id named by a setting; skipped while unset, offline, or unreachable."""
 
     setting: str
+    size_estimate: int = 0
     kind = "hub"
 
     def describe(self) -> str:
@@ -95,6 +106,7 @@ class Embedded:
     """Files shipped inside registry packages, verified by size and sha256."""
 
     artifact: artifacts.Artifact
+    size_estimate: int = 0
     kind = "embedded"
 
     def describe(self) -> str:
@@ -103,6 +115,8 @@ class Embedded:
     def resolve(self) -> Resolved:
         try:
             path = artifacts.materialize(self.artifact)
+        except artifacts.CacheError as err:  # our cache file, not the package: no reinstall hint
+            raise SourceUnavailable(str(err), fix=err.fix) from err
         except artifacts.ArtifactError as err:
             raise SourceUnavailable(f"{err}; install with: {self.artifact.install_hint()}") from err
         return Resolved("embedded", str(path), f"embedded: {self.artifact.name}")
@@ -115,6 +129,7 @@ class Bundled:
     path: str
     size: int
     sha256: str
+    size_estimate: int = 0
     kind = "embedded"
 
     def describe(self) -> str:

@@ -101,8 +101,12 @@ def convert(gguf: Path, out: Path, dtype, progress=None) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for name, entry in files.items():  # remember the hashes just computed (no second hashing on load)
-        artifacts.verify(out / name, entry["size"], entry["sha256"])
+    try:
+        for name, entry in files.items():  # remember the hashes just computed (no second hashing on load)
+            artifacts.verify(out / name, entry["size"], entry["sha256"])
+    except artifacts.ArtifactError as err:  # our own output, not a package: remove it, rebuild next time
+        shutil.rmtree(out, ignore_errors=True)
+        raise artifacts.CacheDamaged(out / name, str(err)) from err
     log.info("converted %s to %s in %.1fs", gguf.name, out, time.perf_counter() - start)
     return out
 

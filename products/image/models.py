@@ -33,8 +33,11 @@ EMOJI_NAME = "emoji-diffusion (trained in this repo, the offline default)"
 # The trained UNet weights (`python -m products.image.emoji.train`, see docs/emoji_model.md).
 EMOJI_WEIGHTS_SIZE = 9178620
 EMOJI_WEIGHTS_SHA256 = "45999491b5e75e5ac9476d2388f712bc3c1b7a55f39e327d380a4feba291808b"
+# Its memory estimate is its own (the UNet in fp32, with room to spare), not the spec's SD-sized
+# one: a small budget must not refuse the small model. Its text encoder is a model of its own.
+EMOJI_SIZE_ESTIMATE = 2 * EMOJI_WEIGHTS_SIZE
 EMOJI_WEIGHTS = Bundled("assets/emoji-diffusion/unet/diffusion_pytorch_model.safetensors",
-                        size=EMOJI_WEIGHTS_SIZE, sha256=EMOJI_WEIGHTS_SHA256)
+                        size=EMOJI_WEIGHTS_SIZE, sha256=EMOJI_WEIGHTS_SHA256, size_estimate=EMOJI_SIZE_ESTIMATE)
 
 # Scheduler choices shown to users -> (diffusers class name, extra config).
 SCHEDULERS: dict[str, tuple[str, dict]] = {
@@ -138,6 +141,10 @@ class OfflineDefault:
 
     bundled: Bundled
     kind = "embedded"
+
+    @property
+    def size_estimate(self) -> int:
+        return self.bundled.size_estimate
 
     def describe(self) -> str:
         return f"{self.bundled.describe()} ($AIPM_IMAGE_OFFLINE_MODEL)"
@@ -316,7 +323,7 @@ IMAGE_SPEC = ModelSpec(
     sources=(LocalPath("AIPM_IMAGE_PATH"), HubModel("AIPM_IMAGE_HUB"), OfflineDefault(EMOJI_WEIGHTS)),
     description="Text-to-image diffusers pipeline (a configured local folder or hub model; offline, the small "
                 "emoji model trained in this repo)",
-    size_estimate=2_600_000_000,  # SD-turbo in fp16 with its text encoder and VAE, about the largest usual case
+    size_estimate=2_600_000_000,  # a configured SD-turbo in fp16 with text encoder and VAE; emoji has its own
     fix_hint="set AIPM_IMAGE_PATH to a local diffusers text-to-image folder (with model_index.json), "
              "or set AIPM_IMAGE_HUB to a hub id (e.g. stabilityai/sd-turbo) with the hub reachable and AIPM_OFFLINE=0, "
              "or restore assets/emoji-diffusion (git checkout, or retrain: python -m products.image.emoji.train) "

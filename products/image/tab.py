@@ -1,11 +1,10 @@
 """The Image generation tab: prompt and controls, a gallery with per-step progress, Stop, seeds."""
 from __future__ import annotations
 
-import tempfile
-
 import gradio as gr
 
 from shared.i18n import I18N, add, request_lang, t
+from shared.outputs import request_dir
 from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, examples, progress_adapter, user_errors
 
 from products.image import core
@@ -76,7 +75,7 @@ def generate(prompt, negative_prompt, seed, steps, guidance, width, height, num_
     lang = request_lang(request)
     params, notes = core.check_request(prompt, negative_prompt, seed, steps, guidance, width, height,
                                        num_images, scheduler, lang)
-    out_dir = tempfile.mkdtemp(prefix="image-")
+    out_dir = str(request_dir("image"))  # swept by age (shared/outputs.py)
     with STOPS.running(request) as stop:
         for result in core.iter_generate(params, progress=progress_adapter(progress), stop=stop, lang=lang,
                                          out_dir=out_dir, notes=notes):

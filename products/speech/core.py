@@ -10,7 +10,6 @@ generator stops the engine at its next segment (faster-whisper) or window (opena
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -26,6 +25,7 @@ from products.speech import models, strings, subtitles  # noqa: E402,F401  (stri
 from products.speech.engines import SAMPLE_RATE, Info, Options, Segment  # noqa: E402
 from shared.config import raw, settings  # noqa: E402
 from shared.i18n import t  # noqa: E402
+from shared.outputs import request_dir  # noqa: E402
 from shared.ui import UserError  # noqa: E402
 
 TASKS = ("transcribe", "translate")
@@ -180,7 +180,7 @@ def run_to_end(source, **kwargs) -> Update:
 def write_files(update: Update, stem: str = "transcript", folder: str | Path | None = None,
                 max_line_width: int | None = None, max_line_count: int | None = None) -> list[str]:
     """Write SRT, VTT, TXT and JSON files for a finished transcription; returns their paths."""
-    folder = Path(folder or tempfile.mkdtemp(prefix="speech-"))
+    folder = Path(folder or request_dir("speech"))  # swept by age (shared/outputs.py)
     folder.mkdir(parents=True, exist_ok=True)
     info = {"language": update.info.language, "language_probability": round(update.info.language_probability, 4),
             "duration": round(update.info.duration, 3), "model": update.model, "engine": update.engine,
