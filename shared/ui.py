@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
 import inspect
 import logging
 import threading
+import uuid
 
 from shared.i18n import request_lang, t
-from shared.registry import MemoryBudgetError, ModelLoadError
+from shared.registry import MemoryBudgetError, ModelInUseError, ModelLoadError
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +26,38 @@ class UserError(ValueError):
     """Bad input, with a message meant for the user (already in their language)."""
 
 
+def escape(text) -> str:
+    """User text made safe to show in a toast or Markdown: no HTML is rendered from it."""
+    return html.escape(str(text), quote=False)
+
+
+def internal_error(err: BaseException, lang: str = "en"):
+    """A real bug: logged with its traceback under an id that the user is shown."""
+    import gradio as gr
+
+    error_id = uuid.uuid4().hex[:10]
+    log.error("unexpected error %s: %s", error_id, err, exc_info=err)
+    return gr.Error(t("common.error.internal", lang, id=error_id), print_exception=False)
+
+
 def to_gr_error(err: Exception, lang: str = "en"):
+    """The message a user sees for an exception. Messages may repeat user input, so they are
+    escaped (Gradio renders a toast's message as HTML)."""
     import gradio as gr
 
     if isinstance(err, gr.Error):
         return err
     if isinstance(err, UserError):
-        return gr.Error(str(err))
+        return gr.Error(escape(err), print_exception=False)
     if isinstance(err, ModelLoadError):
-        return gr.Error(t("common.error.model", lang, detail=str(err)), print_exception=False)
-    if isinstance(err, MemoryBudgetError):
-        return gr.Error(t("common.error.busy", lang, detail=str(err)), print_exception=False)
-    log.exception("unexpected error", exc_info=err)
-    return gr.Error(t("common.error.internal", lang))
+        return gr.Error(escape(t("common.error.model", lang, detail=str(err))), print_exception=False)
+    if isinstance(err, MemoryBudgetError):  # "busy": others hold the room; "budget": it never fits
+        key = "common.error.busy" if getattr(err, "kind", "") == "busy" else "common.error.budget"
+        return gr.Error(escape(t(key, lang, detail=str(err))), print_exception=False)
+    if isinstance(err, ModelInUseError):
+        return gr.Error(escape(t("common.error.in_use", lang, name=err.name, leases=err.leases)),
+                        print_exception=False)
+    return internal_error(err, lang)
 
 
 def user_errors(fn):
