@@ -82,15 +82,19 @@ def test_sentiment_file_endpoint(client, tmp_path):
 
 
 @pytest.mark.integration
-def test_system_endpoints(client):
+def test_system_endpoints(client, fresh_settings):
+    fresh_settings.setenv("AIPM_ADMIN_PASSWORD", "s3cret")
     client.predict("Nice!", "auto", api_name="/sentiment")
     rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
     assert rows["sentiment"]["state"] == "loaded" and rows["text-encoder"]["state"] == "loaded"
-    assert rows["text-encoder"]["source"] == "embedded: all-MiniLM-L6-v2" and rows["text-encoder"]["MB"] > 80
-    client.predict("sentiment", api_name="/system_unload")
+    # 22.7M parameters: about 45 MB in bfloat16, 91 MB in float32; whichever the machine picked
+    bytes_per_value = {"bfloat16": 2, "float16": 2, "float32": 4}[rows["text-encoder"]["dtype"].removeprefix("torch.")]
+    assert rows["text-encoder"]["source"] == "embedded: all-MiniLM-L6-v2"
+    assert 0.8 * 22.7 * bytes_per_value < rows["text-encoder"]["MB"] < 1.3 * 22.7 * bytes_per_value
+    client.predict("sentiment", "s3cret", api_name="/system_unload")
     rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
     assert rows["sentiment"]["state"] == "not loaded"
-    client.predict("sentiment", api_name="/system_load")
+    client.predict("sentiment", "s3cret", api_name="/system_load")
     rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
     assert rows["sentiment"]["state"] == "loaded"
     info = client.predict(api_name="/system_device")

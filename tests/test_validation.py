@@ -215,3 +215,10 @@ def test_a_bad_option_is_refused_before_any_transcription(served, tmp_path):
         client.predict(None, handle_file(str(wav)), "auto", "transcribe", "base", "faster-whisper", False, 42, 2,
                        "x" * 501, api_name="/speech_transcribe")
     assert "the most is 500" in str(info.value)
+
+
+def test_copy_text_shown_in_markdown_renders_no_html():
+    from products.copy.tab import _escape
+
+    cell = _escape("Buy <img src=x onerror=alert(1)> now | today\nnext")
+    assert "<img" not in cell and "&lt;img" in cell and "\\|" in cell and "\n" not in cell

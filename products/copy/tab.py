@@ -7,7 +7,7 @@ import gradio as gr
 from products.copy import core, models, strings  # noqa: F401  (strings registers the labels)
 from products.copy.templates import TEMPLATES, TONES, Brief
 from shared.i18n import I18N, request_lang, t
-from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, examples, progress_adapter, user_errors
+from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, escape, examples, progress_adapter, user_errors
 
 EXAMPLES = [
     ["BrewMate Pro", "a smart pour-over coffee maker", "brews at the exact temperature\napp with 20 recipes\n"
@@ -23,7 +23,8 @@ STOPS = SessionStops()
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Copy text (which may echo the brief) as a Markdown table cell: no HTML, no column breaks."""
+    return escape(text).replace("|", "\\|").replace("\n", " ")
 
 
 def counts_table(variant, template, lang_ui: str) -> str:
@@ -74,7 +75,7 @@ def _outputs(update, n: int, model: str, lang_ui: str):
         status = t("copy.status.running", lang_ui, n=n, model=model, steps=update.stats.steps)
         details = gr.update()
     if update.notes:
-        status += "\n\n" + "\n".join(f"- {note}" for note in update.notes)
+        status += "\n\n" + "\n".join(f"- {escape(note)}" for note in update.notes)
     return [status, *texts, *tables, details]
 
 

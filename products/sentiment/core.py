@@ -2,15 +2,13 @@
 
 score_texts: preprocess (language, windows over the model's token limit) -> forward (batched,
 per language) -> postprocess (window scores averaged, weighted by their length).
-read_table / score_table: the same over a CSV, TSV or XLSX file.
+score_table: the same over a table read by `files.read_table`; every input row comes back, in order.
 """
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -21,6 +19,7 @@ from shared.i18n import t
 from shared.ui import UserError
 
 from products.sentiment import strings  # noqa: F401  (registers the messages)
+from products.sentiment.files import guess_text_column, neutralise_formulas, read_table, write_results  # noqa: F401
 from products.sentiment.models import SENTIMENT
 
 LANGUAGES = ("auto", "en", "zh")
@@ -117,86 +116,53 @@ def check_text(text, lang_ui: str = "en") -> str:
     return text.strip()
 
 
-# ---- files -----------------------------------------------------------------------------------
-_ENCODINGS = ("utf-8-sig", "utf-16", "gb18030", "cp1252")
-
-
-def _decode(raw: bytes, lang_ui: str) -> str:
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return raw.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UserError(t("sentiment.error.encoding", lang_ui))
-
-
-def read_table(path: str | Path, lang_ui: str = "en"):
-    """A DataFrame from a CSV, TSV or XLSX upload, with a clear message for anything else."""
-    import pandas as pd
-
-    path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=str)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            text = _decode(path.read_bytes(), lang_ui)
-            sep = "\t" if suffix == ".tsv" or (suffix == ".txt" and "\t" in text[:2000]) else ","
-            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-        else:
-            raise UserError(t("sentiment.error.file_type", lang_ui, suffix=suffix or "?"))
-    except UserError:
-        raise
-    except Exception as err:
-        raise UserError(t("sentiment.error.corrupt", lang_ui, detail=f"{type(err).__name__}: {err}")) from err
-    if frame.empty or len(frame.columns) == 0:
-        raise UserError(t("sentiment.error.no_rows", lang_ui))
-    frame.columns = [str(c) for c in frame.columns]
-    return frame
-
-
-def guess_text_column(frame) -> str:
-    """The column most likely to hold the texts: a telling name, else the longest strings."""
-    for name in frame.columns:
-        if name.strip().lower() in {"text", "review", "comment", "content", "message", "tweet", "body", "评论", "内容", "文本"}:
-            return name
-    lengths = {c: frame[c].astype(str).str.len().mean() for c in frame.columns}
-    return max(lengths, key=lengths.get)
-
-
+# ---- tables (files.py reads and writes them; its names stay importable from here) ------------
 def score_table(frame, column: str, language: str = "auto", registry=None,
                 progress: Callable[[float, str], None] | None = None, lang_ui: str = "en"):
-    """The table with language, label and one probability column per class added."""
-    import pandas as pd
-
+    """The table, row for row and with its texts untouched, with language, label, windows and one
+    probability column per class added. An input column whose name a result column takes is kept
+    as "<name> (input)"."""
     if column not in frame.columns:
         raise UserError(t("sentiment.error.column", lang_ui, column=column, columns=", ".join(frame.columns)))
     limit = settings().sentiment_max_rows
     if len(frame) > limit:
         raise UserError(t("sentiment.error.too_many_rows", lang_ui, rows=len(frame), limit=limit))
-    texts = frame[column].fillna("").astype(str).str.strip()
-    valid = texts != ""
+    texts = frame[column].fillna("").astype(str).str.strip()  # stripped for scoring only
+    valid = (texts != "").to_numpy()
     if not valid.any():
         raise UserError(t("sentiment.error.empty_column", lang_ui, column=column))
     clipped = texts[valid].str.slice(0, MAX_TEXT_CHARS)
     results = score_texts(clipped.tolist(), language, registry, progress=progress, lang_ui=lang_ui)
-    out = frame.copy()
-    out["language"], out["label"], out["windows"] = "", "", 0
-    labels = []
+    labels: list[str] = []
     for r in results:
         labels += [label for label in r.probabilities if label not in labels]
+    added = ["language", "label", "windows"] + [f"p_{label}" for label in labels]
+    out = frame.copy()
+    out.columns = _keep_input_names(list(frame.columns), added)
+    # positional, so a frame with any index (even repeated labels) gets each result on its own row
+    rows = np.flatnonzero(valid)
+    columns = {"language": np.full(len(out), "", dtype=object), "label": np.full(len(out), "(empty)", dtype=object),
+               "windows": np.zeros(len(out), dtype=int)}
+    columns["language"][rows] = [r.language for r in results]
+    columns["label"][rows] = [r.label for r in results]
+    columns["windows"][rows] = [r.windows for r in results]
     for label in labels:
-        out[f"p_{label}"] = np.nan
-    idx = clipped.index
-    out.loc[idx, "language"] = [r.language for r in results]
-    out.loc[idx, "label"] = [r.label for r in results]
-    out.loc[idx, "windows"] = [r.windows for r in results]
-    for label in labels:
-        out.loc[idx, f"p_{label}"] = [round(r.probabilities.get(label, np.nan), 4) for r in results]
-    out.loc[~valid, "label"] = "(empty)"
+        columns[f"p_{label}"] = np.full(len(out), np.nan)
+        columns[f"p_{label}"][rows] = [round(r.probabilities.get(label, np.nan), 4) for r in results]
+    for name, values in columns.items():
+        out[name] = values
     return out
+
+
+def _keep_input_names(names: list[str], taken: list[str]) -> list[str]:
+    """Input column names, renamed "<name> (input)" where a result column would overwrite them."""
+    renamed = []
+    for name in names:
+        new = name
+        while new in taken or (new != name and new in names):
+            new = f"{new} (input)"
+        renamed.append(new)
+    return renamed
 
 
 def label_distribution(scored):

@@ -10,7 +10,7 @@ add({
     "sentiment.language": ("Language", "语言"),
     "sentiment.analyse": ("Analyse", "分析"),
     "sentiment.probabilities": ("Probability per class", "各类别概率"),
-    "sentiment.file": ("File (CSV, TSV or XLSX)", "文件（CSV、TSV 或 XLSX）"),
+    "sentiment.file": ("File (CSV, TSV, XLSX, or TXT with one text per line)", "文件（CSV、TSV、XLSX，或每行一条文本的 TXT）"),
     "sentiment.column": ("Text column", "文本列"),
     "sentiment.score_file": ("Score file", "分析文件"),
     "sentiment.results": ("Results (first 1,000 rows shown; download for all)", "结果（显示前 1000 行；下载查看全部）"),
@@ -25,12 +25,14 @@ add({
                                "文本超过模型 {limit} 个词元的上限，已分成 {windows} 个重叠窗口分别打分后取平均。"),
     "sentiment.summary": ("{rows} rows scored ({empty} empty skipped) in {seconds:.1f}s. Languages: {languages}.",
                           "已分析 {rows} 行（跳过 {empty} 个空行），用时 {seconds:.1f} 秒。语言：{languages}。"),
+    "sentiment.summary.rows": ("{rows_in} rows read, {rows_out} rows in the results.",
+                               "读取 {rows_in} 行，结果中 {rows_out} 行。"),
     "sentiment.error.empty": ("Please enter a text to analyse.", "请输入要分析的文本。"),
     "sentiment.error.too_long": ("The text has {chars} characters; the limit is {limit}.", "文本有 {chars} 个字符，上限为 {limit}。"),
     "sentiment.error.language": ("Unsupported language '{language}': choose auto, en or zh.", "不支持的语言“{language}”：请选择 auto、en 或 zh。"),
     "sentiment.error.no_file": ("Please upload a CSV, TSV or XLSX file.", "请上传 CSV、TSV 或 XLSX 文件。"),
-    "sentiment.error.file_type": ("Files of type '{suffix}' are not supported: upload CSV, TSV or XLSX.",
-                                  "不支持“{suffix}”类型的文件：请上传 CSV、TSV 或 XLSX。"),
+    "sentiment.error.file_type": ("Files of type '{suffix}' are not supported: upload CSV, TSV, XLSX or TXT.",
+                                  "不支持“{suffix}”类型的文件：请上传 CSV、TSV、XLSX 或 TXT。"),
     "sentiment.error.encoding": ("The file's text encoding is not recognised: save it as UTF-8 and upload it again.",
                                  "无法识别文件的文字编码：请另存为 UTF-8 后重新上传。"),
     "sentiment.error.corrupt": ("The file could not be read as a table ({detail}).", "无法把文件读成表格（{detail}）。"),
@@ -39,4 +41,19 @@ add({
     "sentiment.error.empty_column": ("Column '{column}' has no text in any row.", "“{column}”列中没有任何文本。"),
     "sentiment.error.too_many_rows": ("The file has {rows} rows; the limit is {limit} (AIPM_SENTIMENT_MAX_ROWS).",
                                       "文件有 {rows} 行，上限为 {limit}（AIPM_SENTIMENT_MAX_ROWS）。"),
+    "sentiment.error.rows_over_limit": ("The file has more than {limit} rows; the limit is {limit} (AIPM_SENTIMENT_MAX_ROWS).",
+                                        "文件超过 {limit} 行，上限为 {limit}（AIPM_SENTIMENT_MAX_ROWS）。"),
+    "sentiment.error.too_many_cells": ("The file has more than {limit:,} cells (rows × columns): remove the columns you "
+                                       "do not need and upload it again.",
+                                       "文件超过 {limit:,} 个单元格（行 × 列）：请删除不需要的列后重新上传。"),
+    "sentiment.error.extra_fields": ("Line {line} has {fields} fields but the header has {columns}: put texts that "
+                                     "contain the separator ({sep}) in double quotes, or upload one text per line as .txt.",
+                                     "第 {line} 行有 {fields} 个字段，但表头只有 {columns} 个：含分隔符（{sep}）的文本"
+                                     "请用双引号括起来，或把每行一条文本存为 .txt 上传。"),
+    "sentiment.error.csv_syntax": ("The file is not valid CSV at the record starting on line {line} ({detail}): check "
+                                   "its double quotes.",
+                                   "文件从第 {line} 行开始的记录不是有效的 CSV（{detail}）：请检查其中的双引号。"),
+    "sentiment.error.xlsx_too_big": ("The spreadsheet unpacks to {mb:,.0f} MB; the limit is {limit_mb:,.0f} MB. Save "
+                                     "the texts as CSV, or split the file.",
+                                     "表格解压后有 {mb:,.0f} MB，上限为 {limit_mb:,.0f} MB。请另存为 CSV 或拆分文件。"),
 })

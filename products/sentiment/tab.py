@@ -1,13 +1,14 @@
 """The Sentiment tab: one text (batched across users), or a whole file with progress."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import gradio as gr
 
 from shared.i18n import I18N, request_lang, t
-from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors, examples
+from shared.outputs import request_dir
+from shared.ui import HEAVY, HEAVY_LIMIT, UserError, escape, progress_adapter, user_errors, examples
+from shared.validate import batch_problem
 from shared.zerogpu import gpu
 
 from products.sentiment import core
@@ -33,29 +34,35 @@ def analyse(texts: list[str], languages: list[str], request: gr.Request = None):
     lang_ui = request_lang(request)
     results: list = [None] * len(texts)
     notes: list = [""] * len(texts)
+    errors: list = [None] * len(texts)
     todo = {}
     for i, (text, language) in enumerate(zip(texts, languages)):
         try:
+            if problem := batch_problem(i):  # refused at the edge (shared/validate.py)
+                raise UserError(problem)
             todo.setdefault(language, []).append((i, core.check_text(text, lang_ui)))
         except UserError as err:
-            notes[i] = f"⚠️ {err}"  # one bad request must not fail the others in its batch
+            errors[i] = err
+            notes[i] = f"⚠️ {escape(err)}"  # one bad request must not fail the others in its batch
     for language, items in todo.items():
         for (i, _), scored in zip(items, core.score_texts([x for _, x in items], language, lang_ui=lang_ui)):
             results[i] = scored.probabilities  # gr.Label: {class: probability}, shown as bars
             notes[i] = " ".join([t("sentiment.note.language", lang_ui, language=scored.language)] + scored.notes)
-    if len(texts) == 1 and results[0] is None:
-        raise UserError(notes[0].removeprefix("⚠️ "))
+    if len(texts) == 1 and errors[0] is not None:
+        raise errors[0]
     return [results, notes]
 
 
+COLUMNS = "sentiment-columns"  # reading uploads for their columns: queued, but not behind the model
+COLUMNS_LIMIT = 4
+
+
+@user_errors
 def list_columns(file, request: gr.Request = None):
+    """The upload's columns and a guess at the text column; read with the same limits as scoring."""
     if not file:
         return gr.update(choices=[], value=None)
-    lang_ui = request_lang(request)
-    try:
-        frame = core.read_table(file, lang_ui)
-    except UserError as err:
-        raise gr.Error(str(err)) from err
+    frame = core.read_table(file, request_lang(request))
     return gr.update(choices=list(frame.columns), value=core.guess_text_column(frame))
 
 
@@ -71,13 +78,12 @@ def score_file(file, column: str, language: str, request: gr.Request = None, pro
     frame = core.read_table(file, lang_ui)
     column = column or core.guess_text_column(frame)
     scored = core.score_table(frame, column, language, progress=progress_adapter(progress), lang_ui=lang_ui)
-    out_dir = Path(tempfile.mkdtemp(prefix="sentiment-"))
-    out_path = out_dir / f"{Path(file).stem}-sentiment.csv"
-    scored.to_csv(out_path, index=False, encoding="utf-8-sig")  # BOM: Excel then shows Chinese correctly
+    out_path = core.write_results(scored, request_dir("sentiment") / f"{Path(file).stem}-sentiment.csv")
     empty = int((scored["label"] == "(empty)").sum())
     languages = ", ".join(f"{k} {v}" for k, v in scored.loc[scored["language"] != "", "language"].value_counts().items())
     summary = t("sentiment.summary", lang_ui, rows=len(scored) - empty, empty=empty,
                 seconds=time.perf_counter() - start, languages=languages)
+    summary += " " + t("sentiment.summary.rows", lang_ui, rows_in=len(frame), rows_out=len(scored))
     return scored.head(1000), core.label_distribution(scored), str(out_path), summary
 
 
@@ -107,6 +113,7 @@ def build_tab() -> None:
             chart = gr.BarPlot(x="label", y="count", label=I18N("sentiment.distribution"), scale=1)
             download = gr.File(label=I18N("sentiment.download"), scale=1)
         table = gr.Dataframe(label=I18N("sentiment.results"), wrap=True, max_height=420)
-        file.change(list_columns, [file], [column], api_name="sentiment_columns", queue=False)
+        file.change(list_columns, [file], [column], api_name="sentiment_columns",
+                    concurrency_limit=COLUMNS_LIMIT, concurrency_id=COLUMNS)
         score.click(score_file, [file, column, file_language], [table, chart, download, summary],
                     api_name="sentiment_file", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
