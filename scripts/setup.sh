@@ -30,8 +30,8 @@ apt_install() {  # installs the Debian packages named that are not installed yet
 apt_packages=$(grep -v '^#' packages.txt)
 if [ "$mode" = "test" ]; then
   # chromium for browser tests (CJK fonts so screenshots of Chinese are readable), espeak-ng and sox
-  # make test speech.
-  apt_packages="$apt_packages chromium fonts-noto-cjk espeak-ng sox"
+  # make test speech, postgresql's server binaries let the store's tests start their own server.
+  apt_packages="$apt_packages chromium fonts-noto-cjk espeak-ng sox postgresql"
 fi
 apt_install $apt_packages
 

@@ -29,6 +29,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_LOG_LEVEL", "INFO", "Python log level."),
     Setting("AIPM_ADMIN_PASSWORD", "", "Secret that unlocks the System tab's admin actions (load, unload, load all, verify); empty = those actions are refused for everyone. Set it as a Space secret."),
     Setting("AIPM_OUTPUT_TTL", "3600", "Seconds a request's result files (CSV, PNG, subtitles) are kept before they are removed."),
+    # Measurements and feedback (shared/store, shared/capture.py)
+    Setting("AIPM_DATABASE_URL", "", "Where requests and feedback are recorded (SQLAlchemy URL); empty = `sqlite:///<AIPM_CACHE_DIR>/matrix.db` (WAL mode). For several replicas: `postgresql+psycopg://user:password@host/db`."),
+    Setting("AIPM_CAPTURE", "1", "`1` records every request (time, product, action, model, latency, sizes, outcome; no user content) and accepts feedback; `0` records nothing."),
+    Setting("AIPM_STORE_CONTENT", "0", "`1` also stores inputs and outputs (texts, transcripts; never audio or images) and the texts of feedback, for building training sets; removed after AIPM_RETENTION_DAYS."),
+    Setting("AIPM_RETENTION_DAYS", "30", "Days stored content (inputs, outputs, feedback texts) is kept; a cleanup job removes older content hourly. Measurements without content are kept."),
+    Setting("AIPM_STORE_QUEUE", "10000", "Most events waiting for the database writer; beyond it events are dropped (counted and shown), never blocking a request."),
     # Registry
     Setting("AIPM_CACHE_DIR", "~/.cache/ai-product-matrix", "Writable folder for assembled and converted model files."),
     Setting("AIPM_MEMORY_BUDGET", "auto", "Bytes the loaded models may use (`6GB`, `512MB`, or a number); `auto` = half the RAM on CPU, 85% of the GPU memory on CUDA."),
@@ -129,6 +135,11 @@ class Settings:
     sentiment_hub: str
     sentiment_batch: int
     sentiment_max_rows: int
+    database_url: str
+    capture: bool
+    store_content: bool
+    retention_days: float
+    store_queue: int
 
 
 def _threads(value: str) -> int:
@@ -166,6 +177,11 @@ def settings() -> Settings:
         sentiment_hub=raw("AIPM_SENTIMENT_HUB"),
         sentiment_batch=max(1, int(raw("AIPM_SENTIMENT_BATCH"))),
         sentiment_max_rows=max(1, int(raw("AIPM_SENTIMENT_MAX_ROWS"))),
+        database_url=raw("AIPM_DATABASE_URL") or f"sqlite:///{Path(raw('AIPM_CACHE_DIR')).expanduser() / 'matrix.db'}",
+        capture=_flag(raw("AIPM_CAPTURE")),
+        store_content=_flag(raw("AIPM_STORE_CONTENT")),
+        retention_days=max(0.0, float(raw("AIPM_RETENTION_DAYS"))),
+        store_queue=max(1, int(raw("AIPM_STORE_QUEUE"))),
     )
 
 

@@ -1,0 +1,97 @@
+"""The tables of the measurement store (SQLAlchemy Core; the same schema on SQLite and PostgreSQL).
+
+Times are epoch seconds (float), so SQLite and PostgreSQL compare and group them the same way.
+Columns that may hold user content (`contents.*`, `feedback.text`) are filled only with
+AIPM_STORE_CONTENT=1 and cleared by the retention job. Alembic migrations (migrations/) create these
+tables; tests check that the migrated database matches this metadata.
+"""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+requests = Table(
+    "requests", metadata,
+    Column("id", String(32), primary_key=True),  # hex id, given out before the request runs
+    Column("ts", Float, nullable=False),  # when the request started (epoch seconds)
+    Column("product", String(32), nullable=False),
+    Column("action", String(64), nullable=False),  # the event's api_name
+    Column("model", String(128)),
+    Column("engine", String(64)),
+    Column("template", String(64)),  # copy template; image preset; sentiment language
+    Column("preset", String(64)),
+    Column("queue_ms", Float),
+    Column("run_ms", Float),
+    Column("tokens_in", Integer),
+    Column("tokens_out", Integer),
+    Column("audio_s", Float),
+    Column("rows", Integer),
+    Column("images", Integer),
+    Column("pixels", BigInteger),
+    Column("outcome", String(16), nullable=False),  # ok | user_error | server_error | cancelled
+    Column("error_id", String(16)),
+    Column("lang", String(8)),
+    Column("session", String(32)),  # keyed hash of Gradio's session_hash
+    Index("ix_requests_ts", "ts"),
+    Index("ix_requests_product_ts", "product", "ts"),
+    Index("ix_requests_session", "session"),
+)
+
+contents = Table(  # only with AIPM_STORE_CONTENT=1
+    "contents", metadata,
+    Column("request_id", String(32), primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("inputs", Text),  # JSON
+    Column("outputs", Text),  # JSON
+    Column("session", String(32)),
+    Index("ix_contents_ts", "ts"),
+    Index("ix_contents_session", "session"),
+)
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("request_id", String(32)),  # the rated request (no foreign key: events arrive in batches)
+    Column("product", String(32), nullable=False),
+    Column("action", String(64)),
+    Column("model", String(128)),
+    Column("template", String(64)),
+    Column("preset", String(64)),
+    Column("kind", String(24), nullable=False),  # up, down, pick, edit, correction, favourite, ...
+    Column("value", String(200)),  # a label, an item id
+    Column("item", String(200)),  # which variant, image or item of the result
+    Column("predicted", String(200)),  # what the model said (sentiment label)
+    Column("score", Float),  # satisfaction: 1 good, 0 bad, empty when the kind says neither
+    Column("wer", Float),  # speech: word error rate of the model's transcript against the correction
+    Column("words", Integer),  # speech: words in the correction
+    Column("language", String(8)),
+    Column("text", Text),  # content (the rated input, an edit, a correction): AIPM_STORE_CONTENT=1 only
+    Column("session", String(32)),
+    Column("lang", String(8)),
+    Index("ix_feedback_ts", "ts"),
+    Index("ix_feedback_product_ts", "product", "ts"),
+    Index("ix_feedback_request", "request_id"),
+    Index("ix_feedback_session", "session"),
+)
+
+model_events = Table(
+    "model_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", Float, nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("event", String(16), nullable=False),  # load | unload | fail
+    Column("reason", String(200)),
+    Column("seconds", Float),
+    Column("mb", Float),
+    Index("ix_model_events_ts", "ts"),
+)
+
+meta = Table(  # small facts shared by every replica (the session-hash key)
+    "meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+TABLES = {t.name: t for t in (requests, contents, feedback, model_events, meta)}
