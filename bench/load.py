@@ -2,6 +2,7 @@
 
     python bench/load.py                          # starts `python app.py` itself, 50 clients, 60 s
     python bench/load.py --clients 20 --seconds 30
+    python bench/load.py --queue-size 8             # a short queue: the rest must get a clean 'queue full'
     python bench/load.py --url http://127.0.0.1:7860   # an app that is already running (loopback only)
 
 Each client loops over a weighted mix of real requests through the HTTP API (`/gradio_api/call/...`):
@@ -99,7 +100,8 @@ def request_mix(files: dict, with_copy: bool) -> list[tuple[float, str, str, str
 
 def classify(kind: str, data: str) -> str:
     if kind == "complete":
-        return "ok"
+        # a batched event answers a bad request with its message as the note (⚠️), not an error
+        return "user_error" if '"\\u26a0\\ufe0f' in data or '"⚠️' in data else "ok"
     lowered = data.lower()
     if "queue is full" in lowered or "too many requests" in lowered:
         return "queue_full"
@@ -206,6 +208,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300, help="most seconds one request may take")
     parser.add_argument("--copy", action="store_true", help="also send marketing-copy requests (slow on CPU)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--queue-size", type=int, help="AIPM_QUEUE_SIZE of the app it starts (default: the app's)")
     args = parser.parse_args()
     proc = None
     if args.url:
@@ -213,7 +216,8 @@ def main() -> int:
             raise SystemExit("this load test only targets an app on this machine (127.0.0.1 / localhost)")
         url = args.url
     else:
-        proc, url, started = start_app()
+        env = {"AIPM_QUEUE_SIZE": str(args.queue_size)} if args.queue_size else {}
+        proc, url, started = start_app(**env)
         print(f"app started in {started:.1f} s at {url}")
     peak, stop = [0], threading.Event()
     if proc is not None:

@@ -72,3 +72,25 @@ def test_the_recommendations_tab_explains_a_users_top_n_and_shows_the_model_card
     page.wait_for_function("document.body.innerText.includes('Chosen on validation')"
                            " && document.body.innerText.includes('content α')"
                            " && document.body.innerText.includes('what other users rated next')", timeout=60_000)
+
+
+def test_admin_buttons_stay_locked_until_the_password_unlocks_them(page, fresh_settings, monkeypatch, tmp_path):
+    from shared import admin
+
+    monkeypatch.setattr(admin, "_WRONG_DELAY_S", 0)
+    fresh_settings.setenv("AIPM_ADMIN_PASSWORD", "browser-secret")
+    page.get_by_role("tab", name="System").first.click()
+    load = page.get_by_role("button", name="Load", exact=True)
+    assert load.is_disabled()
+    page.get_by_text("Admin", exact=True).first.click()
+    box = page.get_by_label("Admin password")
+    box.fill("a guess")
+    page.get_by_role("button", name="Unlock admin actions").click()
+    page.get_by_text("the admin password is missing or wrong").first.wait_for(timeout=30_000)
+    assert load.is_disabled()
+    box.fill("browser-secret")
+    page.get_by_role("button", name="Unlock admin actions").click()
+    page.get_by_text("Admin actions are unlocked for this page.").first.wait_for(timeout=30_000)
+    page.wait_for_function("[...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Load' && !b.disabled)",
+                           timeout=10_000)
+    page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
