@@ -17,7 +17,7 @@ from shared.config import settings
 import gradio as gr
 
 from products import PRODUCTS
-from shared import outputs, system_tab
+from shared import capture, outputs, system_tab
 from shared.artifacts import clean_stale_partials
 from shared.i18n import I18N, gradio_i18n
 from shared.models import registry
@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parent
 
 def build_app() -> gr.Blocks:
     report: list[list[str]] = []
+    if capture.model_event not in registry.listeners:  # loads and evictions, for the Insights tab
+        registry.listeners.append(capture.model_event)
     with SafeBlocks(title="AI Product Matrix", delete_cache=(600, int(settings().output_ttl_s))) as demo:
         gr.Markdown(I18N("app.title"), elem_id="app-title")
         gr.Markdown(I18N("app.subtitle"))

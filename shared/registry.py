@@ -148,6 +148,9 @@ class ModelRegistry:
         self._wait_for_room_s = wait_for_room_s
         self._held = threading.local()  # names leased by the current thread
         self._reaper: threading.Thread | None = None
+        # Called as listener(event, name, reason=..., seconds=..., mb=...) on load, unload and failed
+        # load (the Insights tab's model events); must not block: it may run under self._state.
+        self.listeners: list[Callable[..., None]] = []
 
     # ---- specs -------------------------------------------------------------------------------
     def register(self, spec: ModelSpec) -> None:
@@ -271,6 +274,7 @@ class ModelRegistry:
                     entry.state = State.FAILED  # not poisoned: the next use tries again
                     entry.error = str(err)
                 log.error("%s", err)
+                self._notify("fail", spec.name, reason=str(err))
                 raise err
             size = measure_bytes(model) or estimate
             with self._state:
@@ -284,6 +288,7 @@ class ModelRegistry:
                 self._touch(entry)
             log.info("loaded %s from %s in %.1fs (%.0f MB)", spec.name, resolved.label,
                      entry.load_seconds, size / 1e6)
+            self._notify("load", spec.name, reason=resolved.label, seconds=entry.load_seconds, mb=size / 1e6)
             # The measured size may exceed the estimate: evict idle others if now over budget.
             self._evict_idle_until(self.budget_bytes, exclude=spec.name)
             progress(1.0, f"model {spec.name} loaded")
@@ -382,6 +387,7 @@ class ModelRegistry:
         return evicted
 
     def _drop_locked(self, entry: _Entry, reason: str) -> None:
+        self._notify("unload", entry.spec.name, reason=reason, mb=entry.bytes / 1e6)
         model, entry.model = entry.model, None
         entry.state = State.NOT_LOADED
         entry.bytes = 0
@@ -392,6 +398,13 @@ class ModelRegistry:
             except Exception:
                 log.warning("unloader of %s failed", entry.spec.name, exc_info=True)
         log.info("unloaded %s (%s)", entry.spec.name, reason)
+
+    def _notify(self, event: str, name: str, **details) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event, name, **details)
+            except Exception:
+                log.debug("registry listener failed", exc_info=True)
 
     @staticmethod
     def _after_unload() -> None:

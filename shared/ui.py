@@ -37,7 +37,9 @@ def internal_error(err: BaseException, lang: str = "en"):
 
     error_id = uuid.uuid4().hex[:10]
     log.error("unexpected error %s: %s", error_id, err, exc_info=err)
-    return gr.Error(t("common.error.internal", lang, id=error_id), print_exception=False)
+    error = gr.Error(t("common.error.internal", lang, id=error_id), print_exception=False)
+    error.error_id = error_id  # recorded with the request (shared/capture.py)
+    return error
 
 
 def to_gr_error(err: Exception, lang: str = "en"):

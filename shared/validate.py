@@ -21,6 +21,7 @@ import re
 import gradio as gr
 from gradio import components
 
+from shared import capture
 from shared.i18n import add, request_lang, t
 from shared.ui import escape, internal_error
 
@@ -185,25 +186,58 @@ class SafeBlocks(gr.Blocks):
         fn = self.fns[block_fn] if isinstance(block_fn, int) else block_fn
         first_request = request[0] if isinstance(request, list) and request else request
         lang = request_lang(first_request)
-        token = None
-        if iterator is None and inputs is not None:  # a streaming event's later steps send no inputs
-            if fn.batch:
-                inputs, problems = self._check_batch(fn, inputs, request)
-                token = _batch_problems.set(problems)
-            else:
-                try:
-                    inputs = check_inputs(fn, list(inputs), lang)
-                except InvalidInput as err:
-                    raise gr.Error(escape(err), print_exception=False) from None
+        event_id = kwargs.get("event_id")
+        records = capture.resume(event_id) if iterator is not None else self._begin(fn, request, lang, event_id)
+        token, measuring = None, capture.activate(records)
         try:
-            return await super().process_api(fn, inputs, state, request, iterator, *args, **kwargs)
-        except gr.Error:
+            if iterator is None and inputs is not None:  # a streaming event's later steps send no inputs
+                if fn.batch:
+                    inputs, problems = self._check_batch(fn, inputs, request)
+                    token = _batch_problems.set(problems)
+                    for k in problems:
+                        capture.note(index=k, outcome="user_error")
+                else:
+                    try:
+                        inputs = check_inputs(fn, list(inputs), lang)
+                    except InvalidInput as err:
+                        raise gr.Error(escape(err), print_exception=False) from None
+            try:
+                output = await super().process_api(fn, inputs, state, request, iterator, *args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as err:
+                raise internal_error(err, lang) from err
+        except gr.Error as err:
+            error_id = getattr(err, "error_id", None)
+            capture.finish(records, "server_error" if error_id else "user_error", error_id, event_id)
             raise
-        except Exception as err:
-            raise internal_error(err, lang) from err
+        except BaseException:  # cancelled (Stop, a closed page)
+            capture.finish(records, "cancelled", event_id=event_id)
+            raise
         finally:
+            capture.deactivate(measuring)
             if token is not None:
                 _batch_problems.reset(token)
+        if isinstance(output, dict) and output.get("is_generating"):
+            capture.keep_streaming(event_id, records)
+        else:
+            capture.finish(records, event_id=event_id)
+        return output
+
+    def _begin(self, fn, request, lang: str, event_id):
+        """Open this event's records (one per request of a batch); never fails the event."""
+        try:
+            queue = getattr(self, "_queue", None)
+            live = getattr(queue, "event_ids_to_events", None) or {}
+            if capture._pending:
+                capture.sweep_cancelled(live)
+            event = live.get(event_id) if event_id else None
+            requests = request if isinstance(request, list) else [request]
+            langs = [request_lang(r) for r in requests] if len(requests) > 1 else [lang]
+            return capture.begin(fn, requests, langs, getattr(event, "enqueue_time", None))
+        except Exception:
+            log.debug("capture did not start", exc_info=True)
+            return None
 
     @staticmethod
     def _check_batch(fn, inputs, requests) -> tuple[list, dict[int, str]]:

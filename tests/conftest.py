@@ -5,6 +5,7 @@ Debian Chromium). `pytest -m "not integration and not browser"` is the fast loop
 """
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -13,6 +14,8 @@ os.environ.setdefault("AIPM_OFFLINE", "1")  # tests never reach for the hub
 os.environ.setdefault("AIPM_KEEP_ALIVE", "0")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Requests the tests make are measured into a database of their own, not the user's cache.
+os.environ.setdefault("AIPM_DATABASE_URL", f"sqlite:///{tempfile.mkdtemp(prefix='aipm-test-db-')}/matrix.db")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
