@@ -17,7 +17,7 @@ from shared.config import settings
 import gradio as gr
 
 from products import PRODUCTS
-from shared import capture, outputs, system_tab
+from shared import capture, feedback, insights_tab, outputs, system_tab
 from shared.artifacts import clean_stale_partials
 from shared.i18n import I18N, gradio_i18n
 from shared.models import registry
@@ -45,8 +45,11 @@ def build_app() -> gr.Blocks:
                 except Exception as err:  # a broken product hides its tab; the others still run
                     log.exception("product %s is not shown", name)
                     report.append([name, f"not shown: {type(err).__name__}: {err}"])
+            with gr.Tab(I18N("insights.tab"), id="insights"):
+                insights_tab.build_tab()
             with gr.Tab(I18N("system.tab"), id="system"):
                 system_tab.build_tab(report)
+        feedback.build_api()  # /feedback and /feedback_requests (hidden components, validated inputs)
     return demo
 
 

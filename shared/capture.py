@@ -66,7 +66,8 @@ def product_of(action: str) -> str:
 
 def measured(fn) -> bool:
     """Public events are measured; private ones (timers, presets, unlocking) are not requests."""
-    return bool(getattr(fn, "api_name", None)) and getattr(fn, "api_visibility", "public") != "private"
+    name = getattr(fn, "api_name", None) or ""
+    return bool(name) and getattr(fn, "api_visibility", "public") != "private" and not name.startswith("load_example")
 
 
 # ---- SafeBlocks' side --------------------------------------------------------------------------
@@ -90,6 +91,29 @@ def begin(fn, requests: list, langs: list[str], enqueued: float | None) -> tuple
         while len(_latest) > _RECENT:
             _latest.popitem(last=False)
     return records
+
+
+_DESCRIBED = ("model", "engine", "template", "preset")  # inputs labelled "<product>.model" etc.
+_spots: dict[int, list[tuple[int, str]]] = {}
+
+
+def from_inputs(records, fn, inputs: list) -> None:
+    """Model, engine, template and preset chosen in the form, read from the inputs whose label key
+    names them (copy's template and model, speech's model and engine): no product code needed."""
+    if not records or len(records) != 1:
+        return
+    spots = _spots.get(id(fn))
+    if spots is None:
+        spots = []
+        for i, block in enumerate(getattr(fn, "inputs", ())):
+            key = getattr(getattr(block, "label", None), "key", "") or ""
+            name = key.rsplit(".", 1)[-1]
+            if name in _DESCRIBED:
+                spots.append((i, name))
+        _spots[id(fn)] = spots
+    for i, name in spots:
+        if i < len(inputs) and inputs[i] not in (None, ""):
+            records[0].fields.setdefault(name, str(inputs[i])[:64])
 
 
 def activate(records):
@@ -205,7 +229,8 @@ def latest(session_hash: str | None, actions) -> Record | None:
 
 def session_requests(session_hash: str | None, limit: int = 20) -> list[Record]:
     with _lock:
-        mine = [r for r in _recent.values() if session_hash and r.session_hash == session_hash]
+        mine = [r for r in _recent.values() if session_hash and r.session_hash == session_hash
+                and r.product in PRODUCTS]
     return mine[-limit:]
 
 

@@ -201,6 +201,7 @@ class SafeBlocks(gr.Blocks):
                         inputs = check_inputs(fn, list(inputs), lang)
                     except InvalidInput as err:
                         raise gr.Error(escape(err), print_exception=False) from None
+                    capture.from_inputs(records, fn, inputs)
             try:
                 output = await super().process_api(fn, inputs, state, request, iterator, *args, **kwargs)
             except gr.Error:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from shared import capture, feedback
 from shared.i18n import I18N, add, request_lang, t
 from shared.outputs import request_dir
 from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, examples, progress_adapter, user_errors
@@ -48,6 +49,9 @@ add({
     "image.parameters": ("Parameters (the selected image; also stored in its PNG)", "参数（所选图像；也写入 PNG）"),
     "image.files": ("PNG files with parameters", "含参数的 PNG 文件"),
     "image.advanced": ("Advanced", "高级"),
+    "image.fb.which": ("Image (click one in the gallery)", "图像（在图库中点选）"),
+    "image.fb.favourite": ("⭐ Favourite", "⭐ 收藏"),
+    "image.fb.down": ("👎 Not good", "👎 不好"),
 })
 
 EXAMPLES = [
@@ -76,9 +80,13 @@ def generate(prompt, negative_prompt, seed, steps, guidance, width, height, num_
     params, notes = core.check_request(prompt, negative_prompt, seed, steps, guidance, width, height,
                                        num_images, scheduler, lang)
     out_dir = str(request_dir("image"))  # swept by age (shared/outputs.py)
+    model = configured_profile().name
     with STOPS.running(request) as stop:
         for result in core.iter_generate(params, progress=progress_adapter(progress), stop=stop, lang=lang,
                                          out_dir=out_dir, notes=notes):
+            done = len(result.images)
+            capture.note(model=model, template=scheduler, images=done,
+                         pixels=done * result.params.width * result.params.height, memo={"count": done})
             gallery = [(image.path, image.text) for image in result.images]
             text = result.images[-1].text if result.images else ""
             yield (gallery, str(result.params.seed), text, "\n\n".join(result.notes),
@@ -106,6 +114,11 @@ def show_selected(evt: gr.SelectData):
     if isinstance(caption, dict):
         return caption.get("caption") or ""
     return ""
+
+
+def selected_number(evt: gr.SelectData):
+    index = getattr(evt, "index", 0)
+    return (index[0] if isinstance(index, (list, tuple)) else int(index or 0)) + 1
 
 
 def build_tab() -> None:
@@ -148,6 +161,11 @@ def build_tab() -> None:
             with gr.Row():
                 seed_used = gr.Textbox(label=I18N("image.seed_used"), interactive=False)
                 reuse = gr.Button(I18N("image.reuse"), size="sm")
+            with gr.Row(equal_height=True):
+                which = gr.Number(value=1, precision=0, minimum=1, maximum=core.max_images(),
+                                  label=I18N("image.fb.which"), scale=1, min_width=120)
+                feedback.buttons("image", [("image.fb.favourite", "favourite"), ("image.fb.down", "down")],
+                                 item=which)
             notes = gr.Markdown()
             parameters = gr.Textbox(label=I18N("image.parameters"), lines=4, interactive=False, buttons=["copy"])
             files = gr.File(label=I18N("image.files"), file_count="multiple", interactive=False)
@@ -162,3 +180,4 @@ def build_tab() -> None:
     preset.change(apply_preset, preset, [steps, guidance, width, height, scheduler], api_name="image_preset",
                   queue=False)
     gallery.select(show_selected, None, parameters, api_visibility="private", queue=False)
+    gallery.select(selected_number, None, which, api_visibility="private", queue=False)

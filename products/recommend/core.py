@@ -211,14 +211,28 @@ def history_table(model, user: int, lang="en") -> pd.DataFrame:
 
 
 # ---- actions ---------------------------------------------------------------------------------
-def for_user(user, n=10, weight=None, genres=None, years=None, lang="en", progress=None, registry=None):
-    """(recommendations, history, genre mix, summary) for a known user."""
+def _known(model, items) -> list[int]:
+    """Indices of the item ids that exist (feedback may name items of other data)."""
+    ids = {str(v): i for i, v in enumerate(model.data.items["item_id"])}
+    return [ids[str(item)] for item in items or () if str(item) in ids]
+
+
+def _without(scored, hidden: list[int], n: int):
+    hidden = set(hidden)
+    return [s for s in scored if s.index not in hidden][:n]
+
+
+def for_user(user, n=10, weight=None, genres=None, years=None, lang="en", progress=None, registry=None,
+             hidden=()):
+    """(recommendations, history, genre mix, summary) for a known user; `hidden` item ids (this
+    visitor's "not interested" and "seen it") are left out at once, without refitting."""
     n, weight = check_n(n, lang), check_weight(weight, lang)
     with recommender(progress, registry) as model:
         u = user_index(model, user, lang)
         genres, years = check_filters(model, genres, years, lang)
+        hide = _known(model, hidden)
         start = time.perf_counter()
-        scored = model.recommend(u, n, weight, genres, years)
+        scored = _without(model.recommend(u, n + len(hide), weight, genres, years), hide, n)
         ms = (time.perf_counter() - start) * 1000
         key = "recommend.because.rated" if (model.history(u)[1] >= 4).any() else "recommend.because.rated_any"
         table = _table(model, scored, key, lang)
@@ -228,18 +242,22 @@ def for_user(user, n=10, weight=None, genres=None, years=None, lang="en", progre
 
 
 def cold_start(picks, favourite_genres=None, n=10, weight=None, genres=None, years=None, lang="en",
-               progress=None, registry=None):
-    """(recommendations, genre mix, summary) for a new visitor from the items they like."""
+               progress=None, registry=None, liked=(), hidden=()):
+    """(recommendations, genre mix, summary) for a new visitor from the items they like. Items they
+    marked "seen it / liked it" count as picks (folded in like the others, no refit); `hidden` ones
+    are left out."""
     n, weight = check_n(n, lang), check_weight(weight, lang)
     picks = [p for p in (picks or []) if str(p).strip()]
-    if not picks:
+    if not picks and not liked:
         raise UserError(t("recommend.error.no_picks", lang))
     with recommender(progress, registry) as model:
         indices = [item_index(model, p, lang) for p in picks]
+        indices += [i for i in _known(model, liked) if i not in indices]
+        hide = _known(model, hidden)
         favourite, _ = check_filters(model, favourite_genres, None, lang)
         genres, years = check_filters(model, genres, years, lang)
         start = time.perf_counter()
-        scored = model.fold_in(indices, favourite or (), n, weight, genres, years)
+        scored = _without(model.fold_in(indices, favourite or (), n + len(hide), weight, genres, years), hide, n)
         ms = (time.perf_counter() - start) * 1000
         table = _table(model, scored, "recommend.because.picked", lang)
         mix = genre_mix(model, indices, [s.index for s in scored], lang)
@@ -285,6 +303,12 @@ def _summary(model, scored, bucket, weight, ms, lang) -> str:
     if seq and share > 0:
         text += t("recommend.summary.seq_picks" if bucket == "visitor" else "recommend.summary.seq", lang, w=seq)
     return text
+
+
+def item_id(item, lang="en", progress=None, registry=None) -> str:
+    """The id of an item given by id or by its title (as the tables show it)."""
+    with recommender(progress, registry) as model:
+        return str(model.data.items["item_id"].iat[item_index(model, item, lang)])
 
 
 def choices(progress=None, registry=None) -> dict:

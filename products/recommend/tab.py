@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from shared import capture, feedback
 from shared.i18n import I18N, add, request_lang
 from shared.ui import HEAVY, HEAVY_LIMIT, progress_adapter, user_errors, examples
 
@@ -36,6 +37,9 @@ add({
     "recommend.filter_genres": ("Only these genres", "只看这些类型"),
     "recommend.year_from": ("Year from", "起始年份"), "recommend.year_to": ("Year to", "结束年份"),
     "recommend.settings": ("Blend and filters", "混合与筛选"), "recommend.card_go": ("Show model card", "显示模型说明"),
+    "recommend.fb.chosen": ("Click a recommendation, then tell us", "点选一条推荐，然后告诉我们"),
+    "recommend.fb.not": ("Not interested", "不感兴趣"),
+    "recommend.fb.liked": ("Seen it, liked it", "看过，喜欢"),
 })
 
 
@@ -43,12 +47,26 @@ def _weight(auto, weight):
     return None if auto else weight
 
 
+def _mine(request) -> tuple[list[str], list[str]]:
+    """This visitor's (liked, hidden) item ids from their feedback: counted at once, no refit."""
+    items = feedback.session_items(getattr(request, "session_hash", None), "recommend")
+    liked = items.get("liked", [])
+    return liked, items.get("not_interested", []) + liked
+
+
+def _noted(table, model_name: str):
+    ids = list(table["item_id"]) if "item_id" in table else []
+    capture.note(model=model_name, rows=len(ids), memo={"items": ids})
+
+
 @user_errors
 def recommend_user(user, n, auto, weight, genres, year_from, year_to, request: gr.Request = None,
                    progress=gr.Progress()):
     lang = request_lang(request)
+    _, hidden = _mine(request)
     table, history, mix, summary = core.for_user(user, n, _weight(auto, weight), genres, (year_from, year_to),
-                                                 lang, progress_adapter(progress))
+                                                 lang, progress_adapter(progress), hidden=hidden)
+    _noted(table, "hybrid")
     return table.drop(columns="item_id"), history, mix, core.score_bars(table, lang), summary
 
 
@@ -56,8 +74,10 @@ def recommend_user(user, n, auto, weight, genres, year_from, year_to, request: g
 def recommend_cold_start(picks, favourite, n, auto, weight, genres, year_from, year_to, request: gr.Request = None,
                          progress=gr.Progress()):
     lang = request_lang(request)
+    liked, hidden = _mine(request)
     table, mix, summary = core.cold_start(picks, favourite, n, _weight(auto, weight), genres, (year_from, year_to),
-                                          lang, progress_adapter(progress))
+                                          lang, progress_adapter(progress), liked=liked, hidden=hidden)
+    _noted(table, "hybrid fold-in")
     return table.drop(columns="item_id"), mix, core.score_bars(table, lang), summary
 
 
@@ -68,6 +88,26 @@ def recommend_similar(item, n, auto, weight, genres, year_from, year_to, request
     table, summary = core.similar(item, n, _weight(auto, weight), genres, (year_from, year_to), lang,
                                   progress_adapter(progress))
     return (table.drop(columns="item_id") if len(table) else table), summary
+
+
+@user_errors
+def choose(evt: gr.SelectData, request: gr.Request = None):
+    """A clicked row of a recommendations table: (its title, its item id)."""
+    row = evt.row_value if isinstance(getattr(evt, "row_value", None), list) else None
+    title = str(row[1]) if row and len(row) > 1 else str(evt.value)
+    return title, core.item_id(title, request_lang(request))
+
+
+def feedback_row(table, inputs, outputs, action):
+    """"Not interested" / "Seen it, liked it" under a table; the recommendations update at once."""
+    with gr.Row(equal_height=True):
+        chosen = gr.Textbox(label=I18N("recommend.fb.chosen"), interactive=False, scale=3)
+        chosen_id = gr.State("")
+        feedback.buttons("recommend", [("recommend.fb.not", "not_interested"), ("recommend.fb.liked", "liked")],
+                         item=chosen_id, then=lambda event: event.then(action, inputs, outputs,
+                                                                      api_visibility="private"))
+    table.select(choose, None, [chosen, chosen_id], api_visibility="private", concurrency_limit=4,
+                 concurrency_id="recommend-choose")
 
 
 @user_errors
@@ -109,6 +149,7 @@ def build_tab() -> None:
             examples([[u] for u in catalog["users"][:3]], inputs=[user])
         go.click(recommend_user, [user, n] + shared, [recs, history, mix, bars, summary],
                  api_name="recommend_user", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+        feedback_row(recs, [user, n] + shared, [recs, history, mix, bars, summary], recommend_user)
 
     with gr.Tab(I18N("recommend.cold_tab")):
         with gr.Row():
@@ -126,6 +167,8 @@ def build_tab() -> None:
             examples([[["1", "50", "181"], ["Sci-Fi"]], [["69", "318"], []]], inputs=[picks, favourite])
         cold_go.click(recommend_cold_start, [picks, favourite, n] + shared, [cold_recs, cold_mix, cold_bars, cold_summary],
                       api_name="recommend_cold_start", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+        feedback_row(cold_recs, [picks, favourite, n] + shared, [cold_recs, cold_mix, cold_bars, cold_summary],
+                     recommend_cold_start)
 
     with gr.Tab(I18N("recommend.similar_tab")):
         with gr.Row():

@@ -43,6 +43,7 @@ class Scored:
     probabilities: dict[str, float]
     windows: int = 1
     notes: list[str] = field(default_factory=list)
+    model: str = ""
 
 
 def windows(ids: list[int], size: int, overlap: int = 32) -> list[tuple[int, int]]:
@@ -104,7 +105,8 @@ def score_texts(texts: list[str], language: str = "auto", registry=None, batch_s
             if counts[i] > 1:
                 notes.append(t("sentiment.note.windows", lang_ui, windows=int(counts[i]), limit=limit))
             results.append(Scored(text, langs[i], labels[int(np.argmax(probs))],
-                                  {label: float(p) for label, p in zip(labels, probs)}, int(counts[i]), notes))
+                                  {label: float(p) for label, p in zip(labels, probs)}, int(counts[i]), notes,
+                                  getattr(model, "name", "")))
         return results
 
 

@@ -24,8 +24,9 @@ class EmbeddedSentiment:
     needs_encoder = True
     languages = ("en", "zh")
 
-    def __init__(self, heads: dict):
+    def __init__(self, heads: dict, name: str = "heads v0"):
         self.heads = heads
+        self.name = name  # the head version (products/sentiment/versions.py), recorded with each request
 
     def labels(self, lang: str) -> tuple[str, ...]:
         from products.sentiment.heads import LABELS
@@ -52,6 +53,7 @@ class TransformersSentiment:
     def __init__(self, model, tokenizer):
         self.model = model
         self.tokenizer = tokenizer
+        self.name = str(getattr(model.config, "_name_or_path", "") or "transformers")[-128:]
         id2label = model.config.id2label
         self._labels = tuple(str(id2label[i]).lower() for i in range(len(id2label)))
         self.max_tokens = min(int(getattr(tokenizer, "model_max_length", 512) or 512),

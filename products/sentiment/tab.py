@@ -5,7 +5,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from shared.i18n import I18N, request_lang, t
+from shared import capture, feedback
+from shared.i18n import I18N, add, request_lang, t
 from shared.outputs import request_dir
 from shared.ui import HEAVY, HEAVY_LIMIT, UserError, escape, progress_adapter, user_errors, examples
 from shared.validate import batch_problem
@@ -13,6 +14,11 @@ from shared.zerogpu import gpu
 
 from products.sentiment import core
 
+add({
+    "sentiment.fb.wrong": ("Wrong? The right label is", "结果不对？正确的标签是"),
+    "sentiment.fb.send": ("Send correction", "提交更正"),
+    "sentiment.fb.confirm": ("👍 Right", "👍 正确"),
+})
 
 EXAMPLES = [
     ["I absolutely love this phone, the battery lasts for days!", "auto"],
@@ -44,9 +50,13 @@ def analyse(texts: list[str], languages: list[str], request: gr.Request = None):
         except UserError as err:
             errors[i] = err
             notes[i] = f"⚠️ {escape(err)}"  # one bad request must not fail the others in its batch
+            capture.note(index=i, outcome="user_error")
     for language, items in todo.items():
-        for (i, _), scored in zip(items, core.score_texts([x for _, x in items], language, lang_ui=lang_ui)):
+        for (i, text), scored in zip(items, core.score_texts([x for _, x in items], language, lang_ui=lang_ui)):
             results[i] = scored.probabilities  # gr.Label: {class: probability}, shown as bars
+            capture.note(index=i, model=scored.model, template=scored.language, rows=1, inputs=text,
+                         outputs=scored.probabilities, memo={"label": scored.label, "language": scored.language,
+                                                             "labels": list(scored.probabilities), "text": text})
             notes[i] = " ".join([t("sentiment.note.language", lang_ui, language=scored.language)] + scored.notes)
     if len(texts) == 1 and errors[0] is not None:
         raise errors[0]
@@ -84,6 +94,7 @@ def score_file(file, column: str, language: str, request: gr.Request = None, pro
     summary = t("sentiment.summary", lang_ui, rows=len(scored) - empty, empty=empty,
                 seconds=time.perf_counter() - start, languages=languages)
     summary += " " + t("sentiment.summary.rows", lang_ui, rows_in=len(frame), rows_out=len(scored))
+    capture.note(rows=len(frame), template=language)
     return scored.head(1000), core.label_distribution(scored), str(out_path), summary
 
 
@@ -98,6 +109,10 @@ def build_tab() -> None:
             with gr.Column(scale=2):
                 label = gr.Label(label=I18N("sentiment.probabilities"), num_top_classes=3)
                 note = gr.Markdown()
+        with gr.Row(equal_height=True):
+            right = gr.Radio(["negative", "neutral", "positive"], label=I18N("sentiment.fb.wrong"), scale=3)
+            feedback.buttons("sentiment", [("sentiment.fb.send", "correction"), ("sentiment.fb.confirm", "confirm")],
+                             value=right)
         examples(EXAMPLES, inputs=[text, language])
         gr.on([button.click, text.submit], analyse, [text, language], [label, note], api_name="sentiment",
               batch=True, max_batch_size=16, concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)

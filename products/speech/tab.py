@@ -7,8 +7,17 @@ import gradio as gr
 
 from products.speech import core, models
 from products.speech.engines import Options
-from shared.i18n import I18N, request_lang, t
+from shared import capture, feedback
+from shared.i18n import I18N, add, request_lang, t
 from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors
+
+add({
+    "speech.fb.title": ("Correct the transcript (your correction scores the model: word error rate)",
+                        "校正转写（你的校正用于评估模型：词错误率）"),
+    "speech.fb.text": ("Corrected transcript", "校正后的转写"),
+    "speech.fb.copy": ("Start from the transcript", "从转写开始编辑"),
+    "speech.fb.send": ("Send correction", "提交校正"),
+})
 
 COLUMNS = ["start", "end", "text"]
 MEDIA_TYPES = [".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".webm", ".aac", ".wma",
@@ -50,6 +59,9 @@ def transcribe(audio, media, language: str = "auto", task: str = "transcribe", m
     files = core.write_files(last, stem=Path(path).stem or "transcript",
                              max_line_width=int(max_line_width or 0) or None,
                              max_line_count=int(max_line_count or 0) or None)
+    capture.note(model=model, engine=engine, audio_s=round(float(info.duration), 2),
+                 tokens_out=len(feedback.tokens(last.text)), template=info.language, outputs=last.text,
+                 memo={"transcript": last.text, "language": info.language})
     status = t("speech.status.done", lang, language=info.language, probability=info.language_probability,
                duration=info.duration, seconds=last.elapsed, rtf=last.rtf, model=model, engine=engine)
     yield status, last.text, _table(last.segments), files
@@ -85,6 +97,12 @@ def build_tab() -> None:
             files = gr.File(label=I18N("speech.files"), file_count="multiple")
     table = gr.Dataframe(headers=COLUMNS, label=I18N("speech.segments"), wrap=True, max_height=360,
                          interactive=False)
+    with gr.Accordion(I18N("speech.fb.title"), open=False):
+        corrected = gr.Textbox(label=I18N("speech.fb.text"), lines=4, max_length=feedback.MAX_TEXT)
+        with gr.Row():
+            start_from = gr.Button(I18N("speech.fb.copy"), size="sm", scale=0, min_width=160)
+            feedback.buttons("speech", [("speech.fb.send", "correction")], text=corrected)
+        start_from.click(lambda text: text, transcript, corrected, queue=False, api_visibility="private")
     event = run.click(transcribe, [audio, media, language, task, model, engine, words, width, lines, prompt],
                       [status, transcript, table, files], api_name="speech_transcribe",
                       concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
