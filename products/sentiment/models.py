@@ -79,9 +79,11 @@ class TransformersSentiment:
 
 def load_sentiment(ctx: LoadContext):
     if ctx.source.kind == "embedded":
+        from products.sentiment import versions
         from products.sentiment.heads import load_heads
 
-        return EmbeddedSentiment(load_heads(ctx.path))
+        path, version = versions.current(ctx.path)  # a promoted retrain, else the bundled heads
+        return EmbeddedSentiment(load_heads(path), f"heads {version}")
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(ctx.source.location)
