@@ -148,8 +148,7 @@ def test_search_ad_parse_and_enforce():
         ("headline", "Brew barista-grade coffee", 25, 30, True),
         ("headline", "Quiet 3-minute brews", 20, 30, False),
         ("headline", "20 recipes in the app", 21, 30, False),
-        ("description", "Smart pour-over that brews at the exact temperature. Order today and taste the difference",
-         89, 90, True),
+        ("description", "Smart pour-over that brews at the exact temperature.", 52, 90, True),  # a sentence, not mid-phrase
         ("description", "Twenty recipes, one button.", 27, 90, False),
     ]
     assert "dropped 1 extra line(s)" in variant.notes
@@ -162,8 +161,8 @@ def test_chinese_limits_count_cjk_as_two():
     raw = "标题 1：智能手冲咖啡机，精准控温每一杯都好喝\n标题 2：二十种配方\n描述 1：好喝"
     variant = finish(raw, template, "zh")
     first = variant.lines[0]
-    assert first.text == "智能手冲咖啡机，精准控温每一杯" and first.count == 30 and first.trimmed
-    assert variant.copy_text(template, "zh").splitlines()[0] == "标题 1：智能手冲咖啡机，精准控温每一杯"
+    assert first.text == "智能手冲咖啡机" and first.count == 14 and first.trimmed and first.cut == "phrase"
+    assert variant.copy_text(template, "zh").splitlines()[0] == "标题 1：智能手冲咖啡机"
 
 
 def test_xiaohongshu_title_counts_characters_and_copies_without_labels():
@@ -224,7 +223,7 @@ def test_exact_prompt_tagline_chinese():
 
 def test_exact_prompt_social_post_english_format():
     content = build_messages(brief(), TEMPLATES["social_post"], "en")[1]["content"]
-    assert content.endswith("Format:\nPost: at most 3 lines, each at most 280 characters\nLast line: the hashtags\n"
+    assert content.endswith("Format:\nPost: at most 3 lines, each at most 200 characters\nLast line: the hashtags\n"
                             "At most 280 characters in all")
 
 

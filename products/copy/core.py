@@ -22,9 +22,11 @@ from shared.models import registry as default_registry
 from shared.ui import UserError
 
 from products.copy import models, strings  # noqa: F401  (strings registers the messages)
+from products.copy import repair, structure
 from products.copy import text as tx
+from products.copy.engines import TextWatch, llama_complete, llama_decode, transformers_complete
 from products.copy.templates import TEMPLATES, Brief, Template, Variant, build_messages, brief_block, finish, \
-    language_code, parse, prefill
+    language_code, fit_total, prefill
 
 log = logging.getLogger(__name__)
 
@@ -149,69 +151,24 @@ def _stop_token_ids(cm) -> list[int]:
     return sorted(i for i in ids if i is not None)
 
 
-class Watcher:
-    """A StoppingCriteria over every variant: publishes text, stops loops, full templates and Stop.
-
-    transformers 5 calls it after each decoding step with all the ids so far and expects one bool
-    per row; a row once stopped stays stopped (generate pads it)."""
+class Watcher(TextWatch):
+    """A StoppingCriteria over every variant (transformers): publishes text, stops loops, full
+    templates and Stop. transformers 5 calls it after each decoding step with all the ids so far
+    and expects one bool per row; a row once stopped stays stopped (generate pads it)."""
 
     def __init__(self, tokenizer, prompt_len: int, rows: int, template: Template, lang: str,
                  stop: threading.Event, out: queue.Queue, start: float, prefix: str = ""):
+        super().__init__(rows, template, lang, stop, out, start, prefix)
         self.tokenizer = tokenizer
         self.prompt_len = prompt_len
-        self.template = template
-        self.lang = lang
-        self.stop = stop
-        self.out = out
-        self.start = start
-        self.prefix = prefix  # the prefilled start of the answer, part of every variant's text
-        self.texts = [prefix] * rows
-        self.done = [False] * rows
-        self.loops = [""] * rows
-        self.newlines = [prefix.count("\n")] * rows
-        self.steps = 0
-        self.first_token_s: float | None = None
-
-    def _row_done(self, row: int, text: str) -> bool:
-        """Cheap per token: the line checks run only when a line was completed, the phrase check
-        only on the text's tail (a loop being written is at the end)."""
-        newlines = text.count("\n")
-        new_line = newlines != self.newlines[row]
-        self.newlines[row] = newlines
-        tail = text[-240:]
-        if new_line or "#" in tail[-40:]:
-            reason = tx.loop_reason(text, self.template.max_hashtags)
-        else:
-            reason = tx.loop_reason(tail.split("\n")[-1], 0)
-        if reason:
-            self.loops[row] = reason
-            return True
-        if new_line:  # every field filled by complete lines: the template is done
-            complete = text.rsplit("\n", 1)[0]
-            pairs, _ = parse(tx.clean(complete, self.template.max_hashtags), self.template, self.lang)
-            filled = {f.key: 0 for f in self.template.fields}
-            for f, _ in pairs:
-                filled[f.key] += 1
-            if all(filled[f.key] >= f.lines for f in self.template.fields):
-                return True
-        return False
 
     def __call__(self, input_ids, scores=None, **kwargs):
         import torch
 
-        self.steps += 1
-        if self.first_token_s is None:
-            self.first_token_s = time.perf_counter() - self.start
-        for row in range(len(self.texts)):
-            if self.done[row]:
-                continue
-            text = self.tokenizer.decode(input_ids[row, self.prompt_len:], skip_special_tokens=True)
-            self.texts[row] = self.prefix + text.rstrip("\ufffd")  # a character still being spelled out in bytes
-            if self._row_done(row, self.texts[row]):
-                self.done[row] = True
-        stopping = self.stop.is_set()
-        self.out.put(("step", list(self.texts)))
-        return torch.tensor([stopping or d for d in self.done], dtype=torch.bool, device=input_ids.device)
+        texts = [self.tokenizer.decode(input_ids[row, self.prompt_len:], skip_special_tokens=True)
+                 if not self.done[row] else "" for row in range(len(self.texts))]
+        flags = self.see(texts)
+        return torch.tensor(flags, dtype=torch.bool, device=input_ids.device)
 
 
 def _display(text: str, template: Template) -> str:
@@ -222,8 +179,7 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
              model: str | None = None, *, reg=None, stop: threading.Event | None = None,
              progress=None, lang_ui: str = "en"):
     """Stream `Update`s for N variants; the last one has done=True and the finished variants."""
-    import torch
-
+    # 1. check
     options = options or Options()
     template, lang, notes = check(brief, template_key, language, options, lang_ui)
     reg = reg or default_registry
@@ -232,55 +188,46 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
         raise UserError(t("copy.error.model", lang_ui, name=model, known=", ".join(models.configured_models())))
     spec = models.ensure_registered(model, reg)
     stop = stop or threading.Event()
+    # 2. resolve decoding
     max_new = int(options.max_new_tokens) or template.max_new_tokens
-    penalty = options.repetition_penalty if options.repetition_penalty is not None else \
-        float(raw("AIPM_COPY_REPETITION_PENALTY"))
+    if options.repetition_penalty is None:
+        options.repetition_penalty = float(raw("AIPM_COPY_REPETITION_PENALTY"))
     ngram = options.no_repeat_ngram_size if options.no_repeat_ngram_size is not None else \
         int(raw("AIPM_COPY_NO_REPEAT_NGRAM"))
     seed = int(options.seed) if options.seed is not None and int(options.seed) >= 0 else random.randrange(2**31)
     rows = int(options.variants)
 
     with reg.use(spec, progress) as cm:
-        tok = cm.tokenizer
-
-        def count_tokens(s: str) -> int:
-            return len(tok(s, add_special_tokens=False)["input_ids"])
-
-        overhead = count_tokens(tok.apply_chat_template(build_messages(Brief(product="x"), template, lang),
-                                                        tokenize=False, add_generation_prompt=True))
-        budget = min(int(raw("AIPM_COPY_MAX_BRIEF_TOKENS")), cm.context_tokens - max_new - overhead - 8)
-        if budget < 16:
-            raise UserError(t("copy.error.context", lang_ui, context=cm.context_tokens, max_new=max_new))
-        brief, more = fit_brief(brief, lang, count_tokens, budget, lang_ui)
+        engine = getattr(cm, "engine", "transformers")
+        # 3. fit the prompt
+        brief, prompt, start_text, more = _fit_prompt(cm, engine, brief, template, lang, rows, max_new, lang_ui)
         notes += more
-        start_text = prefill(template, lang)
-        prompt = tok.apply_chat_template(build_messages(brief, template, lang), tokenize=False,
-                                         add_generation_prompt=True) + start_text
-        inputs = tok(prompt, return_tensors="pt", add_special_tokens=False).to(cm.model.device)
-        prompt_len = inputs["input_ids"].shape[1]
+        # 4. start decoding
         out: queue.Queue = queue.Queue()
         start = time.perf_counter()
-        watcher = Watcher(tok, prompt_len, rows, template, lang, stop, out, start, start_text)
-        stats = Stats(prompt_tokens=prompt_len, seed=seed)
-        eos = _stop_token_ids(cm)
-        kwargs = dict(
-            max_new_tokens=max_new, num_return_sequences=rows, stopping_criteria=[watcher],
-            repetition_penalty=penalty if penalty and penalty != 1 else None,
-            no_repeat_ngram_size=ngram if ngram > 0 else None,
-            eos_token_id=eos or None,
-            pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else (eos[0] if eos else 0),
-        )
-        if options.temperature > 0:
-            kwargs.update(do_sample=True, temperature=float(options.temperature), top_p=float(options.top_p),
-                          top_k=int(options.top_k))
+        grammar = structure.grammar(template, lang, brief.product) if engine != "transformers" else ""
+        if engine == "transformers":
+            inputs = cm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(cm.model.device)
+            prompt_len = inputs["input_ids"].shape[1]
+            watch = Watcher(cm.tokenizer, prompt_len, rows, template, lang, stop, out, start, start_text)
+            work = _transformers_work(cm, inputs, watch, rows, max_new, ngram, seed, options, brief)
         else:
-            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            prompt_len = cm.count_tokens(prompt) if engine == "llama.cpp" else 0
+            watch = TextWatch(rows, template, lang, stop, out, start, start_text)
+            messages = build_messages(brief, template, lang)
+
+            def work():
+                if engine == "llama.cpp":
+                    return llama_decode(cm, prompt, rows, grammar, brief.avoid_words(), seed, options, max_new,
+                                        watch, stop)
+                return cm.decode(messages, start_text, rows, template, lang, options, seed, max_new, watch, stop)
+        stats = Stats(prompt_tokens=prompt_len, seed=seed)
 
         def run():
             try:
-                torch.manual_seed(seed)
-                with torch.inference_mode():
-                    cm.model.generate(**inputs, **kwargs)
+                result = work()
+                if getattr(result, "prompt_tokens", 0):
+                    stats.prompt_tokens = result.prompt_tokens
                 out.put(("end", None))
             except BaseException as err:  # reaches the consumer, which raises it
                 out.put(("error", err))
@@ -288,7 +235,8 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
         thread = threading.Thread(target=run, name="copy-generate", daemon=True)
         thread.start()
         try:
-            texts = [""] * rows
+            # 5. stream
+            texts = [start_text] * rows
             while True:
                 items = [out.get()]
                 while not out.empty():  # show only the newest step when the consumer is slower
@@ -301,24 +249,21 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
                     raise last_value
                 if last_kind == "end":
                     break
-                stats.steps, stats.first_token_s = watcher.steps, watcher.first_token_s
+                stats.steps, stats.first_token_s = watch.steps, watch.first_token_s
                 stats.seconds = time.perf_counter() - start
                 yield Update([_display(x, template) for x in texts], stats=stats, notes=notes,
                              template=template, lang=lang)
             thread.join()
-            stats.steps, stats.first_token_s = watcher.steps, watcher.first_token_s
+            stats.steps, stats.first_token_s = watch.steps, watch.first_token_s
+            # 6. finish variants: parse, repair with the model what is still wrong, fit the limits
+            variants = [finish(x, template, lang, loop) for x, loop in zip(watch.texts, watch.loops)]
+            if not stop.is_set():
+                yield Update([v.copy_text(template, lang) for v in variants], stats=stats, notes=notes,
+                             template=template, lang=lang)
+                _repair(cm, engine, variants, template, lang, brief, stop, seed)
             stats.seconds = time.perf_counter() - start
-            texts = watcher.texts
-            variants = [finish(x, template, lang, loop) for x, loop in zip(texts, watcher.loops)]
             for variant in variants:
-                if variant.loop:
-                    variant.notes.append(t("copy.note.loop", lang_ui, reason=variant.loop))
-                lower = variant.copy_text(template, lang).lower()
-                hits = [w for w in brief.avoid_words() if w.lower() in lower]
-                if hits:
-                    variant.notes.append(t("copy.note.avoid", lang_ui, words=", ".join(hits)))
-                if lang == "zh" and variant.lines and tx.chinese_ratio(variant.copy_text(template, lang)) < 0.5:
-                    variant.notes.append(t("copy.note.not_chinese", lang_ui))
+                _check_variant(variant, template, lang, brief, lang_ui)
             yield Update([v.copy_text(template, lang) for v in variants], done=True, stopped=stop.is_set(),
                          variants=variants, notes=notes, stats=stats, template=template, lang=lang)
         finally:
@@ -326,6 +271,90 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
             thread.join(timeout=60)
             if thread.is_alive():
                 log.warning("copy generation thread did not end within 60 s of Stop")
+
+
+def _fit_prompt(cm, engine: str, brief: Brief, template: Template, lang: str, rows: int, max_new: int,
+                lang_ui: str) -> tuple[Brief, str, str, list[str]]:
+    """(brief shortened to fit, prompt text, prefilled start of the answer, notes)."""
+    if engine == "transformers":
+        tok = cm.tokenizer
+
+        def count_tokens(s: str) -> int:
+            return len(tok(s, add_special_tokens=False)["input_ids"])
+
+        def render(messages):
+            return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        room = cm.context_tokens - max_new  # every row has its own cache
+    else:
+        count_tokens, render = cm.count_tokens, cm.chat_prompt
+        room = cm.context_tokens - rows * max_new  # llama.cpp: the rows share one cache of n_ctx cells
+    overhead = count_tokens(render(build_messages(Brief(product="x"), template, lang)))
+    budget = min(int(raw("AIPM_COPY_MAX_BRIEF_TOKENS")), room - overhead - 8)
+    if budget < 16:
+        raise UserError(t("copy.error.context", lang_ui, context=cm.context_tokens, max_new=max_new))
+    brief, notes = fit_brief(brief, lang, count_tokens, budget, lang_ui)
+    start_text = prefill(template, lang) if engine != "openai" else ""
+    return brief, render(build_messages(brief, template, lang)) + start_text, start_text, notes
+
+
+def _transformers_work(cm, inputs, watch, rows, max_new, ngram, seed, options, brief):
+    import torch
+
+    from products.copy.engines import bad_words_ids
+
+    eos = _stop_token_ids(cm)
+    tok = cm.tokenizer
+    penalty = options.repetition_penalty
+    kwargs = dict(
+        max_new_tokens=max_new, num_return_sequences=rows, stopping_criteria=[watch],
+        repetition_penalty=penalty if penalty and penalty != 1 else None,
+        no_repeat_ngram_size=ngram if ngram > 0 else None,
+        bad_words_ids=bad_words_ids(tok, brief.avoid_words()),
+        eos_token_id=eos or None,
+        pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else (eos[0] if eos else 0),
+    )
+    if options.temperature > 0:
+        kwargs.update(do_sample=True, temperature=float(options.temperature), top_p=float(options.top_p),
+                      top_k=int(options.top_k))
+    else:
+        kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+
+    def work():
+        torch.manual_seed(seed)
+        with torch.inference_mode():
+            cm.model.generate(**inputs, **kwargs)
+    return work
+
+
+def _repair(cm, engine, variants, template, lang, brief, stop, seed) -> None:
+    """Missing fields, over-long lines, a missing name, words to avoid: rewritten by the model."""
+    if not int(raw("AIPM_COPY_REPAIR")):
+        return
+    if engine == "llama.cpp":
+        def complete(requests, n):
+            return llama_complete(cm, requests, n, stop, seed)
+    elif engine == "transformers":
+        def complete(requests, n):
+            return transformers_complete(cm, requests, n, stop, seed)
+    else:
+        def complete(requests, n):
+            return cm.complete(requests, n, stop, seed)
+    for _ in range(2):  # a second round for what fitting the total limit took away (a name, a field)
+        if not repair.apply(variants, template, lang, brief, complete):
+            break
+        for variant in variants:
+            variant.notes = [n for n in variant.notes if not n.startswith("total ")] + fit_total(variant.lines, template)
+
+
+def _check_variant(variant, template, lang, brief, lang_ui) -> None:
+    if variant.loop:
+        variant.notes.append(t("copy.note.loop", lang_ui, reason=variant.loop))
+    text = variant.copy_text(template, lang)
+    hits = structure.avoid_hits(text, brief)
+    if hits:
+        variant.notes.append(t("copy.note.avoid", lang_ui, words=", ".join(hits)))
+    if lang == "zh" and variant.lines and tx.chinese_ratio(text) < 0.5:
+        variant.notes.append(t("copy.note.not_chinese", lang_ui))
 
 
 def run_to_end(*args, **kwargs) -> Update:

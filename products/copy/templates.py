@@ -33,6 +33,11 @@ class Field:
     limit: int  # per line, by `rule`
     rule: str = "width"
     hashtags: bool = False  # the field is a line of hashtags
+    min_lines: int = 0  # fewest lines a finished variant has (0 = `lines`: all of them)
+
+    @property
+    def required(self) -> int:
+        return self.min_lines or self.lines
 
     def label(self, lang: str) -> str:
         return self.label_zh if lang == "zh" else self.label_en
@@ -60,6 +65,8 @@ class Template:
     languages: tuple[str, ...] = ("en", "zh")
     paragraphs: bool = False  # lines are paragraphs: blank line between them when copied
     show_labels: bool | None = None  # labels in the copied text (default: when labelled)
+    name_in: tuple[str, ...] = ()  # fields whose first line carries the product name
+    min_hashtags: int = 0
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -74,14 +81,14 @@ SEARCH_AD = Template(
     fields=(Field("headline", "Headline", "标题", 3, 30), Field("description", "Description", "描述", 2, 90)),
     task_en="Write a Google search ad for this product. Every headline is different and names a concrete benefit.",
     task_zh="为这个产品写一条百度/谷歌搜索广告。每个标题都不同，并写出一个具体卖点。",
-    labelled=True, max_new_tokens=160)
+    labelled=True, max_new_tokens=160, name_in=("headline",))
 
 META = Template(
     "seo_meta", "SEO meta title and description", "SEO 标题和描述",
     fields=(Field("title", "Title", "标题", 1, 60), Field("description", "Description", "描述", 1, 155)),
     task_en="Write the SEO meta title and meta description for this product's web page. Put the product name in the title.",
     task_zh="为这个产品的网页写 SEO 标题（title）和描述（description），标题里要有产品名称。",
-    labelled=True, max_new_tokens=120)
+    labelled=True, max_new_tokens=120, name_in=("title", "description"))
 
 EMAIL = Template(
     "email_subject", "Email subject lines", "邮件标题",
@@ -99,29 +106,31 @@ TAGLINE = Template(
 
 SOCIAL = Template(
     "social_post", "Social post with hashtags", "社交媒体帖子（带话题标签）",
-    fields=(Field("post", "Post", "正文", 3, 280), Field("hashtags", "Hashtags", "话题", 1, 120, hashtags=True)),
+    # 200 + a newline + 79 = X's 280: the total limit then never cuts the first line (which has the name).
+    fields=(Field("post", "Post", "正文", 3, 200, min_lines=1),
+            Field("hashtags", "Hashtags", "话题", 1, 79, hashtags=True)),
     task_en="Write a social media post (for X, Instagram or LinkedIn) about this product: a hook, the key benefit and a "
             "call to action, then one last line with 3 to 5 different hashtags.",
     task_zh="为这个产品写一条社交媒体帖子（微博、朋友圈等）：开头吸引人，写出核心卖点和行动号召，最后一行写 3 到 5 个不同的话题标签。",
-    max_hashtags=5, total_limit=280, max_new_tokens=160)
+    max_hashtags=5, min_hashtags=3, total_limit=280, max_new_tokens=160, name_in=("post",))
 
 DESCRIPTION = Template(
     "product_description", "Product description", "产品描述",
-    fields=(Field("paragraph", "Paragraph", "段落", 3, 500),),
+    fields=(Field("paragraph", "Paragraph", "段落", 3, 500, min_lines=2),),
     task_en="Write a product description for an online store: 2 or 3 short paragraphs, concrete and persuasive.",
     task_zh="为网店写一段产品描述：2 到 3 个短段落，具体、有说服力。",
-    paragraphs=True, total_limit=1200, max_new_tokens=300)
+    paragraphs=True, total_limit=1200, max_new_tokens=300, name_in=("paragraph",))
 
 XIAOHONGSHU = Template(
     "xiaohongshu", "Xiaohongshu / WeChat post (Chinese)", "小红书 / 微信种草文案",
-    fields=(Field("title", "Title", "标题", 1, 20, rule="chars"), Field("body", "Body", "正文", 8, 300, rule="chars"),
+    fields=(Field("title", "Title", "标题", 1, 20, rule="chars"), Field("body", "Body", "正文", 8, 300, rule="chars", min_lines=1),
             Field("hashtags", "Hashtags", "话题", 1, 80, rule="chars", hashtags=True)),
     task_en="Write a Xiaohongshu (RED) style post in Chinese: a catchy title with an emoji on the first line, then a "
             "personal, enthusiastic body with emoji, and 3 to 6 hashtags on the last line.",
     task_zh="写一篇小红书风格的种草笔记：第一行是吸引人的标题（可带 emoji），然后是真实、亲切、有感染力的正文（适当使用 emoji），"
             "最后一行写 3 到 6 个话题标签，例如 #好物分享。",
-    max_hashtags=6, total_limit=1000, total_rule="chars", max_new_tokens=400, languages=("zh",), paragraphs=True,
-    labelled=True, show_labels=False)
+    max_hashtags=6, min_hashtags=3, total_limit=1000, total_rule="chars", max_new_tokens=400, languages=("zh",), paragraphs=True,
+    labelled=True, show_labels=False, name_in=("title",))
 
 TEMPLATES: dict[str, Template] = {t.key: t for t in (DESCRIPTION, TAGLINE, SOCIAL, SEARCH_AD, EMAIL, META, XIAOHONGSHU)}
 
@@ -254,6 +263,7 @@ class Line:
     rule: str
     trimmed: bool = False
     original: str = ""
+    cut: str = ""  # how a line over its limit was shortened: rewritten, sentence, phrase, word (last resort)
 
     @property
     def ok(self) -> bool:
@@ -330,7 +340,7 @@ def parse(raw: str, template: Template, lang: str) -> tuple[list[tuple[Field, st
             f = current
         if f is None:
             f = next((x for x in text_fields if counts[x.key] < x.lines), None)
-        text = _strip(strip_echo(line))
+        text = tx.strip_label(_strip(strip_echo(line)))
         if f is None or not text or counts[f.key] >= f.lines:
             dropped += 1
             continue
@@ -346,38 +356,64 @@ def parse(raw: str, template: Template, lang: str) -> tuple[list[tuple[Field, st
     return out, notes
 
 
+def fit_line(text: str, limit: int, rule: str) -> tuple[str, str]:
+    """(text, how) within the limit: cut at a sentence or phrase boundary, at a word only as a last resort."""
+    if tx.count(text, rule) <= limit:
+        return text, ""
+    cut, how = tx.cut_at_boundary(text, limit, rule)
+    return (cut, how) if cut else (tx.trim(text, limit, rule), "word")
+
+
+def fit_tags(text: str, limit: int, rule: str) -> tuple[str, str]:
+    """A hashtag line fitted by dropping whole tags from its end (a tag is never cut)."""
+    tags = text.split()
+    while len(tags) > 1 and tx.count(" ".join(tags), rule) > limit:
+        tags.pop()
+    fitted = " ".join(tags)
+    return (fitted, "tags") if tx.count(fitted, rule) <= limit else fit_line(fitted, limit, rule)
+
+
 def enforce(pairs: list[tuple[Field, str]], template: Template, lang: str) -> tuple[list[Line], list[str]]:
-    """Trim every line to its field's limit, then the whole variant to the template's total limit."""
+    """Fit every line to its field's limit, then the whole variant to the template's total limit
+    (dropping its last optional body lines first)."""
     lines = []
     notes = []
     for f, text in pairs:
-        trimmed = tx.trim(text, f.limit, f.rule)
+        trimmed, how = fit_tags(text, f.limit, f.rule) if f.hashtags else fit_line(text, f.limit, f.rule)
         lines.append(Line(f.key, f.label(lang), trimmed, tx.count(trimmed, f.rule), f.limit, f.rule,
-                          trimmed != text, text))
+                          trimmed != text, text, how))
+    return lines, notes + fit_total(lines, template)
+
+
+def fit_total(lines: list[Line], template: Template) -> list[str]:
+    """Fit the variant (in place) to the template's total limit: drop optional body lines first."""
+    notes = []
     if template.total_limit:
+        fields = {f.key: f for f in template.fields}
+
         def total():
             return sum(tx.count(line.text, template.total_rule) for line in lines) + max(0, len(lines) - 1)
 
         while total() > template.total_limit:
-            body = [i for i, line in enumerate(lines) if not next(f for f in template.fields if f.key == line.field).hashtags]
+            body = [i for i, line in enumerate(lines) if not fields[line.field].hashtags]
             if not body:
                 break
             i = body[-1]
-            over = total() - template.total_limit
             line = lines[i]
+            have = sum(1 for x in lines if x.field == line.field)
+            over = total() - template.total_limit
             keep = tx.count(line.text, template.total_rule) - over
-            if keep < 20 and len(body) > 1:
+            if have > fields[line.field].required or (keep < 20 and len(body) > 1):
+                lines.pop(i)  # an optional line: drop it whole rather than cut it
+                continue
+            text, how = fit_line(line.text, max(1, keep), template.total_rule)
+            if text == line.text or not text:  # cannot shorten further
                 lines.pop(i)
-            else:
-                text = tx.trim(line.text, max(1, keep), template.total_rule)
-                if text == line.text:  # cannot shorten further
-                    lines.pop(i)
-                    continue
-                line.text, line.trimmed = text, True
-                line.count = tx.count(text, line.rule)
-        notes_total = f"total {total()}/{template.total_limit}"
-        notes.append(notes_total)
-    return lines, notes
+                continue
+            line.text, line.trimmed, line.cut = text, True, how
+            line.count = tx.count(text, line.rule)
+        notes.append(f"total {total()}/{template.total_limit}")
+    return notes
 
 
 def finish(raw: str, template: Template, lang: str, loop: str = "") -> Variant:
@@ -386,6 +422,8 @@ def finish(raw: str, template: Template, lang: str, loop: str = "") -> Variant:
     pairs, notes = parse(cleaned, template, lang)
     lines, more = enforce(pairs, template, lang)
     variant = Variant(lines, notes + more, loop, raw)
-    if any(line.trimmed for line in lines):
-        variant.notes.append("trimmed at a word boundary to fit")
+    if any(line.cut == "word" for line in lines):
+        variant.notes.append("cut at a word boundary to fit")
+    elif any(line.trimmed for line in lines):
+        variant.notes.append("shortened at a sentence or phrase boundary to fit")
     return variant
