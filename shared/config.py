@@ -63,6 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_SPEECH_THREADS", "auto", "CPU threads for faster-whisper; `auto` = AIPM_TORCH_THREADS."),
     Setting("AIPM_SPEECH_MAX_SECONDS", "7200", "Longest audio accepted, in seconds."),
     Setting("AIPM_SPEECH_VAD", "0", "`1` skips silence with faster-whisper's Silero VAD filter (faster on audio with long pauses)."),
+    Setting("AIPM_SPEECH_CHINESE", "simplified", "Script of Chinese transcripts (table, SRT, VTT, TXT, JSON): `simplified` (OpenCC t2s) or `traditional` (s2t); the tab's choice overrides it."),
 
     # Image generation
     Setting("AIPM_IMAGE_PATH", "", "Local diffusers text-to-image folder (with `model_index.json`), used before the hub model."),

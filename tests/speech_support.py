@@ -51,3 +51,31 @@ def wer(reference: str, hypothesis: str) -> float:
         for j, h in enumerate(hyp, 1):
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
     return row[-1] / max(1, len(ref))
+
+
+def _sox(*args: str) -> None:
+    subprocess.run(["sox", *args], check=True, capture_output=True)
+
+
+def scene(parts: list[tuple[float, str, str]], path: Path, duration: float, noise: float = 0.02,
+          speed: int = 150) -> tuple[Path, list[tuple[float, float, str]]]:
+    """16 kHz audio of `duration` s in brown noise (line noise), each (offset, text, voice) utterance's
+    voiced part starting exactly at its offset; returns the path and the reference (start, end, voice)
+    spans. espeak-ng's own leading and trailing silence is trimmed off first, so the spans are the speech."""
+    folder = path.parent / f"{path.stem}-parts"
+    folder.mkdir(parents=True, exist_ok=True)
+    inputs, spans = [], []
+    for i, (offset, text, voice) in enumerate(parts):
+        raw = speak(text, folder / f"{i}.raw.wav", voice=voice, speed=speed)
+        trimmed = folder / f"{i}.wav"
+        # at most 0.02 s below 0.5% at either end: what is left starts and ends with speech
+        _sox(str(raw), "-r", "16000", "-c", "1", str(trimmed), "silence", "1", "0.02", "0.5%",
+             "reverse", "silence", "1", "0.02", "0.5%", "reverse", "pad", str(offset))
+        length = float(subprocess.run(["soxi", "-D", str(trimmed)], check=True, capture_output=True,
+                                      text=True).stdout) - offset
+        spans.append((offset, offset + length, voice))
+        inputs += ["-v", "1", str(trimmed)]
+    bed = folder / "noise.wav"
+    _sox("-n", "-r", "16000", "-c", "1", str(bed), "synth", str(duration), "brownnoise", "vol", str(noise))
+    _sox("-m", "-v", "1", str(bed), *inputs, "-b", "16", str(path), "trim", "0", str(duration))
+    return path, spans

@@ -64,10 +64,20 @@ def test_word_timestamps_monotonic_and_subtitles_parse_back(results, engine, tmp
     assert all(len(text.split("\n")) <= 2 for _, _, text in wrapped)
 
 
-def test_language_detection_chinese_and_translate(passage):
+def test_language_detection_chinese_script_and_translate(passage):
+    """espeak-ng Mandarin (its pinyin voice) comes out in Simplified characters unless Traditional is asked."""
+    from products.speech.chinese import convert_text
+
     samples = core.load_audio(str(passage["zh"]))
     update = core.run_to_end(samples, model="base", engine=ENGINES[0])
     assert update.info.language == "zh", update.info
+    text = update.text.replace(" ", "")
+    assert sum("\u4e00" <= c <= "\u9fff" for c in text) >= 20, text
+    assert convert_text(text, "simplified") == text  # nothing left to simplify
+    traditional = core.run_to_end(samples, model="base", engine=ENGINES[0],
+                                  options=core.default_options(chinese="traditional")).text.replace(" ", "")
+    assert convert_text(traditional, "traditional") == traditional and traditional != text  # 们 -> 們, ...
+    assert convert_text(traditional, "simplified") == text
     translated = core.run_to_end(samples, model="base", engine=ENGINES[0], options=Options(task="translate"))
     assert translated.text.isascii() and translated.info.language == "zh"
 
@@ -108,7 +118,7 @@ def test_tab_through_gradio_client(passage):
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         status, transcript, table, files = client.predict(
             handle_file(str(passage["wav"])), None, "auto", "transcribe", "tiny.en", "faster-whisper", False, 42, 2, "",
-            api_name="/speech_transcribe")
+            "simplified", api_name="/speech_transcribe")
         assert wer(PASSAGE, transcript) <= 0.2
         assert "real-time factor" in status
         srt = [f for f in files if str(f).endswith(".srt")][0]
@@ -117,6 +127,6 @@ def test_tab_through_gradio_client(passage):
         assert len(table["data"]) >= 3
         with pytest.raises(Exception, match="upload an audio"):
             client.predict(None, None, "auto", "transcribe", "tiny.en", "faster-whisper", False, 42, 2, "",
-                           api_name="/speech_transcribe")
+                           "simplified", api_name="/speech_transcribe")
     finally:
         demo.close()

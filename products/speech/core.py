@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 
 from products.speech import audio as audio_io  # noqa: E402
-from products.speech import models, strings, subtitles  # noqa: E402,F401  (strings registers the texts)
+from products.speech import chinese, models, strings, subtitles  # noqa: E402,F401  (strings registers the texts)
 from products.speech.engines import SAMPLE_RATE, Info, Options, Segment  # noqa: E402
 from shared.config import raw, settings  # noqa: E402
 from shared.i18n import t  # noqa: E402
@@ -96,7 +96,16 @@ def check_options(options: Options, model: str, lang: str = "en") -> Options:
         raise UserError(t("speech.error.task", lang, task=options.task))
     if model.endswith(".en") and options.language not in (None, "en"):
         raise UserError(t("speech.error.english_only", lang, model=model))
+    if options.chinese not in chinese.SCRIPTS:
+        raise UserError(t("speech.error.chinese", lang, script=options.chinese, choices=", ".join(chinese.SCRIPTS)))
     return options
+
+
+def default_options(**overrides) -> Options:
+    """Options from the settings (beam size, VAD, Chinese script), with `overrides` on top."""
+    values = dict(beam_size=beam_size(), vad_filter=raw("AIPM_SPEECH_VAD") == "1",
+                  chinese=raw("AIPM_SPEECH_CHINESE").lower())
+    return Options(**{**values, **overrides})
 
 
 def transcribe(source, model: str | None = None, engine: str | None = None, options: Options | None = None,
@@ -105,8 +114,7 @@ def transcribe(source, model: str | None = None, engine: str | None = None, opti
     if registry is None:
         from shared.models import registry
     model, engine = resolve(model, engine, lang)
-    options = check_options(options or Options(beam_size=beam_size(), vad_filter=raw("AIPM_SPEECH_VAD") == "1"),
-                            model, lang)
+    options = check_options(options or default_options(), model, lang)
     samples = source if isinstance(source, np.ndarray) else load_audio(source, lang)
     samples = np.ascontiguousarray(samples, dtype=np.float32)
     if samples.size > max_seconds() * SAMPLE_RATE:
@@ -127,12 +135,15 @@ def transcribe(source, model: str | None = None, engine: str | None = None, opti
             if info is None:
                 info = chunk_info
                 info.duration = duration
+                script = options.chinese if chinese.applies(info.language, options.task) else None
                 yield Update(info, [], [], 0.0, time.perf_counter() - start, **base)
             try:
                 for batch in stream:
                     new = [shift(s, offset) for s in batch if s.text.strip()]
                     if not new:
                         continue
+                    if script:  # every file and the table follow the chosen script
+                        new = [chinese.convert_segment(s, script) for s in new]
                     segments.extend(new)
                     # never backwards, even when a model's timestamps are
                     fraction = max(fraction, min(1.0, max(s.end for s in new) / duration) if duration else 1.0)

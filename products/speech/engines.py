@@ -41,10 +41,11 @@ class Segment:
 class Options:
     language: str | None = None  # None = detect
     task: str = "transcribe"  # or "translate" (to English)
-    word_timestamps: bool = False
+    word_timestamps: bool = True  # accurate segment times (measured: bench/bench_speech_timing.py)
     initial_prompt: str = ""
     beam_size: int = 1
     vad_filter: bool = False
+    chinese: str = "simplified"  # script of Chinese transcripts: "simplified" or "traditional"
 
 
 @dataclass
@@ -244,4 +245,13 @@ class OpenAIWhisperEngine:
 def _segment(raw: dict) -> Segment:
     words = tuple(Word(float(w["start"]), float(w["end"]), w["word"], float(w.get("probability", 0.0)))
                   for w in raw.get("words") or ())
-    return Segment(float(raw["start"]), float(raw["end"]), raw["text"], words)
+    return with_word_times(Segment(float(raw["start"]), float(raw["end"]), raw["text"], words))
+
+
+def with_word_times(segment: Segment) -> Segment:
+    """A segment spans its words: openai-whisper keeps a segment's start at its timestamp token even
+    when the first word's aligned start is earlier (faster-whisper already uses the words' times)."""
+    if not segment.words:
+        return segment
+    return Segment(segment.words[0].start, max(segment.words[-1].end, segment.words[0].start), segment.text,
+                   segment.words)

@@ -57,4 +57,9 @@ add({
     "speech.error.english_only": ("The model {model} understands English only: choose auto or en, or the base model.",
                                   "模型 {model} 只懂英文：请选择 auto 或 en，或改用 base 模型。"),
     "speech.error.language": ("Unknown language code '{language}'.", "未知语言代码“{language}”。"),
+    "speech.error.chinese": ("Unknown Chinese script '{script}'; choose one of: {choices}.",
+                             "未知中文字形“{script}”；可选：{choices}。"),
+    "speech.chinese": ("Chinese characters", "中文字形"),
+    "speech.chinese.simplified": ("Simplified (简体)", "简体"),
+    "speech.chinese.traditional": ("Traditional (繁體)", "繁體"),
 })

@@ -5,8 +5,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from products.speech import core, models
-from products.speech.engines import Options
+from products.speech import chinese, core, models
 from shared import capture, feedback
 from shared.i18n import I18N, add, request_lang, t
 from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors
@@ -25,13 +24,14 @@ MEDIA_TYPES = [".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".webm"
 
 
 def _table(segments) -> list[list]:
-    return [[round(s.start, 2), round(s.end, 2), s.text.strip()] for s in segments]
+    # times as text with two decimals: a number column would show 12.0 as 12
+    return [[f"{s.start:.2f}", f"{s.end:.2f}", s.text.strip()] for s in segments]
 
 
 @user_errors
 def transcribe(audio, media, language: str = "auto", task: str = "transcribe", model: str = "",
-               engine: str = "", word_timestamps: bool = False, max_line_width: float = 0,
-               max_line_count: float = 0, initial_prompt: str = "",
+               engine: str = "", word_timestamps: bool = True, max_line_width: float = 0,
+               max_line_count: float = 0, initial_prompt: str = "", chinese_script: str = "simplified",
                request: gr.Request = None, progress=gr.Progress()):
     """Stream (status, transcript, segments table, files) while the audio is transcribed."""
     lang = request_lang(request)
@@ -39,10 +39,10 @@ def transcribe(audio, media, language: str = "auto", task: str = "transcribe", m
     if not path:
         raise UserError(t("speech.error.no_file", lang))
     model, engine = core.resolve(model or None, engine or None, lang)
-    options = core.check_options(Options(language=language, task=task, word_timestamps=bool(word_timestamps),
-                                         initial_prompt=(initial_prompt or "").strip(),
-                                         beam_size=core.beam_size(),
-                                         vad_filter=core.raw("AIPM_SPEECH_VAD") == "1"), model, lang)
+    options = core.check_options(core.default_options(
+        language=language, task=task, word_timestamps=bool(word_timestamps),
+        initial_prompt=(initial_prompt or "").strip(), chinese=chinese_script or core.raw("AIPM_SPEECH_CHINESE")),
+        model, lang)
     progress(0.0, desc=t("speech.decoding", lang))
     samples = core.load_audio(path, lang)
     last = None
@@ -83,7 +83,9 @@ def build_tab() -> None:
                 with gr.Row():
                     model = gr.Dropdown(choices, value=choices[0], label=I18N("speech.model"))
                     engine = gr.Radio(engines, value=models.default_engine(), label=I18N("speech.engine"))
-                words = gr.Checkbox(False, label=I18N("speech.words"))
+                words = gr.Checkbox(True, label=I18N("speech.words"))
+                script = gr.Radio([(I18N(f"speech.chinese.{c}"), c) for c in chinese.SCRIPTS],
+                                  value=core.default_options().chinese, label=I18N("speech.chinese"))
                 with gr.Row():
                     width = gr.Slider(0, 80, value=42, step=1, label=I18N("speech.width"))
                     lines = gr.Slider(0, 4, value=2, step=1, label=I18N("speech.lines"))
@@ -103,7 +105,7 @@ def build_tab() -> None:
             start_from = gr.Button(I18N("speech.fb.copy"), size="sm", scale=0, min_width=160)
             feedback.buttons("speech", [("speech.fb.send", "correction")], text=corrected)
         start_from.click(lambda text: text, transcript, corrected, queue=False, api_visibility="private")
-    event = run.click(transcribe, [audio, media, language, task, model, engine, words, width, lines, prompt],
+    event = run.click(transcribe, [audio, media, language, task, model, engine, words, width, lines, prompt, script],
                       [status, transcript, table, files], api_name="speech_transcribe",
                       concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
     stop.click(None, None, None, cancels=[event], api_name="speech_stop", queue=False)
