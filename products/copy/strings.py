@@ -5,10 +5,10 @@ add({
     "copy.tab": ("Marketing copy", "营销文案"),
     "copy.intro": ("Write on-brief marketing copy for a channel, in English or Chinese, with a small instruction-tuned "
                    "model running on this server. Each channel has its real limits: characters are counted per line "
-                   "(Chinese, Japanese and Korean characters count 2 where ad platforms count them 2) and over-long lines "
-                   "are trimmed at a word boundary.",
+                   "(Chinese, Japanese and Korean characters count 2 where ad platforms count them 2); every field comes "
+                   "back in the channel's format, and over-long lines are rewritten by the model to fit.",
                    "用本服务器上的小型指令模型，为不同渠道写贴合需求的中英文营销文案。每个渠道都有真实的字数限制：逐行计数"
-                   "（在广告平台按 2 计的地方，中日韩文字按 2 计），超长的行会在词边界处截断。"),
+                   "（在广告平台按 2 计的地方，中日韩文字按 2 计）；每个字段都按渠道格式输出，超长的行由模型改写到限制以内。"),
     "copy.brief": ("Brief", "需求"),
     "copy.product": ("Product or service name", "产品或服务名称"),
     "copy.description": ("What it is", "简介"),
