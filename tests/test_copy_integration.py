@@ -1,5 +1,5 @@
-"""Marketing copy on the real embedded Qwen2.5-Coder-0.5B-Instruct (GGUF, converted once into the
-cache): every template writes non-empty copy within its limits, in English and in Chinese.
+"""Marketing copy on the real embedded Qwen2.5-Coder-0.5B-Instruct through transformers (GGUF, converted
+once into the cache): every template writes non-empty copy within its limits, in English and in Chinese.
 
 Short greedy generations keep this small; the first run converts the GGUF (about a minute)."""
 from __future__ import annotations
@@ -36,13 +36,16 @@ pytestmark = [pytest.mark.integration,
 
 @pytest.fixture(scope="module")
 def reg():
-    registry = ModelRegistry(budget_bytes=16_000_000_000, keep_alive_s=0)
-    name = models.ensure_registered("qwen-0.5b", registry)
-    progress = []
-    registry.load(name, lambda f, text: progress.append(text))
-    assert registry.status_of(name)["state"] == "loaded"
-    yield registry
-    registry.unload(name)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AIPM_COPY_ENGINE", "transformers")  # this file covers the transformers path (tests/test_copy_llama.py the other)
+        mp.setenv("AIPM_COPY_REPAIR", "0")  # keep it short: repairs are covered on llama.cpp
+        registry = ModelRegistry(budget_bytes=16_000_000_000, keep_alive_s=0)
+        name = models.ensure_registered("qwen-0.5b", registry)
+        progress = []
+        registry.load(name, lambda f, text: progress.append(text))
+        assert registry.status_of(name)["state"] == "loaded"
+        yield registry
+        registry.unload(name)
 
 
 CASES = [(key, "en") for key in TEMPLATES if key != "xiaohongshu"] + \

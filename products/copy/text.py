@@ -144,3 +144,49 @@ def clean(text: str, max_hashtags: int = 0) -> str:
     text = "\n".join(out)
     text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip()
+
+
+# ---- labels and boundaries ----------------------------------------------------------------------
+LABEL_WORDS = ("hook", "key benefit", "benefit", "call to action", "cta", "headline", "description", "title",
+               "subject", "subject line", "tagline", "slogan", "post", "hashtags", "hashtag", "body", "paragraph",
+               "product", "tone", "meta title", "meta description", "feature", "features", "intro", "closing",
+               "标题", "正文", "话题", "描述", "口号", "段落", "卖点", "核心卖点", "行动号召", "开头", "结尾", "产品", "标签")
+_LEAK = re.compile(r"^\s*(?:[-*•>]+\s*)?(?:\d+[.)、]\s*)?\**\s*(" + "|".join(re.escape(w) for w in LABEL_WORDS) +
+                   r")\s*\d*\s*\**\s*[:：]\s*\**\s*", re.I)
+
+
+def strip_label(text: str) -> str:
+    """A prompt label at the start of a line ("Hook: ", "Key Benefit: ", "标题："), removed."""
+    for _ in range(3):
+        m = _LEAK.match(text)
+        if not m:
+            break
+        text = text[m.end():]
+    return text.strip()
+
+
+def has_label(text: str) -> bool:
+    return bool(_LEAK.match(text))
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？…]+[\"'”’」)）]*")
+_PHRASE_END = re.compile(r"[,;:，；：、—–]|\s[-–—]\s")
+
+
+def cut_at_boundary(text: str, limit: int, rule: str) -> tuple[str, str]:
+    """(text, how) cut to the limit at the last sentence end, else the last phrase boundary;
+    ('', '') when neither is within the limit (never cut mid-phrase)."""
+    if count(text, rule) <= limit:
+        return text, ""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if count(text[:m.end()].rstrip(), rule) <= limit]
+    ends = [e for e in ends if e < len(text)]
+    if ends and count(text[:ends[-1]], rule) >= limit * 0.3:
+        return text[:ends[-1]].strip(), "sentence"
+    phrases = [m.start() for m in _PHRASE_END.finditer(text) if count(text[:m.start()].rstrip(), rule) <= limit]
+    for at in reversed(phrases):
+        head = trim(text[:at], limit, rule)  # drops a dangling "and"/comma, never cuts inside (it fits)
+        if head and count(head, rule) >= limit * 0.3:
+            return head, "phrase"
+    if ends:
+        return text[:ends[-1]].strip(), "sentence"
+    return "", ""

@@ -1,0 +1,378 @@
+"""The llama.cpp engine: GGUF chat models run straight from the file (no conversion, no bf16 cache).
+
+Built on the llama-cpp-python binding's C API (`llama_cpp`), not its high-level `Llama` class,
+because that class decodes one sequence at a time: here every variant is its own sequence in one
+batch (one prompt evaluation shared by all, then one decode step per token for all of them).
+Each row has its own sampler chain (repetition penalty, top-k, top-p, temperature, seed) and,
+optionally, its own GBNF grammar. The grammar is applied the way llama.cpp's own `common_sampler`
+does by default: sample without it, check the one token, and only when it is rejected re-sample
+with the grammar over the whole vocabulary (checking 150k tokens every step would cost more than
+the decode).
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_backend_ready = threading.Lock()
+_backend_done = False
+
+
+def available() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+        return True
+    except Exception:  # not installed, or its shared library does not load on this machine
+        return False
+
+
+@dataclass
+class Row:
+    """One sequence to decode: its prompt, its grammar (GBNF, optional), its seed."""
+
+    prompt: str
+    grammar: str = ""
+    seed: int = 0
+    banned: tuple[int, ...] = ()  # token ids never sampled (words to avoid)
+
+
+@dataclass
+class Sampling:
+    temperature: float = 0.7
+    top_p: float = 0.9
+    top_k: int = 40
+    repetition_penalty: float = 1.1
+
+
+@dataclass
+class Result:
+    texts: list[str]
+    steps: int = 0
+    prompt_tokens: int = 0
+    first_token_s: float | None = None
+    finished: list[bool] = field(default_factory=list)  # ended by the model (EOG / grammar complete)
+
+
+def _rss() -> int:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss
+    except Exception:
+        return 0
+
+
+class LlamaCopyModel:
+    """A GGUF chat model in llama.cpp with room for `seqs` parallel sequences of `n_ctx` tokens in all."""
+
+    engine = "llama.cpp"
+    device = "cpu"
+
+    def __init__(self, path: str, name: str, n_ctx: int = 4096, threads: int = 2, seqs: int = 5):
+        import llama_cpp as L
+
+        global _backend_done
+        with _backend_ready:
+            if not _backend_done:
+                from llama_cpp import _logger
+
+                _logger.set_verbose(False)  # llama.cpp's load log is pages long; errors still show
+                L.llama_backend_init()
+                _backend_done = True
+        self._L = L
+        self.name = name
+        self.loaded_from = path
+        self._lock = threading.Lock()  # one decode at a time per context
+        before = _rss()
+        mparams = L.llama_model_default_params()
+        self._model = L.llama_model_load_from_file(path.encode(), mparams)
+        if not self._model:
+            raise ValueError(f"llama.cpp could not load {path}")
+        self._vocab = L.llama_model_get_vocab(self._model)
+        self.n_vocab = L.llama_vocab_n_tokens(self._vocab)
+        cparams = L.llama_context_default_params()
+        cparams.n_ctx = n_ctx
+        cparams.n_batch = 512
+        cparams.n_ubatch = 512
+        cparams.n_seq_max = seqs
+        cparams.kv_unified = True  # the variants share the prompt's cells
+        cparams.n_threads = cparams.n_threads_batch = threads
+        self._ctx = L.llama_init_from_model(self._model, cparams)
+        if not self._ctx:
+            L.llama_model_free(self._model)
+            raise ValueError(f"llama.cpp could not create a context of {n_ctx} tokens for {path}")
+        self.seqs = seqs
+        self.threads = threads
+        self.context_tokens = L.llama_n_ctx(self._ctx)
+        self._batch = L.llama_batch_init(512, 0, seqs)
+        meta = self._meta()
+        self.chat_template = meta.get("tokenizer.chat_template", "")
+        if not self.chat_template:
+            self.close()
+            raise ValueError(f"{path} has no chat template; use an instruction-tuned (chat) GGUF")
+        self.dtype = meta.get("general.file_type_name", "") or self._desc().split(" ")[-1]
+        self._decode([Row("<|im_start|>")], Sampling(temperature=0), 1, threading.Event())  # touch the weights
+        # Real memory: what the process grew by (mmap pages touched, KV cache, compute buffers),
+        # at least the weights' size.
+        self._bytes = max(_rss() - before, int(L.llama_model_size(self._model)))
+
+    # ---- what core and the registry ask of a model ------------------------------------------------
+    def memory_bytes(self) -> int:
+        return self._bytes
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text))
+
+    def chat_prompt(self, messages: list[dict]) -> str:
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+        return env.from_string(self.chat_template).render(messages=messages, add_generation_prompt=True,
+                                                          bos_token="", eos_token="")
+
+    def tokenize(self, text: str) -> list[int]:
+        L = self._L
+        data = text.encode("utf-8")
+        size = len(data) + 16
+        buf = (L.llama_token * size)()
+        n = L.llama_tokenize(self._vocab, data, len(data), buf, size, False, True)
+        if n < 0:
+            size = -n
+            buf = (L.llama_token * size)()
+            n = L.llama_tokenize(self._vocab, data, len(data), buf, size, False, True)
+        return list(buf[:n])
+
+    def piece(self, token: int) -> bytes:
+        buf = ctypes.create_string_buffer(64)
+        n = self._L.llama_token_to_piece(self._vocab, token, buf, 64, 0, False)
+        return buf.raw[:max(0, n)]
+
+    def word_tokens(self, words: list[str]) -> tuple[int, ...]:
+        """Single tokens that spell a word (any case, with or without a leading space): banned for avoid-words."""
+        ids = set()
+        for word in words:
+            for form in {word, word.lower(), word.capitalize(), word.upper()}:
+                for spelled in (form, " " + form):
+                    tokens = self.tokenize(spelled)
+                    if len(tokens) == 1:
+                        ids.add(tokens[0])
+        return tuple(sorted(ids))
+
+    def close(self) -> None:
+        L = self._L
+        if getattr(self, "_batch", None) is not None:
+            L.llama_batch_free(self._batch)
+            self._batch = None
+        if getattr(self, "_ctx", None):
+            L.llama_free(self._ctx)
+            self._ctx = None
+        if getattr(self, "_model", None):
+            L.llama_model_free(self._model)
+            self._model = None
+
+    # ---- decoding -------------------------------------------------------------------------------
+    def decode(self, rows: list[Row], sampling: Sampling, max_new: int, stop: threading.Event,
+               on_step=None) -> Result:
+        """Decode every row together until each ends (EOG, its grammar complete, `on_step` says done),
+        `max_new` tokens, or `stop` is set. on_step(texts) -> list of done flags, after every step."""
+        while not self._lock.acquire(timeout=0.1):  # another request is decoding on this context
+            if stop.is_set():
+                return Result([""] * len(rows), finished=[False] * len(rows))
+        try:
+            return self._decode(rows, sampling, max_new, stop, on_step)
+        finally:
+            self._lock.release()
+
+    def _meta(self) -> dict:
+        L = self._L
+        out = {}
+        buf = ctypes.create_string_buffer(1 << 16)
+        for i in range(L.llama_model_meta_count(self._model)):
+            L.llama_model_meta_key_by_index(self._model, i, buf, len(buf))
+            key = buf.value.decode("utf-8", "replace")
+            n = L.llama_model_meta_val_str_by_index(self._model, i, buf, len(buf))
+            if n >= len(buf):
+                big = ctypes.create_string_buffer(n + 1)
+                L.llama_model_meta_val_str_by_index(self._model, i, big, len(big))
+                out[key] = big.value.decode("utf-8", "replace")
+            else:
+                out[key] = buf.value.decode("utf-8", "replace")
+        return out
+
+    def _desc(self) -> str:
+        buf = ctypes.create_string_buffer(256)
+        self._L.llama_model_desc(self._model, buf, 256)
+        return buf.value.decode("utf-8", "replace")
+
+    def _chain(self, row: Row, sampling: Sampling):
+        L = self._L
+        chain = L.llama_sampler_chain_init(L.llama_sampler_chain_default_params())
+        if row.banned:
+            biases = (L.llama_logit_bias * len(row.banned))(*[L.llama_logit_bias(t, -float("inf")) for t in row.banned])
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_logit_bias(self.n_vocab, len(row.banned), biases))
+        if sampling.repetition_penalty and sampling.repetition_penalty != 1:
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_penalties(self.n_vocab, 64, sampling.repetition_penalty, 0.0, 0.0))
+        if sampling.temperature <= 0:
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_greedy())
+        else:
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_top_k(int(sampling.top_k)))
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_top_p(float(sampling.top_p), 1))
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_temp(float(sampling.temperature)))
+            L.llama_sampler_chain_add(chain, L.llama_sampler_init_dist(row.seed & 0xFFFFFFFF))
+        return chain
+
+    def grammar_sampler(self, grammar: str):
+        g = self._L.llama_sampler_init_grammar(self._vocab, grammar.encode("utf-8"), b"root")
+        if not g:
+            raise ValueError("llama.cpp rejected the grammar:\n" + grammar)
+        return g
+
+    def _allowed(self, grammar, token: int) -> bool:
+        L = self._L
+        data = (L.llama_token_data * 1)(L.llama_token_data(token, 0.0, 0.0))
+        arr = L.llama_token_data_array(data, 1, -1, False)
+        L.llama_sampler_apply(grammar, ctypes.byref(arr))
+        return data[0].logit != -float("inf")
+
+    def _resample(self, chain, grammar, idx: int) -> int:
+        """The token the chain picks among those the grammar allows (the rare, full-vocabulary path)."""
+        L = self._L
+        logits = np.ctypeslib.as_array(L.llama_get_logits_ith(self._ctx, idx), shape=(self.n_vocab,))
+        data = np.empty(self.n_vocab, dtype=[("id", np.int32), ("logit", np.float32), ("p", np.float32)])
+        data["id"] = np.arange(self.n_vocab, dtype=np.int32)
+        data["logit"] = logits
+        data["p"] = 0.0
+        arr = L.llama_token_data_array(data.ctypes.data_as(L.llama_token_data_p), self.n_vocab, -1, False)
+        L.llama_sampler_apply(grammar, ctypes.byref(arr))
+        L.llama_sampler_apply(chain, ctypes.byref(arr))
+        return int(data["id"][arr.selected])
+
+    def _decode(self, rows: list[Row], sampling: Sampling, max_new: int, stop: threading.Event, on_step=None) -> Result:
+        L = self._L
+        n = len(rows)
+        if n > self.seqs:
+            raise ValueError(f"at most {self.seqs} sequences at once")
+        start = time.perf_counter()
+        prompts = [self.tokenize(r.prompt) for r in rows]
+        groups: dict[tuple, list[int]] = {}
+        for i, tokens in enumerate(prompts):
+            groups.setdefault(tuple(tokens), []).append(i)
+        need = sum(len(p) for p in groups) + n * max_new
+        if need > self.context_tokens:
+            raise ValueError(f"{need} tokens do not fit the context of {self.context_tokens}")
+        mem = L.llama_get_memory(self._ctx)
+        L.llama_memory_clear(mem, True)
+        chains = [self._chain(r, sampling) for r in rows]
+        grammars = [self.grammar_sampler(r.grammar) if r.grammar else None for r in rows]
+        out_index = [0] * n
+        batch = self._batch
+        try:
+            # 1. Each distinct prompt once, its cells shared by the rows that start from it; every
+            # row's first token is sampled from its prompt's last logits.
+            pending = self._first_tokens(groups, chains, grammars)  # row -> token to feed next
+            pieces = [b""] * n
+            texts = [""] * n
+            active = list(range(n))
+            finished = [False] * n
+            steps = 0
+            first = None
+            while active and steps < max_new and not stop.is_set():
+                for row in list(active):
+                    token = pending.pop(row) if row in pending else self._sample(row, chains, grammars, out_index)
+                    if L.llama_vocab_is_eog(self._vocab, token):
+                        active.remove(row)
+                        finished[row] = True
+                        continue
+                    if grammars[row] is not None:
+                        L.llama_sampler_accept(grammars[row], token)
+                    pieces[row] += self.piece(token)
+                    texts[row] = pieces[row].decode("utf-8", "ignore") if _complete_utf8(pieces[row]) else \
+                        pieces[row][:_utf8_cut(pieces[row])].decode("utf-8", "ignore")
+                    pending[row] = token
+                steps += 1
+                if first is None:
+                    first = time.perf_counter() - start
+                if on_step is not None:
+                    done = on_step(list(texts))
+                    for row in list(active):
+                        if done and done[row]:
+                            active.remove(row)
+                            pending.pop(row, None)
+                active = [r for r in active if r in pending]
+                if not active or steps >= max_new or stop.is_set():
+                    break
+                batch.n_tokens = len(active)
+                for j, row in enumerate(active):
+                    batch.token[j] = pending.pop(row)
+                    batch.pos[j] = len(prompts[row]) + steps - 1
+                    batch.n_seq_id[j] = 1
+                    batch.seq_id[j][0] = row
+                    batch.logits[j] = True
+                    out_index[row] = j
+                self._check(L.llama_decode(self._ctx, batch))
+            texts = [p.decode("utf-8", "ignore") for p in pieces]
+            return Result(texts, steps, max(len(p) for p in prompts), first, finished)
+        finally:
+            for chain in chains:
+                L.llama_sampler_free(chain)
+            for grammar in grammars:
+                if grammar is not None:
+                    L.llama_sampler_free(grammar)
+
+    def _first_tokens(self, groups, chains, grammars) -> dict:
+        """Evaluate each distinct prompt (once for all its rows) and sample its rows' first token."""
+        L = self._L
+        batch = self._batch
+        first = {}
+        for tokens, members in groups.items():
+            for at in range(0, len(tokens), 512):
+                chunk = tokens[at:at + 512]
+                batch.n_tokens = len(chunk)
+                for j, token in enumerate(chunk):
+                    batch.token[j], batch.pos[j] = token, at + j
+                    batch.n_seq_id[j] = len(members)
+                    for k, member in enumerate(members):
+                        batch.seq_id[j][k] = member
+                    batch.logits[j] = False
+                batch.logits[len(chunk) - 1] = True
+                self._check(L.llama_decode(self._ctx, batch))
+            for member in members:
+                first[member] = self._sample(member, chains, grammars, [-1] * len(chains))
+        return first
+
+    def _sample(self, row: int, chains, grammars, out_index) -> int:
+        L = self._L
+        idx = out_index[row]
+        token = L.llama_sampler_sample(chains[row], self._ctx, idx)
+        grammar = grammars[row]
+        if grammar is not None and not self._allowed(grammar, token):
+            token = self._resample(chains[row], grammar, idx)
+        return token
+
+    @staticmethod
+    def _check(code: int) -> None:
+        if code != 0:
+            raise RuntimeError(f"llama_decode failed ({code}): the context is full or the batch is invalid")
+
+
+def _utf8_cut(data: bytes) -> int:
+    """Length of the longest prefix that does not end inside a multi-byte character."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # a lead byte (or ASCII)
+            width = 1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+            return len(data) if back >= width else len(data) - back
+    return len(data)
+
+
+def _complete_utf8(data: bytes) -> bool:
+    return _utf8_cut(data) == len(data)
+
+
+def default_threads() -> int:
+    return max(1, min(8, os.cpu_count() or 2))
