@@ -158,15 +158,17 @@ def server_configured() -> bool:
 
 
 def _llama_default() -> bool:
-    """Whether GGUF models will run in llama.cpp here (for the size the registry makes room for)."""
+    """Whether GGUF models will likely run in llama.cpp here (for the size the registry makes room
+    for). Decided without importing torch, which start-up must not do: on a GPU an estimate that is
+    too small is corrected by the size measured after the load."""
     import importlib.util
 
-    from shared import device
+    from shared.config import settings
 
     engine = raw("AIPM_COPY_ENGINE").lower()
-    if engine == "transformers":
+    if engine == "transformers" or settings().device in ("cuda", "mps"):
         return False
-    return importlib.util.find_spec("llama_cpp") is not None and (engine != "auto" or device.resolve_device() == "cpu")
+    return importlib.util.find_spec("llama_cpp") is not None
 
 
 def configured_models() -> list[str]:
