@@ -6,7 +6,8 @@ import gradio as gr
 
 from products.copy import core, models, strings  # noqa: F401  (strings registers the labels)
 from products.copy.templates import TEMPLATES, TONES, Brief
-from shared.i18n import I18N, request_lang, t
+from shared import capture, feedback
+from shared.i18n import I18N, add, request_lang, t
 from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, escape, examples, progress_adapter, user_errors
 
 EXAMPLES = [
@@ -20,6 +21,15 @@ EXAMPLES = [
 ]
 
 STOPS = SessionStops()
+
+add({
+    "copy.fb.variant": ("Variant", "版本"),
+    "copy.fb.up": ("👍 Good", "👍 好"), "copy.fb.down": ("👎 Not good", "👎 不好"),
+    "copy.fb.pick": ("✔ Use this one", "✔ 就用这个"),
+    "copy.fb.edit_title": ("Submit your edited version", "提交你修改后的版本"),
+    "copy.fb.edited": ("Your edited version of that variant", "你修改后的该版本文案"),
+    "copy.fb.edit": ("Send my edit", "发送我的修改"),
+})
 
 
 def _escape(text: str) -> str:
@@ -95,7 +105,20 @@ def write_copy(product: str, description: str, features: str, audience: str, ton
     with STOPS.running(request) as stop:
         for update in core.generate(brief, template, language, options, model, stop=stop,
                                     progress=progress_adapter(progress), lang_ui=lang_ui):
+            if update.done:  # what the feedback buttons rate: this request's variants
+                capture.note(memo={"count": len(update.texts), "variants": list(update.texts)},
+                             model=model, template=template, preset=preset_of(options),
+                             tokens_in=update.stats.prompt_tokens,
+                             tokens_out=update.stats.steps * len(update.texts), outputs=update.texts)
             yield _outputs(update, options.variants, model, lang_ui)
+
+
+def preset_of(options) -> str:
+    """The preset whose sampling these options use ('custom' when the sliders were moved)."""
+    for name, (temperature, top_p) in core.PRESETS.items():
+        if abs(options.temperature - temperature) < 1e-6 and abs(options.top_p - top_p) < 1e-6:
+            return name
+    return "custom"
 
 
 def regenerate(*args, request: gr.Request = None, progress=gr.Progress()):
@@ -161,6 +184,14 @@ def build_tab() -> None:
                         boxes.append(gr.Textbox(label=f"#{i + 1}", lines=6, max_lines=30, buttons=["copy"],
                                                 interactive=False, visible=i < 3, autoscroll=True))
                         tables.append(gr.Markdown(visible=i < 3))
+            with gr.Row():  # feedback on this session's latest variants (shared/feedback.py)
+                rated = gr.Dropdown([str(i + 1) for i in range(core.MAX_VARIANTS)], value="1",
+                                    label=I18N("copy.fb.variant"), scale=0, min_width=110)
+                feedback.buttons("copy", [("copy.fb.up", "up"), ("copy.fb.down", "down"), ("copy.fb.pick", "pick")],
+                                 item=rated)
+            with gr.Accordion(I18N("copy.fb.edit_title"), open=False):
+                edited = gr.Textbox(label=I18N("copy.fb.edited"), lines=4, max_length=20000)
+                feedback.buttons("copy", [("copy.fb.edit", "edit")], item=rated, text=edited)
             with gr.Accordion(I18N("copy.details"), open=False):
                 details = gr.JSON()
     examples(EXAMPLES, inputs=[product, description, features, audience, tone, language, template])
