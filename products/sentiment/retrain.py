@@ -18,6 +18,7 @@ from products.sentiment.heads import LABELS, char_ngram_ids
 SEED = 0
 REPEAT = 20  # each correction counts this many times in a fine-tuning epoch
 MIN_CORRECTIONS = 4
+VAL_TOLERANCE = 0.005  # validation macro-F1 a fine-tune may give up for the corrections kept aside
 
 
 def _tensors(rows, vectors):
@@ -50,8 +51,14 @@ def split_corrections(corrections: list, seed: int = SEED) -> tuple[list, list]:
 
 
 def fine_tune(head, lang: str, train, train_vectors, extra, extra_vectors, val, val_vectors,
-              epochs: int = 6, lr: float | None = None, seed: int = SEED):
-    """A copy of `head` fine-tuned on train + extra (repeated); the epoch best on validation."""
+              epochs: int = 6, lr: float | None = None, seed: int = SEED, steer=(), steer_vectors=None):
+    """A copy of `head` fine-tuned on train + extra (repeated), and the epoch kept (0: unchanged).
+
+    Without `steer`, the epoch best on validation. With `steer` (corrections kept aside), the epoch
+    best on them (ties: on validation) among those within VAL_TOLERANCE of the starting validation
+    macro-F1, kept unless it is worse on them than the start. The current head's epoch was chosen
+    on this same validation split, so it is hard to beat there: requiring that would keep nearly
+    every retrain at epoch 0. The test split guard (retrain) decides promotion."""
     import torch
 
     torch.manual_seed(seed)
@@ -59,10 +66,18 @@ def fine_tune(head, lang: str, train, train_vectors, extra, extra_vectors, val, 
     rows = list(train) + list(extra) * REPEAT
     vectors = np.concatenate([train_vectors] + [extra_vectors] * REPEAT) if len(extra) else train_vectors
     x, grams, y = _tensors(rows, vectors)
-    optimiser = (torch.optim.Adagrad(tuned.parameters(), lr=lr or 0.05) if lang == "zh"
+    optimiser = (torch.optim.Adagrad(tuned.parameters(), lr=lr or 0.02) if lang == "zh"
                  else torch.optim.AdamW(tuned.parameters(), lr=lr or 3e-4, weight_decay=1e-4))
     loss_fn = torch.nn.CrossEntropyLoss()
-    best = (evaluate(tuned, val, val_vectors)["macro_f1"] or 0.0, copy.deepcopy(tuned.state_dict()), 0)
+
+    def score():
+        val_f1 = evaluate(tuned, val, val_vectors)["macro_f1"] or 0.0
+        steered = evaluate(tuned, steer, steer_vectors)["accuracy"] if len(steer) else None
+        return val_f1, steered
+
+    start_f1, start_steer = score()
+    start = (copy.deepcopy(tuned.state_dict()), 0)
+    best = None  # (key, weights, epoch) of the best fine-tuned epoch
     for epoch in range(epochs):
         tuned.train()
         order = torch.randperm(len(y))
@@ -72,9 +87,16 @@ def fine_tune(head, lang: str, train, train_vectors, extra, extra_vectors, val, 
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-        score = evaluate(tuned, val, val_vectors)["macro_f1"] or 0.0
-        if score > best[0]:
-            best = (score, copy.deepcopy(tuned.state_dict()), epoch + 1)
+        val_f1, steered = score()
+        if len(steer) and val_f1 < start_f1 - VAL_TOLERANCE:
+            continue
+        key = (steered, val_f1) if len(steer) else (val_f1,)
+        if best is None or key > best[0]:
+            best = (key, copy.deepcopy(tuned.state_dict()), epoch + 1)
+    # The tuned head has learned the corrections; it stays unless the evidence is against it: worse
+    # on the corrections kept aside (with them), or no better on validation (without them).
+    keep_start = best is None or (best[0][0] < start_steer if len(steer) else best[0][0] <= start_f1)
+    best = (None, *start) if keep_start else best
     tuned.load_state_dict(best[1])
     tuned.eval()
     return tuned, best[2]
@@ -84,13 +106,13 @@ def retrain_language(lang: str, head, splits: dict, vectors: dict, corrections: 
     """Fine-tune one language's head; `embed(texts)` gives encoder vectors for the corrections.
     Returns the report with before/after figures and the tuned head under "head"."""
     train_c, held_c = split_corrections(corrections)
-    val = list(splits["val"]) + train_c[: max(0, len(train_c) // 4)]  # some corrections steer the epoch
-    learn = train_c[len(train_c) // 4:] if len(train_c) >= 4 else train_c
-    v_learn = embed([t for t, _ in learn]) if learn else np.zeros((0, vectors["train"].shape[1]), np.float32)
-    v_val = np.concatenate([vectors["val"], embed([t for t, _ in val[len(splits["val"]):]])]) \
-        if len(val) > len(splits["val"]) else vectors["val"]
-    v_held = embed([t for t, _ in held_c]) if held_c else None
-    tuned, epoch = fine_tune(head, lang, splits["train"], vectors["train"], learn, v_learn, val, v_val)
+    steer = train_c[: len(train_c) // 4]  # kept aside to choose the epoch
+    learn = train_c[len(steer):]
+    dim = vectors["train"].shape[1]
+    vec = lambda rows: embed([t for t, _ in rows]) if rows else np.zeros((0, dim), np.float32)  # noqa: E731
+    v_learn, v_steer, v_held = vec(learn), vec(steer), vec(held_c)
+    tuned, epoch = fine_tune(head, lang, splits["train"], vectors["train"], learn, v_learn,
+                             splits["val"], vectors["val"], steer=steer, steer_vectors=v_steer)
     report = {"language": lang, "corrections": len(corrections), "trained_on": len(learn),
               "held_out": len(held_c), "epochs": epoch,
               "test_before": evaluate(head, splits["test"], vectors["test"]),
@@ -98,6 +120,7 @@ def retrain_language(lang: str, head, splits: dict, vectors: dict, corrections: 
               "held_before": evaluate(head, held_c, v_held) if held_c else None,
               "held_after": evaluate(tuned, held_c, v_held) if held_c else None}
     report["not_worse"] = report["test_after"]["accuracy"] >= report["test_before"]["accuracy"]
+    report["changed"] = epoch > 0
     return {**report, "head": tuned}
 
 
@@ -112,7 +135,8 @@ def retrain(heads: dict, corrections: dict, data: dict, embed) -> dict:
         report = retrain_language(lang, heads[lang], splits, vectors, rows, embed)
         new_heads[lang] = report.pop("head")
         reports.append(report)
-    promote = bool(reports) and all(r["not_worse"] for r in reports)
+    # Promoted only when no language is worse on its test split and some head changed at all.
+    promote = bool(reports) and all(r["not_worse"] for r in reports) and any(r["changed"] for r in reports)
     return {"languages": reports, "promote": promote, "heads": new_heads}
 
 
@@ -129,5 +153,6 @@ def report_markdown(result: dict, version: str | None, lang_ui: str = "en") -> s
                     f"{r['test_after']['accuracy']:.4f} | {r['test_before']['macro_f1']:.4f} → "
                     f"{r['test_after']['macro_f1']:.4f} | {held} | {'✓' if r['not_worse'] else '✗'} |")
     verdict = (t("sentiment.retrain.promoted", lang_ui, version=version) if version
-               else t("sentiment.retrain.kept", lang_ui))
+               else t("sentiment.retrain.kept", lang_ui) if not all(r["not_worse"] for r in result["languages"])
+               else t("sentiment.retrain.unchanged", lang_ui))
     return "\n".join(rows) + "\n\n" + verdict

@@ -12,7 +12,7 @@ from shared.ui import HEAVY, HEAVY_LIMIT, UserError, escape, progress_adapter, u
 from shared.validate import batch_problem
 from shared.zerogpu import gpu
 
-from products.sentiment import core
+from products.sentiment import core, improve
 
 add({
     "sentiment.fb.wrong": ("Wrong? The right label is", "结果不对？正确的标签是"),
@@ -132,3 +132,23 @@ def build_tab() -> None:
                     concurrency_limit=COLUMNS_LIMIT, concurrency_id=COLUMNS)
         score.click(score_file, [file, column, file_language], [table, chart, download, summary],
                     api_name="sentiment_file", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
+    build_improve()
+
+
+def build_improve() -> None:
+    """Admins: retrain with feedback (guarded) and restore the previous heads; figures before/after."""
+    with gr.Accordion(I18N("sentiment.retrain.title"), open=False):
+        gr.Markdown(I18N("sentiment.retrain.intro"))
+        with gr.Row(equal_height=True):
+            password = gr.Textbox(label=I18N("admin.password"), type="password", max_length=200, scale=2)
+            run = gr.Button(I18N("sentiment.retrain.run"), variant="primary", scale=1)
+            restore = gr.Button(I18N("sentiment.retrain.restore"), scale=1)
+        versions_line = gr.Markdown()
+        report = gr.Markdown()
+        figure = gr.BarPlot(x="bar", y="accuracy", color="stage", x_label_angle=-20, y_lim=[0, 1],
+                            label=I18N("sentiment.retrain.figure"))
+    # One retrain at a time, outside the scoring queue (the first run encodes the training texts).
+    run.click(improve.retrain_action, [password], [report, figure, versions_line], api_name="sentiment_retrain",
+              concurrency_limit=1, concurrency_id="sentiment-retrain")
+    restore.click(improve.restore_action, [password], [report, versions_line], api_name="sentiment_restore",
+                  concurrency_limit=1, concurrency_id="sentiment-retrain")

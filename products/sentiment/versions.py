@@ -33,6 +33,10 @@ def history() -> list[dict]:
     return _index()["versions"]
 
 
+def current_name() -> str:
+    return _index()["current"]
+
+
 def current(bundled_path: Path) -> tuple[Path, str]:
     """(path, version) of the heads to load: the promoted version, else the bundled file."""
     index = _index()
