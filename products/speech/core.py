@@ -21,7 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 
 from products.speech import audio as audio_io  # noqa: E402
-from products.speech import chinese, models, strings, subtitles  # noqa: E402,F401  (strings registers the texts)
+from products.speech import chinese, models, speakers, strings, subtitles, timing  # noqa: E402,F401  (strings registers the texts)
 from products.speech.engines import SAMPLE_RATE, Info, Options, Segment  # noqa: E402
 from shared.config import raw, settings  # noqa: E402
 from shared.i18n import t  # noqa: E402
@@ -98,6 +98,11 @@ def check_options(options: Options, model: str, lang: str = "en") -> Options:
         raise UserError(t("speech.error.english_only", lang, model=model))
     if options.chinese not in chinese.SCRIPTS:
         raise UserError(t("speech.error.chinese", lang, script=options.chinese, choices=", ".join(chinese.SCRIPTS)))
+    if not 0 <= int(options.num_speakers) <= speakers.MAX_SPEAKERS:
+        raise UserError(t("speech.error.num_speakers", lang, n=options.num_speakers, most=speakers.MAX_SPEAKERS))
+    options.num_speakers = int(options.num_speakers)
+    if options.speakers and not speakers.installed():
+        raise UserError(t("speech.error.no_diarizer", lang))
     return options
 
 
@@ -154,9 +159,16 @@ def transcribe(source, model: str | None = None, engine: str | None = None, opti
             finally:
                 stream.close()
         stop.set()
-        if not segments:
-            raise UserError(t("speech.error.no_speech", lang))
-        yield Update(info, segments, [], 1.0, time.perf_counter() - start, done=True, **base)
+    if not segments:
+        raise UserError(t("speech.error.no_speech", lang))
+    if options.vad_filter:  # the final times, trimmed to the speech (products/speech/timing.py)
+        segments = timing.snap(segments, timing.speech_regions(samples))
+    if options.speakers:  # on the whole audio, once the transcript is there (Stop ends before this)
+        yield Update(info, list(segments), [], 1.0, time.perf_counter() - start, extra={"speakers": "running"}, **base)
+        with registry.use(speakers.SPEC, progress) as diarizer:
+            turns = diarizer.turns(samples, options.num_speakers or None)
+        segments = speakers.assign(segments, turns)
+    yield Update(info, segments, [], 1.0, time.perf_counter() - start, done=True, **base)
 
 
 CHUNK_SECONDS = 600  # long audio is transcribed 10 minutes at a time, so memory does not grow with its length

@@ -35,6 +35,7 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()
+    speaker: str = ""  # set when speakers are asked for (products/speech/speakers.py)
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Options:
     beam_size: int = 1
     vad_filter: bool = False
     chinese: str = "simplified"  # script of Chinese transcripts: "simplified" or "traditional"
+    speakers: bool = False  # label who spoke when
+    num_speakers: int = 0  # 0 = found by clustering
 
 
 @dataclass

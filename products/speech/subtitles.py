@@ -3,7 +3,8 @@
 Wrapping follows openai-whisper's `max_line_width` / `max_line_count`: with word timestamps, cues
 are cut at word boundaries and take their words' times; without them, the segment's text is
 wrapped at spaces (or anywhere, for text without spaces such as Chinese) and its time split in
-proportion to the characters. A cue never spans two segments.
+proportion to the characters. A cue never spans two segments. With speakers, SRT and TXT lines start with `[SPEAKER_01] `
+and WebVTT cues carry a voice tag (`<v SPEAKER_01>`); JSON segments have a `speaker` field.
 """
 from __future__ import annotations
 
@@ -80,20 +81,29 @@ def cues(segments: list[Segment], max_line_width: int | None = None, max_line_co
     return out
 
 
+def _speaker_cues(segments, max_line_width, max_line_count):
+    return [(start, end, text, segment.speaker) for segment in segments
+            for start, end, text in cues([segment], max_line_width, max_line_count)]
+
+
+def _tag(speaker: str, text: str, form: str = "[{}] ") -> str:
+    return f"{form.format(speaker)}{text}" if speaker else text
+
+
 def to_srt(segments, max_line_width=None, max_line_count=None) -> str:
-    blocks = [f"{i}\n{timestamp(s)} --> {timestamp(e)}\n{text}\n"
-              for i, (s, e, text) in enumerate(cues(segments, max_line_width, max_line_count), start=1)]
+    blocks = [f"{i}\n{timestamp(s)} --> {timestamp(e)}\n{_tag(who, text)}\n"
+              for i, (s, e, text, who) in enumerate(_speaker_cues(segments, max_line_width, max_line_count), start=1)]
     return "\n".join(blocks)
 
 
 def to_vtt(segments, max_line_width=None, max_line_count=None) -> str:
-    blocks = [f"{timestamp(s, '.')} --> {timestamp(e, '.')}\n{text}\n"
-              for s, e, text in cues(segments, max_line_width, max_line_count)]
+    blocks = [f"{timestamp(s, '.')} --> {timestamp(e, '.')}\n{_tag(who, text, '<v {}>')}\n"
+              for s, e, text, who in _speaker_cues(segments, max_line_width, max_line_count)]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
 def to_txt(segments) -> str:
-    return "".join(f"{s.text.strip()}\n" for s in segments if s.text.strip())
+    return "".join(f"{_tag(s.speaker, s.text.strip())}\n" for s in segments if s.text.strip())
 
 
 def to_json(segments, info: dict | None = None) -> str:

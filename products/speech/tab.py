@@ -5,7 +5,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from products.speech import chinese, core, models
+from products.speech import chinese, core, models, speakers
 from shared import capture, feedback
 from shared.i18n import I18N, add, request_lang, t
 from shared.ui import HEAVY, HEAVY_LIMIT, UserError, progress_adapter, user_errors
@@ -18,20 +18,21 @@ add({
     "speech.fb.send": ("Send correction", "提交校正"),
 })
 
-COLUMNS = ["start", "end", "text"]
+COLUMNS = ["start", "end", "speaker", "text"]
 MEDIA_TYPES = [".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".flac", ".webm", ".aac", ".wma",
                ".mp4", ".mov", ".mkv", ".avi"]
 
 
 def _table(segments) -> list[list]:
     # times as text with two decimals: a number column would show 12.0 as 12
-    return [[f"{s.start:.2f}", f"{s.end:.2f}", s.text.strip()] for s in segments]
+    return [[f"{s.start:.2f}", f"{s.end:.2f}", s.speaker, s.text.strip()] for s in segments]
 
 
 @user_errors
 def transcribe(audio, media, language: str = "auto", task: str = "transcribe", model: str = "",
                engine: str = "", word_timestamps: bool = True, max_line_width: float = 0,
                max_line_count: float = 0, initial_prompt: str = "", chinese_script: str = "simplified",
+               vad: bool = True, label_speakers: bool = False, num_speakers: float = 0,
                request: gr.Request = None, progress=gr.Progress()):
     """Stream (status, transcript, segments table, files) while the audio is transcribed."""
     lang = request_lang(request)
@@ -41,8 +42,8 @@ def transcribe(audio, media, language: str = "auto", task: str = "transcribe", m
     model, engine = core.resolve(model or None, engine or None, lang)
     options = core.check_options(core.default_options(
         language=language, task=task, word_timestamps=bool(word_timestamps),
-        initial_prompt=(initial_prompt or "").strip(), chinese=chinese_script or core.raw("AIPM_SPEECH_CHINESE")),
-        model, lang)
+        initial_prompt=(initial_prompt or "").strip(), chinese=chinese_script or core.raw("AIPM_SPEECH_CHINESE"),
+        vad_filter=bool(vad), speakers=bool(label_speakers), num_speakers=int(num_speakers or 0)), model, lang)
     progress(0.0, desc=t("speech.decoding", lang))
     samples = core.load_audio(path, lang)
     last = None
@@ -54,6 +55,8 @@ def transcribe(audio, media, language: str = "auto", task: str = "transcribe", m
         progress(last.fraction, desc=t("speech.progress", lang, done=last.fraction * info.duration, total=info.duration))
         status = t("speech.status.running", lang, language=info.language, probability=info.language_probability,
                    done=last.fraction * info.duration, total=info.duration)
+        if last.extra.get("speakers"):
+            status = t("speech.status.speakers", lang)
         yield status, last.text, _table(last.segments), None
     info = last.info
     files = core.write_files(last, stem=Path(path).stem or "transcript",
@@ -90,6 +93,10 @@ def build_tab() -> None:
                     width = gr.Slider(0, 80, value=42, step=1, label=I18N("speech.width"))
                     lines = gr.Slider(0, 4, value=2, step=1, label=I18N("speech.lines"))
                 prompt = gr.Textbox(label=I18N("speech.prompt"), lines=1, max_length=500)
+                vad = gr.Checkbox(core.default_options().vad_filter, label=I18N("speech.vad"))
+                with gr.Row():
+                    who = gr.Checkbox(False, label=I18N("speech.speakers"))
+                    count = gr.Slider(0, speakers.MAX_SPEAKERS, value=0, step=1, label=I18N("speech.num_speakers"))
             with gr.Row():
                 run = gr.Button(I18N("speech.run"), variant="primary")
                 stop = gr.Button(I18N("speech.stop"), variant="stop")
@@ -105,7 +112,8 @@ def build_tab() -> None:
             start_from = gr.Button(I18N("speech.fb.copy"), size="sm", scale=0, min_width=160)
             feedback.buttons("speech", [("speech.fb.send", "correction")], text=corrected)
         start_from.click(lambda text: text, transcript, corrected, queue=False, api_visibility="private")
-    event = run.click(transcribe, [audio, media, language, task, model, engine, words, width, lines, prompt, script],
+    event = run.click(transcribe, [audio, media, language, task, model, engine, words, width, lines, prompt, script,
+                                  vad, who, count],
                       [status, transcript, table, files], api_name="speech_transcribe",
                       concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
     stop.click(None, None, None, cancels=[event], api_name="speech_stop", queue=False)
