@@ -15,7 +15,7 @@ AIPM_STORE_CONTENT=1, a temporary SQLite store) and are read back and retrained 
 action does (improve.corrections_from_store, improve.retrain_and_promote). The slice's texts are taken
 out of the validation split first, so the held-out half never steers the fine-tuning. Reported:
 accuracy on the held-out half, on the short reviews of the fixed test split, and on the whole test
-split, before and after.
+split, before and after, and for a control: the same fine-tune without the corrections.
 """
 from __future__ import annotations
 
@@ -78,6 +78,20 @@ def rate(rows, predicted, confirm_rate: float, rng: random.Random) -> dict:
     return counts
 
 
+def _control(head, corrections, data):
+    """The same fine-tune, epoch choice included, without learning the corrections: what more
+    training alone does, so the report can tell it apart from what the feedback does."""
+    from products.sentiment import improve, retrain
+
+    splits, vectors = data
+    train_c, _ = retrain.split_corrections(corrections)
+    steer = train_c[: len(train_c) // 4]
+    empty = np.zeros((0, vectors["train"].shape[1]), np.float32)
+    control, _ = retrain.fine_tune(head, "zh", splits["train"], vectors["train"], [], empty, splits["val"],
+                                   vectors["val"], steer=steer, steer_vectors=improve.encode([t for t, _ in steer]))
+    return control
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=SEED)
@@ -116,6 +130,7 @@ def main() -> None:
     data = {"zh": ({**splits, "val": rows(keep)}, {**vectors, "val": vectors["val"][keep]})}
     result, promoted = improve.retrain_and_promote(corrections, heads=heads, data=data, promote=args.promote)
     tuned = result.pop("heads")["zh"] if result["languages"] else None
+    control = _control(heads["zh"], corrections["zh"], data["zh"]) if tuned is not None else None
     test_slice = [i for i, (t, _) in enumerate(splits["test"]) if in_slice(t)]
     report = {"heads": version, "slice": f"Chinese reviews of at most {SHORT} characters", "ratings": counts,
               "fed_back_texts": len(fed), "held_out_texts": len(held)}
@@ -124,7 +139,8 @@ def main() -> None:
                              ("test_all", splits["test"], vectors["test"])):
         truth = [label for _, label in part]
         report[name] = {"before": scores(truth, predict(heads["zh"], part, vecs), 2),
-                        "after": scores(truth, predict(tuned, part, vecs), 2) if tuned is not None else None}
+                        "after": scores(truth, predict(tuned, part, vecs), 2) if tuned is not None else None,
+                        "control": scores(truth, predict(control, part, vecs), 2) if control is not None else None}
     report["retrain"] = result["languages"]
     report["guard_allows_promotion"] = result["promote"]
     report["promoted"] = promoted
