@@ -19,8 +19,7 @@ from shared.i18n import add, request_lang, t
 from shared.models import registry
 from shared.ui import UserError, user_errors
 
-from products.sentiment import retrain, versions
-from products.sentiment.heads import LABELS, load_heads
+from products.sentiment import versions
 from products.sentiment.models import HEADS_FILE, SENTIMENT
 
 add({
@@ -59,6 +58,19 @@ add({
     "sentiment.retrain.figure": ("Accuracy before and after", "重新训练前后的准确率"),
 })
 
+def _retrain():
+    """The training code imports torch: only when an admin retrains, never at start-up."""
+    from products.sentiment import retrain
+
+    return retrain
+
+
+def _heads():
+    from products.sentiment import heads
+
+    return heads
+
+
 BUNDLED = Path(__file__).resolve().parents[2] / HEADS_FILE
 
 
@@ -76,7 +88,7 @@ def corrections_from_store() -> dict[str, list[tuple[str, int]]]:
              .where(feedback.c.product == "sentiment", feedback.c.text.is_not(None)).order_by(feedback.c.ts))
     latest: dict[str, dict[str, int]] = {}
     for text, value, lang in store.read(query).itertuples(index=False):
-        labels = LABELS.get(lang or "")
+        labels = _heads().LABELS.get(lang or "")
         if labels and value in labels and isinstance(text, str) and text.strip():
             latest.setdefault(lang, {})[text.strip()] = labels.index(value)
     return {lang: list(rows.items()) for lang, rows in latest.items()}
@@ -101,7 +113,7 @@ def encode(texts: list[str]) -> np.ndarray:
 
 def current_heads() -> tuple[dict, str]:
     path, version = versions.current(BUNDLED)
-    return load_heads(path), version
+    return _heads().load_heads(path), version
 
 
 def switch_model() -> bool:
@@ -122,12 +134,12 @@ def retrain_and_promote(corrections: dict, heads: dict | None = None, data=None,
     Returns (result with the retrained heads under "heads", the promoted version or None)."""
     if heads is None:
         heads, _ = current_heads()
-    wanted = [lang for lang, rows in corrections.items() if lang in LABELS and len(rows) >= retrain.MIN_CORRECTIONS]
+    wanted = [lang for lang, rows in corrections.items() if lang in _heads().LABELS and len(rows) >= _retrain().MIN_CORRECTIONS]
     data = dict(data or {})
     for lang in wanted:
         if lang not in data:
             data[lang] = load_data(lang)
-    result = retrain.retrain(heads, {lang: corrections[lang] for lang in wanted}, data, embed or encode)
+    result = _retrain().retrain(heads, {lang: corrections[lang] for lang in wanted}, data, embed or encode)
     version = None
     if promote and result["promote"]:
         version = versions.promote(result["heads"], {"languages": result["languages"]})
@@ -165,7 +177,7 @@ def retrain_action(password: str = "", request: gr.Request = None):
     lang = request_lang(request)
     admin.require(password, lang)
     result, version = retrain_and_promote(corrections_from_store())
-    text = retrain.report_markdown(result, version, lang)
+    text = _retrain().report_markdown(result, version, lang)
     if version and not switch_model():
         text += "\n\n" + t("sentiment.retrain.busy", lang)
     return text, _plot(result), status_line(lang)
