@@ -18,7 +18,9 @@ def page(server):  # noqa: F811
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         page = browser.new_page(locale="en-US")
-        page.goto(server, wait_until="networkidle", timeout=60_000)
+        # Not "networkidle": Gradio keeps a heartbeat stream open while the page has session state.
+        page.goto(server, wait_until="load", timeout=60_000)
+        page.get_by_role("tab", name="System").first.wait_for(timeout=60_000)
         yield page
         browser.close()
 
