@@ -204,9 +204,10 @@ def test_exact_prompt_search_ad_english(tiny):
         "<|im_start|>user\nProduct: BrewMate Pro\nWhat it is: a smart pour-over coffee maker\n"
         "Key features and benefits: exact temperature\n20 recipes\nTarget audience: home coffee lovers\nTone: friendly\n\n"
         "Task: Write a Google search ad for this product. Every headline is different and names a concrete benefit.\n\n"
-        "Use exactly this format:\nHeadline 1: <at most 30 characters>\nHeadline 2: <at most 30 characters>\n"
-        "Headline 3: <at most 30 characters>\nDescription 1: <at most 90 characters>\n"
-        "Description 2: <at most 90 characters>\n\nDo not use these words: cheap, best<|im_end|>\n"
+        "Use exactly this format:\nHeadline 1: <at most 30 characters (about 4 words)>\n"
+        "Headline 2: <at most 30 characters (about 4 words)>\nHeadline 3: <at most 30 characters (about 4 words)>\n"
+        "Description 1: <at most 90 characters (about 12 words)>\nDescription 2: <at most 90 characters (about 12 words)>\n\n"
+        "Use the product name \"BrewMate Pro\" in the headline.\n\nDo not use these words: cheap, best<|im_end|>\n"
         "<|im_start|>assistant\nHeadline 1: ")
 
 
@@ -223,13 +224,13 @@ def test_exact_prompt_tagline_chinese():
 
 def test_exact_prompt_social_post_english_format():
     content = build_messages(brief(), TEMPLATES["social_post"], "en")[1]["content"]
-    assert content.endswith("Format:\nPost: at most 3 lines, each at most 200 characters\nLast line: the hashtags\n"
-                            "At most 280 characters in all")
+    assert content.endswith("Format:\nPost: at most 3 lines, each at most 200 characters (about 28 words)\nLast line: the hashtags\n"
+                            "At most 280 characters (about 40 words) in all\n\nUse the product name \"BrewMate Pro\" in the post.")
 
 
 def test_exact_prompt_xiaohongshu_format():
     content = build_messages(brief(), TEMPLATES["xiaohongshu"], "zh")[1]["content"]
-    assert content.endswith("严格按下面的格式输出：\n标题：<不超过20个字>\n正文：<最多 8 段，每段不超过300个字>\n话题：<3 到 6 个话题标签>")
+    assert content.endswith("严格按下面的格式输出：\n标题：<不超过20个字>\n正文：<最多 8 段，每段不超过300个字>\n话题：<3 到 6 个话题标签>\n\n在标题中写出产品名“BrewMate Pro”。")
     assert prefill(TEMPLATES["xiaohongshu"], "zh") == "标题："
 
 

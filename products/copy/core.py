@@ -59,6 +59,7 @@ class Stats:
     first_token_s: float | None = None  # from the start of `generate` to the first new token
     seconds: float = 0.0
     seed: int = 0
+    engine: str = ""  # llama.cpp, transformers or openai
 
     @property
     def decode_tok_s(self) -> float:
@@ -202,6 +203,7 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
         # 3. fit the prompt
         brief, prompt, start_text, more = _fit_prompt(cm, engine, brief, template, lang, rows, max_new, lang_ui)
         notes += more
+        notes.append(t("copy.note.engine", lang_ui, engine=engine, where=_where(cm, engine)))  # which path served it
         # 4. start decoding
         out: queue.Queue = queue.Queue()
         start = time.perf_counter()
@@ -221,7 +223,7 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
                     return llama_decode(cm, prompt, rows, grammar, brief.avoid_words(), seed, options, max_new,
                                         watch, stop)
                 return cm.decode(messages, start_text, rows, template, lang, options, seed, max_new, watch, stop)
-        stats = Stats(prompt_tokens=prompt_len, seed=seed)
+        stats = Stats(prompt_tokens=prompt_len, seed=seed, engine=engine)
 
         def run():
             try:
@@ -271,6 +273,14 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
             thread.join(timeout=60)
             if thread.is_alive():
                 log.warning("copy generation thread did not end within 60 s of Stop")
+
+
+def _where(cm, engine: str) -> str:
+    if engine == "llama.cpp":
+        return f"{getattr(cm, 'dtype', '') or 'GGUF'}, {cm.threads} threads, CPU"
+    if engine == "transformers":
+        return f"{getattr(cm.model, 'dtype', '')}, {cm.model.device}".replace("torch.", "")
+    return getattr(cm, "loaded_from", "") or "server"
 
 
 def _fit_prompt(cm, engine: str, brief: Brief, template: Template, lang: str, rows: int, max_new: int,

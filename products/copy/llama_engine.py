@@ -8,6 +8,11 @@ optionally, its own GBNF grammar. The grammar is applied the way llama.cpp's own
 does by default: sample without it, check the one token, and only when it is rejected re-sample
 with the grammar over the whole vocabulary (checking 150k tokens every step would cost more than
 the decode).
+
+Prompt processing is the slow part on a small CPU (a 200-token prompt takes seconds), so the
+longest prefix common to a call's prompts is evaluated once into a cache sequence and shared by
+every row (`llama_memory_seq_cp`: the cells are shared, not copied), and it stays there for the
+next call: the repairs and a Regenerate start from the same system prompt and brief.
 """
 from __future__ import annotations
 
@@ -99,7 +104,7 @@ class LlamaCopyModel:
         cparams.n_ctx = n_ctx
         cparams.n_batch = 512
         cparams.n_ubatch = 512
-        cparams.n_seq_max = seqs
+        cparams.n_seq_max = seqs + 1  # the last sequence holds the cached prefix
         cparams.kv_unified = True  # the variants share the prompt's cells
         cparams.n_threads = cparams.n_threads_batch = threads
         self._ctx = L.llama_init_from_model(self._model, cparams)
@@ -107,9 +112,11 @@ class LlamaCopyModel:
             L.llama_model_free(self._model)
             raise ValueError(f"llama.cpp could not create a context of {n_ctx} tokens for {path}")
         self.seqs = seqs
+        self._cache_seq = seqs
+        self._cached: list[int] = []  # the tokens whose cells the cache sequence holds
         self.threads = threads
         self.context_tokens = L.llama_n_ctx(self._ctx)
-        self._batch = L.llama_batch_init(512, 0, seqs)
+        self._batch = L.llama_batch_init(512, 0, seqs + 1)
         meta = self._meta()
         self.chat_template = meta.get("tokenizer.chat_template", "")
         if not self.chat_template:
@@ -259,14 +266,14 @@ class LlamaCopyModel:
             raise ValueError(f"at most {self.seqs} sequences at once")
         start = time.perf_counter()
         prompts = [self.tokenize(r.prompt) for r in rows]
+        shared = _common_prefix(prompts)
         groups: dict[tuple, list[int]] = {}
         for i, tokens in enumerate(prompts):
-            groups.setdefault(tuple(tokens), []).append(i)
-        need = sum(len(p) for p in groups) + n * max_new
+            groups.setdefault(tuple(tokens[shared:]), []).append(i)
+        need = shared + sum(len(p) for p in groups) + n * max_new
         if need > self.context_tokens:
             raise ValueError(f"{need} tokens do not fit the context of {self.context_tokens}")
-        mem = L.llama_get_memory(self._ctx)
-        L.llama_memory_clear(mem, True)
+        self._prefix(prompts[0][:shared], n)
         chains = [self._chain(r, sampling) for r in rows]
         grammars = [self.grammar_sampler(r.grammar) if r.grammar else None for r in rows]
         out_index = [0] * n
@@ -274,7 +281,7 @@ class LlamaCopyModel:
         try:
             # 1. Each distinct prompt once, its cells shared by the rows that start from it; every
             # row's first token is sampled from its prompt's last logits.
-            pending = self._first_tokens(groups, chains, grammars)  # row -> token to feed next
+            pending = self._first_tokens(groups, shared, chains, grammars)  # row -> token to feed next
             pieces = [b""] * n
             texts = [""] * n
             active = list(range(n))
@@ -324,25 +331,63 @@ class LlamaCopyModel:
                 if grammar is not None:
                     L.llama_sampler_free(grammar)
 
-    def _first_tokens(self, groups, chains, grammars) -> dict:
-        """Evaluate each distinct prompt (once for all its rows) and sample its rows' first token."""
+    def _prefix(self, tokens: list[int], rows: int) -> None:
+        """Make the cache sequence hold `tokens` (re-using what it already holds) and give its cells to
+        sequences 0..rows-1; everything else is dropped."""
+        L = self._L
+        mem = L.llama_get_memory(self._ctx)
+        keep = next((i for i, (a, b) in enumerate(zip(self._cached, tokens)) if a != b), min(len(self._cached), len(tokens)))
+        for seq in range(self.seqs):
+            L.llama_memory_seq_rm(mem, seq, -1, -1)
+        if not L.llama_memory_seq_rm(mem, self._cache_seq, keep, -1):
+            L.llama_memory_clear(mem, True)
+            keep = 0
+        self._cached = []
+        self._eval(tokens[keep:], keep, [self._cache_seq], logits=False)
+        self._cached = list(tokens)
+        for seq in range(rows):
+            L.llama_memory_seq_cp(mem, self._cache_seq, seq, 0, len(tokens))
+
+    def _eval(self, tokens: list[int], at: int, seqs: list[int], logits: bool) -> None:
+        """Evaluate `tokens` from position `at` into `seqs`, in chunks of the batch size; the last
+        token's logits when asked."""
         L = self._L
         batch = self._batch
+        for start in range(0, len(tokens), 512):
+            chunk = tokens[start:start + 512]
+            batch.n_tokens = len(chunk)
+            for j, token in enumerate(chunk):
+                batch.token[j], batch.pos[j] = token, at + start + j
+                batch.n_seq_id[j] = len(seqs)
+                for k, seq in enumerate(seqs):
+                    batch.seq_id[j][k] = seq
+                batch.logits[j] = False
+            batch.logits[len(chunk) - 1] = logits and start + len(chunk) == len(tokens)
+            self._check(L.llama_decode(self._ctx, batch))
+
+    def _first_tokens(self, groups, shared: int, chains, grammars) -> dict:
+        """Evaluate every distinct rest of a prompt (once for all its rows, all in one batch: one
+        bigger matrix product is faster than several small ones) and sample each row's first token."""
+        L = self._L
+        batch = self._batch
+        items = [(tokens, members, j) for tokens, members in groups.items() for j in range(len(tokens))]
         first = {}
-        for tokens, members in groups.items():
-            for at in range(0, len(tokens), 512):
-                chunk = tokens[at:at + 512]
-                batch.n_tokens = len(chunk)
-                for j, token in enumerate(chunk):
-                    batch.token[j], batch.pos[j] = token, at + j
-                    batch.n_seq_id[j] = len(members)
-                    for k, member in enumerate(members):
-                        batch.seq_id[j][k] = member
-                    batch.logits[j] = False
-                batch.logits[len(chunk) - 1] = True
-                self._check(L.llama_decode(self._ctx, batch))
-            for member in members:
-                first[member] = self._sample(member, chains, grammars, [-1] * len(chains))
+        for start in range(0, len(items), 512):
+            chunk = items[start:start + 512]
+            batch.n_tokens = len(chunk)
+            ends = []
+            for b, (tokens, members, j) in enumerate(chunk):
+                batch.token[b], batch.pos[b] = tokens[j], shared + j
+                batch.n_seq_id[b] = len(members)
+                for k, member in enumerate(members):
+                    batch.seq_id[b][k] = member
+                batch.logits[b] = j == len(tokens) - 1
+                if batch.logits[b]:
+                    ends.append((members, b))
+            self._check(L.llama_decode(self._ctx, batch))
+            for members, b in ends:  # logits of this batch only: sample before the next one
+                for member in members:
+                    first[member] = self._sample(member, chains, grammars, {member: b})
         return first
 
     def _sample(self, row: int, chains, grammars, out_index) -> int:
@@ -372,6 +417,19 @@ def _utf8_cut(data: bytes) -> int:
 
 def _complete_utf8(data: bytes) -> bool:
     return _utf8_cut(data) == len(data)
+
+
+def _common_prefix(prompts: list[list[int]]) -> int:
+    """Length of the prefix every prompt shares, leaving each at least one token of its own (whose
+    logits give its first new token)."""
+    if not prompts:
+        return 0
+    most = min(len(p) for p in prompts) - 1
+    n = 0
+    first = prompts[0]
+    while n < most and all(p[n] == first[n] for p in prompts):
+        n += 1
+    return max(0, n)
 
 
 def default_threads() -> int:

@@ -85,7 +85,7 @@ def load_copy_model(ctx: LoadContext):
 
         ctx.progress(0.5, f"loading {ctx.path.name} in llama.cpp...")
         return LlamaCopyModel(str(ctx.path), ctx.spec.name, n_ctx=max(512, int(raw("AIPM_COPY_CONTEXT"))),
-                              threads=copy_threads(), seqs=MAX_VARIANTS)
+                              threads=copy_threads(), seqs=16)  # the repairs' candidates in one batch
     if ctx.source.kind == "hub":
         return _load_folder(ctx.source.location, ctx, cache_dir=str(artifacts.cache_dir() / "copy" / "hub"))
     path = ctx.path

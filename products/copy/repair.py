@@ -16,7 +16,7 @@ from products.copy import structure
 from products.copy import text as tx
 from products.copy.templates import SYSTEM, Brief, Field, Line, Template, Variant, brief_block, fit_line
 
-CANDIDATES = 3
+CANDIDATES = 2  # each candidate is a sequence decoded: on a small CPU, time grows with them
 _DANGLING = re.compile(r"\b(and|or|with|for|to|of|the|a|an|in|on|at|by|your|our|its|from|that)$", re.I)
 
 
@@ -80,10 +80,10 @@ def plan(variant: Variant, index: int, template: Template, lang: str, brief: Bri
         first_of.setdefault(line.field, i)
     for i, line in enumerate(variant.lines):
         f = fields[line.field]
-        if f.hashtags:
+        if f.hashtags or line.repaired:  # a second round only adds what fitting the total took away
             continue
         text = line.original or line.text
-        long = tx.count(text, f.rule) > f.limit
+        long = tx.count(text, f.rule) > f.limit or not _natural(line.text, f, lang)  # over, or ended by the bound
         lacks = line.field in needs_name and first_of[line.field] == i
         hits = structure.avoid_hits(text, brief)
         wrong = (lang == "zh" and tx.chinese_ratio(text) < 0.5) or (lang == "en" and tx.chinese_ratio(text) > 0)
@@ -118,8 +118,8 @@ def acceptable(text: str, fix: Fix, brief: Brief, lang: str) -> bool:
 
 def _natural(text: str, f: Field, lang: str) -> bool:
     """Ended by the model, not by the grammar's bound (which may fall mid-phrase)."""
-    hit_bound = len(text) >= structure.line_chars(f, lang) and not re.search(r"[.!?。！？…]$", text)
-    return not hit_bound and not _DANGLING.search(text.rstrip(" ,;"))
+    hit_bound = len(text) > structure.line_chars(f, lang) and not re.search(r"[.!?。！？…]$", text)
+    return not hit_bound and not _DANGLING.search(text.rstrip(" ,;")) and not re.search(r"[,;:，；：、&+—-]$", text)
 
 
 def _fallback(candidates: list[str], fix: Fix, variant: Variant, brief: Brief, lang: str) -> tuple[str, str]:
@@ -138,6 +138,8 @@ def _fallback(candidates: list[str], fix: Fix, variant: Variant, brief: Brief, l
         cut, how = tx.cut_at_boundary(text, limit, f.rule)
         if cut and (not fix.need_name or name.lower() in cut.lower()):
             return cut, how
+    if name and structure.name_fits(name, f) and not f.hashtags and not structure.avoid_hits(name, brief):
+        return name, "phrase"  # the name alone is a line a customer can use; a word cut is not
     text = remove_words(pool[0], brief) if pool else ""
     return fit_line(text, f.limit, f.rule) if text else ("", "")
 
@@ -166,12 +168,13 @@ def apply(variants: list[Variant], template: Template, lang: str, brief: Brief, 
         how = "rewritten"
         if good is None:
             good, how = _fallback(candidates, fx, variants[fx.variant], brief, lang)
+        good = good.rstrip(" ,;:，；：、&+-—") if how in ("phrase", "word") else good  # a cut never ends on a comma
         if not good:
             continue
         f = fx.field
         before = good if fx.line is None else variants[fx.variant].lines[fx.line].original
         line = Line(f.key, f.label(lang), good, tx.count(good, f.rule), f.limit, f.rule,
-                    trimmed=fx.kind == "long", original=before, cut=how if fx.kind == "long" or how != "rewritten" else "")
+                    trimmed=fx.kind == "long", original=before, cut=how if fx.kind == "long" or how != "rewritten" else "", repaired=True)
         if fx.line is None:
             added.setdefault(fx.variant, []).append(line)
         else:

@@ -42,6 +42,7 @@ add({
                          "{speed:.1f} tokens/s per variant, seed {seed}.",
                          "已用 {model} 写好 {n} 个版本，用时 {seconds:.1f} 秒：首个 token {ttft:.2f} 秒，"
                          "每个版本 {speed:.1f} token/秒，随机种子 {seed}。"),
+    "copy.note.engine": ("Engine: {engine} ({where}).", "推理引擎：{engine}（{where}）。"),
     "copy.status.stopped": ("Stopped after {steps} tokens per variant; the text so far is kept.",
                             "已在每个版本 {steps} 个 token 后停止，已写的文字保留。"),
     "copy.rule.width": ("CJK counts 2", "中日韩文字计 2"),

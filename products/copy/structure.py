@@ -25,11 +25,13 @@ def _literal(text: str) -> str:
 
 
 def _bound(f: Field, lang: str = "en", exact: bool = False) -> int:
-    """Most characters a line may take in the grammar: room to overshoot (rewritten afterwards), not to
-    run on; `exact` (rewrites): the limit itself, in characters (a Chinese character is 2 by width)."""
-    if exact:
-        return line_chars(f, lang)
-    return min(2 * f.limit + 20, 240) if f.limit <= 120 else 0
+    """Most characters a line may take in the grammar: for short lines (and rewrites) the limit (in
+    characters: a Chinese character is 2 by width) and a little more, so that a line within the limit
+    is one the model ended, never one the bound cut mid-word; a line over it is rewritten."""
+    if exact or f.limit <= 120:  # short lines: about the limit from the start (a rewrite costs seconds)
+        chars = line_chars(f, lang)
+        return chars + max(8, chars // 4)  # a little room: a line under the limit was ended by the model
+    return 0
 
 
 def line_chars(f: Field, lang: str) -> int:
@@ -62,7 +64,8 @@ def grammar(template: Template, lang: str, product: str = "", prefilled: bool = 
             rules[f"line-{f.key}"] = f"s {tail}"
         if name and f.key in template.name_in and name_fits(name, f):
             room = max(0, (bound or 120) - len(name) - 1)
-            rules[f"named-{f.key}"] = f"(s c{{0,{min(room, 120)}}})? {_literal(name)} c{{0,{room}}}"
+            space = ' " "' if lang == "en" else ""  # "home brewer BrewMate Pro", not "brewerBrewMate Pro"
+            rules[f"named-{f.key}"] = f"(s c{{0,{min(room, 120)}}}{space})? {_literal(name)} c{{0,{room}}}"
         if f.hashtags:
             lo = max(1, template.min_hashtags or 3) - 1
             hi = max(lo, (template.max_hashtags or 5) - 1)

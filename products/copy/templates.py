@@ -46,7 +46,7 @@ class Field:
         """The limit as the prompt states it: Chinese characters for zh under the width rule."""
         if lang == "zh":
             return f"{self.limit // 2 if self.rule == 'width' else self.limit}个字"
-        return f"{self.limit} characters"
+        return f"{self.limit} characters (about {max(2, self.limit // 7)} words)"  # small models count words, not characters
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,11 @@ def prefill(template: Template, lang: str) -> str:
 def build_messages(brief: Brief, template: Template, lang: str) -> list[dict]:
     task = template.task_zh if lang == "zh" else template.task_en
     parts = [brief_block(brief, lang), ("任务：" if lang == "zh" else "Task: ") + task, format_block(template, lang)]
+    name = brief.product.strip()
+    named = [f.label(lang).lower() if lang == "en" else f.label(lang) for f in template.fields if f.key in template.name_in]
+    if name and named:  # in words too: the grammar holds it, the prompt makes the model plan for it
+        parts.append(f"在{'和'.join(named)}中写出产品名“{name}”。" if lang == "zh" else
+                     f"Use the product name \"{name}\" in the {' and '.join(named)}.")
     avoid = brief.avoid_words()
     if avoid:
         parts.append(("不要使用这些词：" + "、".join(avoid)) if lang == "zh" else
@@ -264,6 +269,7 @@ class Line:
     trimmed: bool = False
     original: str = ""
     cut: str = ""  # how a line over its limit was shortened: rewritten, sentence, phrase, word (last resort)
+    repaired: bool = False  # written or rewritten by a repair: not planned again
 
     @property
     def ok(self) -> bool:
