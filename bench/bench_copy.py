@@ -1,16 +1,20 @@
-"""Benchmark the Marketing copy product on the embedded models.
+"""Benchmark the Marketing copy engines on one GGUF file, the same prompt, in the same run.
 
-    python bench/bench_copy.py [--models qwen-0.5b,qwen-1.5b] [--tokens 64] [--repeat 2] [--skip-gguf]
+    python bench/bench_copy.py [--model qwen-1.5b] [--tokens 48] [--repeat 2] [--threads 2] [--skip transformers]
 
-Per model, each in its own process so that peak RSS is per model:
-  - GGUF load: transformers `from_pretrained(gguf_file=...)` (dequantizing) vs the registry's load of
-    the cached safetensors conversion (the app's path after the first use);
-  - time to first token and decode tokens/s through the app (gradio_client streaming against
-    `python app.py` in its own process, as deployed) vs a raw `model.generate` with TextIteratorStreamer
-    on the same model files, the same prompt and the same greedy settings, in the same run; ratios
-    app/raw. (With the app in the bench's own process, gradio_client's polling thread would take the
-    GIL from the model and slow the app side by 10-15%.)
-  - peak RSS of the serving process and of the GGUF load.
+Each engine runs in its own process (so peak RSS is its own), one after another:
+  - app:  the app's llama.cpp engine (products/copy/llama_engine.py, through the registry), N variants as
+          N parallel sequences of one batch;
+  - raw:  llama-cpp-python's own `Llama` on the same file, same threads, context and batch; it decodes
+          one sequence at a time, so 3 variants are 3 completions one after another;
+  - transformers: the previous path (AIPM_COPY_ENGINE=transformers: the GGUF converted once to
+          safetensors, then `generate(num_return_sequences=N)`);
+  - first use: the app's llama.cpp path on an empty AIPM_CACHE_DIR (join the packaged parts, verify the
+          sha256, load) until the first token.
+Same sampling everywhere (T 0.7, top-p 0.9, top-k 40, repetition penalty 1.1 over 64 tokens, seeded),
+no grammar, `--tokens` new tokens at most. Time to first token is measured on the first (cold) prompt
+of the process; tokens/s per variant = (tokens - 1) / (end - first token), best of --repeat.
+The machine may be shared: compare the ratios of one run, not figures across runs.
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,167 +33,229 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("AIPM_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-BRIEF = ["BrewMate Pro", "a smart pour-over coffee maker",
-         "brews at the exact temperature\napp with 20 recipes\nquiet 3-minute brew", "home coffee lovers", "friendly",
-         "en", "", ""]
-TEMPLATE = "product_description"
+BRIEF = dict(product="BrewMate Pro", description="a smart pour-over coffee maker",
+             features="brews at the exact temperature\napp with 20 recipes\nquiet 3-minute brew",
+             audience="home coffee lovers", tone="friendly")
+TEMPLATE = "search_ad"
+SAMPLING = dict(temperature=0.7, top_p=0.9, top_k=40, repetition_penalty=1.1)
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def gguf_load(model: str) -> dict:
-    from transformers import AutoModelForCausalLM
-
-    from products.copy import models
-    from shared import artifacts, device
-
-    artifact = models.QWEN_15B_GGUF if model == "qwen-1.5b" else models.QWEN_05B_GGUF
-    path = artifacts.materialize(artifact)
-    dtype = device.resolve_dtype("cpu")
-    start = time.perf_counter()
-    AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=dtype)
-    return {"gguf_load_s": time.perf_counter() - start, "gguf_peak_rss_mb": peak_rss_mb()}
-
-
-def raw_generate(cm, prompt: str, tokens: int, kwargs: dict) -> dict:
-    import torch
-    from transformers import TextIteratorStreamer
-
-    inputs = cm.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-    streamer = TextIteratorStreamer(cm.tokenizer, skip_prompt=True, skip_special_tokens=True)
-    times = []
-    start = time.perf_counter()
-
-    result = {}
-
-    def run():
-        with torch.inference_mode():
-            out = cm.model.generate(**inputs, streamer=streamer, max_new_tokens=tokens, **kwargs)
-        result["produced"] = out.shape[1] - inputs["input_ids"].shape[1]
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    for chunk in streamer:
-        if chunk:
-            times.append(time.perf_counter())
-    thread.join()
-    end = time.perf_counter()
-    return {"ttft": times[0] - start, "end": end, "first": times[0], "start": start, "produced": result["produced"]}
-
-
-def serve(model: str, tokens: int, repeat: int) -> dict:
-
-    from gradio_client import Client
-
-    from products.copy import core, models
+def _prompt(cm) -> str:
     from products.copy.templates import TEMPLATES, Brief, build_messages, prefill
-    from shared.config import raw
+
+    template = TEMPLATES[TEMPLATE]
+    messages = build_messages(Brief(**BRIEF), template, "en")
+    if hasattr(cm, "chat_prompt"):
+        return cm.chat_prompt(messages) + prefill(template, "en")
+    return cm.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + prefill(template, "en")
+
+
+def _rate(tokens: int, first: float, end: float) -> float:
+    return (tokens - 1) / max(1e-9, end - first) if tokens > 1 else 0.0
+
+
+def _summary(runs: list[dict]) -> dict:
+    out = {}
+    for n in (1, 3):
+        mine = [r for r in runs if r["variants"] == n]
+        out[n] = {"ttft_s": mine[0]["ttft_s"], "tok_s_per_variant": max(r["per_variant"] for r in mine),
+                  "tok_s_all": max(r["all"] for r in mine), "tokens": mine[0]["tokens"]}
+    return out
+
+
+def _registry_model(model: str, engine: str):
+    os.environ["AIPM_COPY_ENGINE"] = engine
+    os.environ.setdefault("AIPM_COPY_THREADS", os.environ.get("BENCH_THREADS", "2"))
+    from products.copy import models
     from shared.models import registry
 
     name = models.ensure_registered(model)
-    import transformers  # noqa: F401  (imported before timing: the app has them loaded too)
-    from shared import device
-    from transformers import AutoModelForCausalLM  # noqa: F401
-
-    device.resolve_dtype(device.resolve_device())
     start = time.perf_counter()
     registry.load(name)
-    cached_load = time.perf_counter() - start
-    template = TEMPLATES[TEMPLATE]
-    brief = Brief(*BRIEF[:5])
-    kwargs = dict(do_sample=False, repetition_penalty=float(raw("AIPM_COPY_REPETITION_PENALTY")),
-                  no_repeat_ngram_size=int(raw("AIPM_COPY_NO_REPEAT_NGRAM")))
+    return registry, name, time.perf_counter() - start
 
 
-    from bench.app_server import start_app
+def bench_app(model: str, tokens: int, repeat: int) -> dict:
+    from products.copy.llama_engine import Row, Sampling
 
-    server, url, _ = start_app(AIPM_COPY_MODELS=model)
-    client = Client(url, verbose=False)
-    client.predict(name, api_name="/system_load")  # the app's model loaded before timing
-    raws, apps = [], []
-    try:
-        for _ in range(repeat):
-            with registry.use(name) as cm:
-                prompt = cm.tokenizer.apply_chat_template(build_messages(brief, template, "en"), tokenize=False,
-                                                          add_generation_prompt=True) + prefill(template, "en")
-                r = raw_generate(cm, prompt, tokens, {**kwargs, "eos_token_id": core._stop_token_ids(cm)})
-            args = BRIEF + [TEMPLATE, 1, model, 0.0, 0.9, tokens, 1]
-            start = time.perf_counter()
-            job = client.submit(*args, api_name="/copy_generate")
-            first = None
-            while not job.done():
-                outs = job.outputs()
-                if first is None and outs:
-                    box = outs[-1][1]
-                    value = box.get("value") if isinstance(box, dict) else box
-                    if value:
-                        first = time.perf_counter()
-                time.sleep(0.01)
-            final = job.result()
-            end = time.perf_counter()
-            details = final[11]
-            steps = details["tokens_per_variant"]
-            apps.append({"ttft": (first or end) - start, "tok_s": (steps - 1) / max(1e-9, end - (first or end)),
-                         "steps": steps, "server_ttft": details["first_token_s"],
-                         "server_tok_s": details["decode_tok_s"]})
-            raws.append({"ttft": r["ttft"], "tok_s": (r["produced"] - 1) / max(1e-9, r["end"] - r["first"]),
-                         "steps": r["produced"]})
-    finally:
-        server.terminate()
-    best_raw = {"ttft": min(x["ttft"] for x in raws), "tok_s": max(x["tok_s"] for x in raws)}
-    best_app = {"ttft": min(x["ttft"] for x in apps), "tok_s": max(x["tok_s"] for x in apps)}
-    return {"cached_load_s": cached_load, "serve_peak_rss_mb": peak_rss_mb(), "raw": best_raw, "app": best_app,
-            "runs": {"raw": raws, "app": apps}, "dtype": registry.status_of(name)["dtype"]}
+    registry, name, load_s = _registry_model(model, "llama.cpp")
+    runs = []
+    with registry.use(name) as cm:
+        prompt = _prompt(cm)
+        for r in range(repeat):
+            for n in (1, 3):
+                marks = []
+                start = time.perf_counter()
+                result = cm.decode([Row(prompt, "", 11 * r + i) for i in range(n)], Sampling(**SAMPLING), tokens,
+                                   threading.Event(), on_step=lambda texts: marks.append(time.perf_counter()) and None)
+                end = time.perf_counter()
+                rate = _rate(len(marks), marks[0], end)
+                runs.append({"variants": n, "ttft_s": marks[0] - start, "tokens": len(marks), "per_variant": rate,
+                             "all": rate * n})
+        memory = cm.memory_bytes()
+    return {"load_s": load_s, "peak_rss_mb": peak_rss_mb(), "registry_mb": memory / 1e6, "runs": runs,
+            "threads": cm.threads}
 
 
-def child(args) -> None:
-    result = gguf_load(args.model) if args.child == "gguf" else serve(args.model, args.tokens, args.repeat)
-    print("RESULT " + json.dumps(result))
+def bench_raw(model: str, tokens: int, repeat: int) -> dict:
+    from llama_cpp import Llama
+
+    from products.copy import models
+    from shared import artifacts
+
+    path = artifacts.materialize(models.QWEN_15B_GGUF if model == "qwen-1.5b" else models.QWEN_05B_GGUF)
+    threads = int(os.environ.get("BENCH_THREADS", "2"))
+    start = time.perf_counter()
+    llm = Llama(str(path), n_ctx=4096, n_batch=512, n_ubatch=512, n_threads=threads, n_threads_batch=threads,
+                verbose=False)
+    load_s = time.perf_counter() - start
+    prompt = llm.tokenize(_prompt(_Chat(llm)).encode("utf-8"), add_bos=False, special=True)
+    runs = []
+    for r in range(repeat):
+        for n in (1, 3):
+            rates, counts, ttft = [], [], None
+            wall = time.perf_counter()
+            for i in range(n):  # the high-level API: one sequence at a time
+                start = time.perf_counter()
+                marks = []
+                for _ in llm.create_completion(prompt, max_tokens=tokens, temperature=SAMPLING["temperature"],
+                                               top_p=SAMPLING["top_p"], top_k=SAMPLING["top_k"],
+                                               repeat_penalty=SAMPLING["repetition_penalty"], seed=11 * r + i,
+                                               stream=True):
+                    marks.append(time.perf_counter())
+                ttft = ttft if ttft is not None else marks[0] - start
+                rates.append(_rate(len(marks), marks[0], marks[-1]))
+                counts.append(len(marks))
+            all_rate = (sum(counts) - n) / max(1e-9, time.perf_counter() - wall - ttft)
+            # per variant as the user sees it: with 3, they come back after 3 decodes in a row
+            runs.append({"variants": n, "ttft_s": ttft, "tokens": counts[0],
+                         "per_variant": rates[0] if n == 1 else all_rate / n, "all": all_rate})
+    return {"load_s": load_s, "peak_rss_mb": peak_rss_mb(), "runs": runs, "threads": threads}
 
 
-def run_child(stage: str, model: str, args) -> dict:
-    cmd = [sys.executable, __file__, "--child", stage, "--models", model, "--tokens", str(args.tokens),
+class _Chat:
+    """The GGUF's chat template rendered the way the app renders it (same prompt text)."""
+
+    def __init__(self, llm):
+        self.chat_template = llm.metadata.get("tokenizer.chat_template", "")
+
+    def chat_prompt(self, messages):
+        from products.copy.llama_engine import LlamaCopyModel
+
+        return LlamaCopyModel.chat_prompt(self, messages)
+
+
+def bench_transformers(model: str, tokens: int, repeat: int) -> dict:
+    import torch
+    from transformers import StoppingCriteria
+
+    registry, name, load_s = _registry_model(model, "transformers")
+    runs = []
+
+    class Marks(StoppingCriteria):
+        def __init__(self):
+            self.times = []
+
+        def __call__(self, input_ids, scores=None, **kwargs):
+            self.times.append(time.perf_counter())
+            return torch.zeros((input_ids.shape[0],), dtype=torch.bool)
+
+    with registry.use(name) as cm:
+        inputs = cm.tokenizer(_prompt(cm), return_tensors="pt", add_special_tokens=False)
+        for r in range(repeat):
+            for n in (1, 3):
+                marks = Marks()
+                torch.manual_seed(11 * r)
+                start = time.perf_counter()
+                with torch.inference_mode():
+                    cm.model.generate(**inputs, max_new_tokens=tokens, do_sample=True, num_return_sequences=n,
+                                      temperature=SAMPLING["temperature"], top_p=SAMPLING["top_p"],
+                                      top_k=SAMPLING["top_k"], repetition_penalty=SAMPLING["repetition_penalty"],
+                                      stopping_criteria=[marks], pad_token_id=cm.tokenizer.eos_token_id)
+                end = time.perf_counter()
+                rate = _rate(len(marks.times), marks.times[0], end)
+                runs.append({"variants": n, "ttft_s": marks.times[0] - start, "tokens": len(marks.times),
+                             "per_variant": rate, "all": rate * n})
+        dtype = str(cm.model.dtype)
+    return {"load_s": load_s, "peak_rss_mb": peak_rss_mb(), "runs": runs, "dtype": dtype,
+            "torch_threads": torch.get_num_threads()}
+
+
+def bench_first_use(model: str, tokens: int, repeat: int) -> dict:
+    """Empty cache: join and verify the packaged GGUF, load it in llama.cpp, first token."""
+    from products.copy.llama_engine import Row, Sampling
+
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as empty:
+        os.environ["AIPM_CACHE_DIR"] = empty
+        start = time.perf_counter()
+        registry, name, _ = _registry_model(model, "llama.cpp")
+        with registry.use(name) as cm:
+            marks = []
+            cm.decode([Row(_prompt(cm))], Sampling(**SAMPLING), 2, threading.Event(),
+                      on_step=lambda texts: marks.append(time.perf_counter()) and None)
+        first = marks[0] - start
+        registry.unload(name)
+    return {"first_use_s": first, "peak_rss_mb": peak_rss_mb()}
+
+
+STAGES = {"app": bench_app, "raw": bench_raw, "transformers": bench_transformers, "first_use": bench_first_use}
+
+
+def run_child(stage: str, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", stage, "--model", args.model, "--tokens", str(args.tokens),
            "--repeat", str(args.repeat)]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    env = {**os.environ, "BENCH_THREADS": str(args.threads), "AIPM_COPY_THREADS": str(args.threads),
+           "AIPM_TORCH_THREADS": str(args.threads)}
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
-    raise RuntimeError(f"{stage} {model} failed:\n{out.stderr[-3000:]}")
+    raise RuntimeError(f"{stage} failed:\n{out.stderr[-3000:]}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--models", default="qwen-0.5b")
-    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--model", default="qwen-1.5b")
+    parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--skip-gguf", action="store_true")
-    parser.add_argument("--child", choices=["gguf", "serve"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--skip", default="", help="comma-separated stages to skip: " + ",".join(STAGES))
+    parser.add_argument("--child", choices=list(STAGES))
     args = parser.parse_args()
     if args.child:
-        args.model = args.models
-        child(args)
+        print("RESULT " + json.dumps(STAGES[args.child](args.model, args.tokens, args.repeat)))
         return
-    print(f"threads={os.environ.get('AIPM_TORCH_THREADS', 'auto')} load average={os.getloadavg()[0]:.1f}")
-    for model in args.models.split(","):
-        served = run_child("serve", model, args)  # converts on the first run if needed
-        loaded = {} if args.skip_gguf else run_child("gguf", model, args)
-        raw, app = served["raw"], served["app"]
-        print(f"\n== {model} ({served['dtype']}, {args.tokens} new tokens, greedy, best of {args.repeat})")
-        if loaded:
-            print(f"GGUF load {loaded['gguf_load_s']:.1f}s (peak RSS {loaded['gguf_peak_rss_mb']:.0f} MB) | "
-                  f"cached load {served['cached_load_s']:.2f}s | speed-up {loaded['gguf_load_s'] / served['cached_load_s']:.1f}x")
-        else:
-            print(f"cached load {served['cached_load_s']:.2f}s")
-        print(f"time to first token: raw generate {raw['ttft'] * 1000:.0f} ms | app (gradio_client) "
-              f"{app['ttft'] * 1000:.0f} ms | raw/app {raw['ttft'] / app['ttft']:.2f}x")
-        print(f"decode: raw generate {raw['tok_s']:.2f} tok/s | app {app['tok_s']:.2f} tok/s | "
-              f"app/raw {app['tok_s'] / raw['tok_s']:.2f}x")
-        print(f"peak RSS serving {served['serve_peak_rss_mb']:.0f} MB")
-        print("runs:", json.dumps(served["runs"]))
+    print(f"{args.model}, {args.threads} threads, {args.tokens} new tokens, best of {args.repeat}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
+    results = {}
+    for stage in STAGES:
+        if stage in args.skip.split(","):
+            continue
+        results[stage] = run_child(stage, args)
+        print(stage, json.dumps(results[stage]), flush=True)
+    print(f"\n| {args.model} | 1 variant: first token | tok/s | 3 variants: tok/s per variant (all) | load | peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for stage in ("app", "raw", "transformers"):
+        if stage in results:
+            s, r = _summary(results[stage]["runs"]), results[stage]
+            print(f"| {stage} | {s[1]['ttft_s']:.2f} s | {s[1]['tok_s_per_variant']:.2f} | "
+                  f"{s[3]['tok_s_per_variant']:.2f} ({s[3]['tok_s_all']:.2f}) | {r['load_s']:.1f} s | {r['peak_rss_mb']:.0f} MB |")
+    if "app" in results and "raw" in results:
+        a, w = _summary(results["app"]["runs"]), _summary(results["raw"]["runs"])
+        print(f"app / raw llama.cpp, 1 variant: {a[1]['tok_s_per_variant'] / w[1]['tok_s_per_variant']:.2f}x; "
+              f"3 variants, all tokens: {a[3]['tok_s_all'] / w[3]['tok_s_all']:.2f}x; "
+              f"first token raw/app {w[1]['ttft_s'] / a[1]['ttft_s']:.2f}x")
+    if "app" in results and "transformers" in results:
+        a, t = _summary(results["app"]["runs"]), _summary(results["transformers"]["runs"])
+        print(f"app / transformers, 1 variant: {a[1]['tok_s_per_variant'] / t[1]['tok_s_per_variant']:.2f}x; "
+              f"3 variants per variant: {a[3]['tok_s_per_variant'] / t[3]['tok_s_per_variant']:.2f}x")
+    if "first_use" in results:
+        print(f"first use on an empty cache (join, verify, load, first token): {results['first_use']['first_use_s']:.1f} s")
 
 
 if __name__ == "__main__":
