@@ -159,12 +159,17 @@ def _fmt(bound, missing: str) -> str:
     return f"{bound:g}" if isinstance(bound, float) else str(bound)
 
 
-def check_inputs(block_fn, inputs: list, lang: str) -> list:
-    """Every input of one request, cleaned; InvalidInput names the first bad one."""
-    blocks = list(block_fn.inputs)
+def check_count(blocks: list, inputs: list, lang: str) -> None:
+    """InvalidInput when fewer values came than the endpoint takes, naming them all."""
     if len(inputs) < len(blocks):
         names = ", ".join(field_name(b, i, lang) for i, b in enumerate(blocks))
         raise InvalidInput(t("validate.count", lang, needed=len(blocks), names=names, got=len(inputs)))
+
+
+def check_inputs(block_fn, inputs: list, lang: str) -> list:
+    """Every input of one request, cleaned; InvalidInput names the first bad one."""
+    blocks = list(block_fn.inputs)
+    check_count(blocks, inputs, lang)
     cleaned = list(inputs)
     for i, block in enumerate(blocks):
         if isinstance(block, components.Component) and not block.stateful:
@@ -243,11 +248,10 @@ class SafeBlocks(gr.Blocks):
     @staticmethod
     def _check_batch(fn, inputs, requests) -> tuple[list, dict[int, str]]:
         blocks = list(fn.inputs)
-        if len(inputs) < len(blocks):
-            lang = request_lang(requests[0] if isinstance(requests, list) and requests else requests)
-            names = ", ".join(field_name(b, i, lang) for i, b in enumerate(blocks))
-            raise gr.Error(escape(t("validate.count", lang, needed=len(blocks), names=names, got=len(inputs))),
-                           print_exception=False)
+        try:
+            check_count(blocks, inputs, request_lang(requests[0] if isinstance(requests, list) and requests else requests))
+        except InvalidInput as err:
+            raise gr.Error(escape(err), print_exception=False) from None
         samples = [list(s) for s in zip(*inputs)]
         problems: dict[int, str] = {}
         for k, sample in enumerate(samples):
