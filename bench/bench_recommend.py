@@ -28,7 +28,7 @@ def timed(fn, runs):
 
 def raw_ease(model, user: int):
     """The bare EASE top-10: the user's ratings times their bucket's B, rated items excluded."""
-    from products.recommend.engine import top_n
+    from products.recommend.signals import top_n
 
     items, ratings = model.history(user)
     return top_n(ratings @ model.ease[model.bucket(len(items))][items], 10, items)

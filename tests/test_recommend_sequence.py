@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from products.recommend import data as rdata, sequence
-from products.recommend.engine import HybridRecommender, Params
+from products.recommend.params import Params
+from products.recommend.recommender import HybridRecommender
 
 
 def frame(rows):

@@ -1,11 +1,11 @@
 """Recommendation actions as plain functions (no Gradio): for a known user, for a new visitor from a
-few picks (fold-in), similar items, and the model card. Tables come back as pandas DataFrames.
+few picks (fold-in), similar items, and the pickers' lists. Tables come back as pandas DataFrames;
+the model card is card.py, the strings strings.py.
 """
 from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -13,55 +13,15 @@ import numpy as np
 import pandas as pd
 
 from shared.encoder import ENCODER
-from shared.i18n import add, t
+from shared.i18n import t
 from shared.models import registry as shared_registry
 from shared.ui import UserError
 
-from products.recommend import models
-from products.recommend.engine import (HybridRecommender, Params, content_cache_path, encode_content,
-                                       load_content, save_content)
+from products.recommend import content, models, strings  # noqa: F401  (strings: registers the texts)
+from products.recommend.recommender import HybridRecommender
 
-add({
-    "recommend.error.user": ("Unknown user id '{user}'. Known ids run from {first} to {last} ({count} users).",
-                             "未知的用户 ID“{user}”。已知 ID 从 {first} 到 {last}（共 {count} 位用户）。"),
-    "recommend.error.no_picks": ("Pick at least one item you like.", "请至少选择一个喜欢的条目。"),
-    "recommend.error.item": ("Unknown item '{item}'. Pick it from the list.", "未知条目“{item}”。请从列表中选择。"),
-    "recommend.error.no_item": ("Pick an item first.", "请先选择一个条目。"),
-    "recommend.error.n": ("The number of recommendations must be between 1 and {limit}.", "推荐数量必须在 1 到 {limit} 之间。"),
-    "recommend.error.weight": ("The blend must be between 0 (content only) and 1 (collaborative only).",
-                               "混合权重必须在 0（仅内容）到 1（仅协同）之间。"),
-    "recommend.error.years": ("The year range is empty: {lo} is after {hi}.", "年份范围为空：{lo} 晚于 {hi}。"),
-    "recommend.error.genre": ("Unknown genre '{genre}'. Genres: {genres}.", "未知类型“{genre}”。可选：{genres}。"),
-    "recommend.because.rated": ("because you rated {items} highly", "因为你给 {items} 打了高分"),
-    "recommend.because.rated_any": ("because you rated {items}", "因为你评价过 {items}"),
-    "recommend.because.picked": ("because you like {items}", "因为你喜欢 {items}"),
-    "recommend.and": (" and ", " 和 "),
-    "recommend.reason.audience": ("shared audience: {co} people rated both", "共同受众：{co} 人同时评价过两者"),
-    "recommend.reason.content": ("similar content{genres}", "内容相似{genres}"),
-    "recommend.reason.genres": (" (both {genres})", "（都属于 {genres}）"),
-    "recommend.empty": ("No item passes the filters.", "没有条目符合筛选条件。"),
-    "recommend.summary": ("{n} recommendations in {ms:.0f} ms (blend: {w:.0%} collaborative, {c:.0%} content profile).",
-                          "{n} 条推荐，用时 {ms:.0f} 毫秒（混合：协同 {w:.0%}，内容画像 {c:.0%}）。"),
-    "recommend.summary.seq": (" Your latest ratings count too: what people rated next after them (weight {w:.1f}).",
-                              "你最近的评分也参与了推荐：其他人在看过这些电影之后接着评价的电影（权重 {w:.1f}）。"),
-    "recommend.summary.seq_picks": (" The order of your picks counts too: what people rated next after your latest "
-                                    "picks (weight {w:.1f}).",
-                                    "选择的顺序也参与了推荐：其他人在看过你最后选择的电影之后接着评价的电影（权重 {w:.1f}）。"),
-    "recommend.summary.alpha": (" Content also shapes the item-item weights (EASE with content, α {alpha:,.0f}).",
-                                "内容也参与了物品间权重（带内容的 EASE，α {alpha:,.0f}）。"),
-    "recommend.col.rank": ("#", "#"), "recommend.col.title": ("Title", "标题"),
-    "recommend.col.genres": ("Genres", "类型"), "recommend.col.score": ("Score", "得分"),
-    "recommend.col.why": ("Why", "原因"), "recommend.col.rating": ("Rating", "评分"),
-    "recommend.col.date": ("Date", "日期"), "recommend.col.similarity": ("Similarity", "相似度"),
-    "recommend.col.collaborative": ("Collaborative", "协同"), "recommend.col.content": ("Content", "内容"),
-    "recommend.col.genre": ("Genre", "类型"), "recommend.col.share": ("Share", "占比"),
-    "recommend.col.set": ("Set", "集合"),
-    "recommend.set.history": ("history", "历史"), "recommend.set.recs": ("recommendations", "推荐"),
-})
 
 MAX_N = 50
-EVALUATION_FILE = Path(__file__).resolve().parent / "evaluation.json"
-_content_lock = threading.Lock()
 
 
 def attach_content(model: HybridRecommender, progress=None, registry=None) -> None:
@@ -69,20 +29,14 @@ def attach_content(model: HybridRecommender, progress=None, registry=None) -> No
     if model.content is not None:
         return
     registry = registry or shared_registry
-    with _content_lock:
-        if model.content is not None:
-            return
-        report = progress or (lambda f, s: None)
-        key = models.encoder_key()
-        path = content_cache_path(models.cache_root(), model.data, key)
-        try:
-            vectors, genres = load_content(path, model.data.n_items)
-        except (OSError, ValueError):
-            with registry.use(ENCODER, progress) as encoder:
-                vectors, genres = encode_content(model.data, encoder, report)
-            save_content(path, vectors, genres)
-        model.attach_content(vectors, genres, key=key, cache_dir=models.cache_root(),
-                             progress=lambda f, text: report(0.9 + 0.09 * f, text))
+    report = progress or (lambda f, s: None)
+
+    def encode():
+        with registry.use(ENCODER, progress) as encoder:
+            return content.encode_content(model.data, encoder, report)
+
+    content.attach(model, models.cache_root(), models.encoder_key(), encode,
+                   progress=lambda f, text: report(0.9 + 0.09 * f, text))
 
 
 @contextlib.contextmanager
@@ -320,122 +274,6 @@ def choices(progress=None, registry=None) -> dict:
         return {"users": list(model.data.user_ids), "items": list(zip(items["label"], items["item_id"])),
                 "genres": model.data.genres(), "weight": model.weight,
                 "years": (int(years.min()), int(years.max())) if len(years) else (1900, 2030)}
-
-
-def evaluation() -> dict | None:
-    try:
-        return json.loads(EVALUATION_FILE.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def evaluation_markdown(result: dict | None) -> str:
-    if not result:
-        return "(no evaluation yet: run `python -m products.recommend.evaluate`)"
-    cols = ("precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty")
-    lines = []
-    for title, key in (("All test users", "all"), ("Users with 20 or fewer training ratings", "sparse")):
-        block = result[key]
-        users = next(iter(block.values()))["users"]
-        lines += [f"**{title}** ({users} users with a relevant held-out item)", "",
-                  "| model | P@10 | R@10 | NDCG@10 | MAP@10 | HR@10 | coverage | novelty |",
-                  "|---|---|---|---|---|---|---|---|"]
-        for name, row in block.items():
-            lines.append(f"| {name} | " + " | ".join(f"{row[c]:.4f}" if c != "novelty" else f"{row[c]:.2f}"
-                                                      for c in cols) + " |")
-        lines.append("")
-        for row in result.get("comparisons", {}).get(key, []):
-            lines.append(f"- NDCG@10 of the hybrid minus {row['against']}: {row['difference']:+.4f} "
-                         f"(95% paired bootstrap interval {row['low']:+.4f} to {row['high']:+.4f}; better for "
-                         f"{row['better']} users, worse for {row['worse']} of {row['users']})")
-        if result.get("comparisons", {}).get(key):
-            lines.append("")
-    cold = result.get("cold_start")
-    if cold:
-        ks = list(cold)
-        users = ", ".join(f"{next(iter(cold[k]['rows'].values()))['users']} for k = {k}" for k in ks)
-        lines += ["**New visitors (cold start), simulated on the test users**: each user's k earliest training "
-                  "ratings of 4 or more are the picks, scored by fold-in as the New visitor tab does (no refit); "
-                  f"the targets are their test items ({users} users). NDCG@10, with HR@10 in brackets:", "",
-                  "| model | " + " | ".join(f"k = {k}" for k in ks) + " |", "|---|" + "---|" * len(ks)]
-        for name in cold[ks[0]]["rows"]:
-            cells = [f"{cold[k]['rows'][name]['ndcg']:.4f} ({cold[k]['rows'][name]['hit_rate']:.2f})" for k in ks]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        lines.append("")
-        for k in ks:
-            for row in cold[k]["comparisons"]:
-                lines.append(f"- k = {k}: hybrid minus {row['against']}: {row['difference']:+.4f} (95% paired "
-                             f"bootstrap interval {row['low']:+.4f} to {row['high']:+.4f})")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def model_card(model: HybridRecommender | None = None) -> str:
-    """How it works, when it was fitted, and the evaluation table (from evaluation.json)."""
-    params = model.params if model is not None else Params()
-    parts = ["### How it works",
-             "- **EASE with content** (the main signal): an item-item weight matrix in closed form (Steck 2019), "
-             "B = I − P·diag(1/diag P), P = (XᵀX + α·CCᵀ + λI)⁻¹, where X is the users × items ratings and C the "
-             "items' content vectors (Jeunen et al. 2020). The content term links items with similar titles, "
-             "years and genres even where few users rated both. A user's scores are their ratings × B.",
-             "- **Other collaborative signals**: implicit's ALS (alternating least squares) on the ratings as "
-             "confidences (factors, regularization and iterations from AIPM_RECOMMEND_*), and an item-kNN (each "
-             "item's nearest items by rating cosine, plus a little content cosine).",
-             "- **Sequence**: people rate in sittings, so what other users rated next after an item says what "
-             "comes next. T[i, j] is the share of the ratings within a user's next "
-             f"{params.seq_window} ratings after i that were of j; a user's score is the sum of T's rows for "
-             f"their {params.seq_recent} latest items, each older one weighted {params.seq_recency} times "
-             "the next (a new visitor's picks count in the order picked).",
-             "- **Content**: each item's *title (year) — genres* embedded with all-MiniLM-L6-v2, joined with a "
-             "genre one-hot; a user's profile is the mean vector of the items they rated 4 or more.",
-             "- **Hybrid**: per request the scores are standardised over the catalog and summed with weights. "
-             "EASE's λ and α and the weights of ALS, the kNN and the sequence signal are chosen from a small "
-             "grid on each user's latest training ratings (validation), never on the test split; users with "
-             "20 or fewer ratings "
-             "get their own choice, and so do new visitors (chosen on validation users replayed as visitors: "
-             "their earliest liked movies as picks). The slider mixes in the content profile's score "
-             "(0 = content only).",
-             "- **New visitors**: their picks score EASE directly (picks × B, no user parameters), are folded "
-             "into the fitted ALS model (a user vector solved against the fixed item factors) and the item-kNN, "
-             "are read in the order picked as the latest items of the sequence signal, and give a content "
-             "profile, with no refit.",
-             "- **Explanations**: the rated items that contributed most to each recommendation under the same "
-             "blend."]
-    if model is not None:
-        fitted = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(model.fitted_at))
-        tuned = []
-        for bucket, label in (("short", "≤ 20 ratings"), ("long", "> 20 ratings"),
-                              ("visitor", "new visitors (chosen on simulated visitors)")):
-            row = model.tuning.get(bucket) if model.tuning else None
-            weights = model.weights[bucket]
-            fit = model.ease_fit.get(bucket)
-            text = f"EASE λ {fit[0]:g}, content α {fit[1]:g}; " if fit else "EASE off; "
-            text += ", ".join(f"{k} {weights.get(k, 0.0):.2f}" for k in ("ease", "als", "knn", "seq", "content"))
-            if row and row.get("users"):
-                text += f" ({row['users']} validation users; NDCG@10 {row['tuned']:.3f}"
-                if "cross_validated" in (row or {}):
-                    text += f", cross-validated {row['cross_validated']:.3f}"
-                if "plain_ease" in (row or {}):
-                    text += f", plain EASE {row['plain_ease']:.3f}"
-                if row.get("borrowed_from"):
-                    text += "; too few users to choose alone, so it takes the > 20 choice"
-                text += ")"
-            tuned.append(f"  - {label}: {text}")
-        parts += ["", "### This model",
-                  f"- Data: {model.data.name}: {len(model.train):,} ratings by {model.data.n_users:,} users of "
-                  f"{model.data.n_items:,} items (checksum {model.data.checksum[:12]}).",
-                  f"- Fitted {fitted} in {model.fit_seconds:.1f}s"
-                  f"{' (loaded from the disk cache)' if getattr(model, 'from_cache', False) else ''}; ALS "
-                  f"{model.params.factors} factors, regularization {model.params.regularization}, "
-                  f"{model.params.iterations} iterations; item-kNN {model.params.knn_k} neighbours, content "
-                  f"boost {model.params.knn_content}.",
-                  "- Chosen on validation (weights of the z-scored signals):"] + tuned
-    result = evaluation()
-    parts += ["", "### Evaluation on MovieLens 100k (time split, relevance = rating ≥ 4)"]
-    if result:
-        parts.append(f"{result.get('protocol', '')}\n")
-    parts.append(evaluation_markdown(result))
-    return "\n".join(parts)
 
 
 _catalog_cache: dict = {}

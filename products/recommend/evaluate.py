@@ -28,13 +28,13 @@ SPARSE_MAX = 20  # the slice of users with this many training ratings or fewer
 
 
 def _lists_from_scores(scores: np.ndarray, matrix) -> dict:
-    from products.recommend.engine import top_n
+    from products.recommend.signals import top_n
 
     return {u: top_n(scores[u], K, matrix[u].toarray().ravel() > 0) for u in range(matrix.shape[0])}
 
 
 def _lists_from_implicit(model, matrix) -> dict:
-    from products.recommend.engine import one_thread
+    from products.recommend.signals import one_thread
 
     with one_thread():
         ids, _ = model.recommend(np.arange(matrix.shape[0]), matrix, N=K, filter_already_liked_items=True)
@@ -48,7 +48,7 @@ def _ndcg(lists, split, n_users, n_items) -> float:
 def fit_knn(matrix, neighbours: int):
     from implicit.nearest_neighbours import CosineRecommender
 
-    from products.recommend.engine import one_thread
+    from products.recommend.signals import one_thread
 
     with one_thread():
         model = CosineRecommender(K=neighbours, num_threads=1)
@@ -59,7 +59,7 @@ def fit_knn(matrix, neighbours: int):
 def fit_bpr(matrix, factors: int, learning_rate: float, seed: int = 42):
     from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-    from products.recommend.engine import one_thread
+    from products.recommend.signals import one_thread
 
     with one_thread():
         model = BayesianPersonalizedRanking(factors=factors, learning_rate=learning_rate, regularization=0.01,
@@ -69,7 +69,7 @@ def fit_bpr(matrix, factors: int, learning_rate: float, seed: int = 42):
 
 
 def ease_lists(matrix, lam: float) -> dict:
-    from products.recommend.engine import ease
+    from products.recommend.signals import ease
 
     return _lists_from_scores(np.asarray(matrix @ ease(matrix, lam)), matrix)
 
@@ -80,7 +80,9 @@ EASE_GRID = (100.0, 300.0, 1000.0, 2000.0, 3000.0, 5000.0)
 def run(data=None, log=print) -> dict:
     from products.recommend.core import attach_content
     from products.recommend import sequence
-    from products.recommend.engine import HybridRecommender, Params, ease, interactions
+    from products.recommend.params import Params
+    from products.recommend.recommender import HybridRecommender
+    from products.recommend.signals import ease, interactions
     from shared import artifacts
 
     from products.recommend.data import ML100K, load_movielens
@@ -189,7 +191,7 @@ def cold_start(hybrid, ablation_model, no_seq_model, ease_b, transitions, popula
     test items, and their other training items are filtered out, as a known user's are. Reported, never
     used to choose anything."""
     from products.recommend import sequence
-    from products.recommend.engine import top_n
+    from products.recommend.signals import top_n
 
     liked = outer.train[outer.train["rating"] >= RELEVANT].sort_values(["u", "timestamp"], kind="stable")
     liked = liked.groupby("u")["i"].agg(list)

@@ -3,8 +3,9 @@ evictable like any other model.
 
 Source chain: a customer's catalog folder ($AIPM_RECOMMEND_DATA), else MovieLens 100k embedded in
 the recbole wheel. The content vectors need the shared text encoder, which a loader must not load
-itself (the registry runs one load at a time), so `attach_content` in core.py adds them after the
-load, through `registry.use("text-encoder")`, and caches them on disk.
+itself (the registry runs one load at a time): the loader attaches them from the disk cache only,
+and `core.attach_content` encodes them on first use, through `registry.use("text-encoder")`; both
+go through `content.attach`.
 """
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, LocalPath
 
+from products.recommend import content
+from products.recommend.cache import model_cache_path
 from products.recommend.data import ML100K, Dataset, load_folder, load_movielens
-from products.recommend.engine import (HybridRecommender, Params, content_cache_path, load_content,
-                                       model_cache_path)
+from products.recommend.params import Params
+from products.recommend.recommender import HybridRecommender
 
 RECOMMENDER = "recommender"
 
@@ -53,20 +56,15 @@ def load_recommender(ctx: LoadContext) -> HybridRecommender:
     path = model_cache_path(cache_root(), data, params)
     try:
         model = HybridRecommender.load(path, data, params)
-        model.from_cache = True
         ctx.progress(0.8, "loaded the fitted recommender from the cache")
     except (OSError, ValueError):
         model = HybridRecommender.fit(data, params, progress=ctx.progress)
         model.save(path)
-        model.from_cache = False
-    model.cache_path = path
-    content = content_cache_path(cache_root(), data, encoder_key())
-    if content.exists():
-        try:
-            model.attach_content(*load_content(content, data.n_items), key=encoder_key(),
-                                 cache_dir=cache_root(), progress=lambda f, text: ctx.progress(0.85 + 0.14 * f, text))
-        except (OSError, ValueError):
-            pass  # recomputed on first use by core.attach_content
+    try:
+        content.attach(model, cache_root(), encoder_key(), encode=None,
+                       progress=lambda f, text: ctx.progress(0.85 + 0.14 * f, text))
+    except (OSError, ValueError):
+        pass  # recomputed on first use by core.attach_content
     return model
 
 

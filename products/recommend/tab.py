@@ -4,43 +4,11 @@ from __future__ import annotations
 import gradio as gr
 
 from shared import capture, feedback
-from shared.i18n import I18N, add, request_lang
+from shared.i18n import I18N, request_lang
 from shared.ui import HEAVY, HEAVY_LIMIT, progress_adapter, user_errors, examples
 
-from products.recommend import core
+from products.recommend import card as model_cards, core, strings  # noqa: F401  (registers the texts)
 
-add({
-    "recommend.tab": ("Recommendations", "推荐"),
-    "recommend.intro": ("Movie recommendations from 100,000 real MovieLens ratings (GroupLens): an item-item model "
-                        "(EASE) fitted on the ratings together with content vectors of each title and its genres, "
-                        "blended with implicit's ALS, an item-kNN and what people rated next after your latest "
-                        "ratings, chosen by how much history a user has. Every "
-                        "recommendation says why. The first use fits the models (under a minute, with progress) or loads them "
-                        "from the cache.",
-                        "基于 10 万条真实 MovieLens 评分（GroupLens）的电影推荐：在评分与标题、类型内容向量上共同拟合的物品-物品模型"
-                        "（EASE），与 implicit ALS、物品 kNN 以及“其他人在看过你最近评价的电影之后接着评价了什么”相混合（按用户历史长短选择），每条推荐都附有理由。首次使用时拟合模型（不到一分钟，显示进度）"
-                        "或从缓存加载。"),
-    "recommend.user_tab": ("For a user", "为已有用户"), "recommend.cold_tab": ("New visitor", "新访客"),
-    "recommend.similar_tab": ("Similar items", "相似条目"), "recommend.card_tab": ("Model card", "模型说明"),
-    "recommend.user": ("User id", "用户 ID"), "recommend.n": ("How many", "数量"),
-    "recommend.go": ("Recommend", "推荐"), "recommend.recs": ("Recommendations", "推荐结果"),
-    "recommend.history": ("Their ratings", "该用户的评分"),
-    "recommend.mix": ("Genre mix: history vs recommendations", "类型构成：历史 vs 推荐"),
-    "recommend.scores": ("Scores", "得分"),
-    "recommend.picks": ("Movies you like (type to search; the last one counts as your latest)",
-                        "你喜欢的电影（输入以搜索；最后一部视为最近看过的）"),
-    "recommend.fav_genres": ("Favourite genres (optional)", "喜欢的类型（可选）"),
-    "recommend.item": ("Movie", "电影"), "recommend.find": ("Find similar", "查找相似"),
-    "recommend.similar": ("Similar movies", "相似电影"),
-    "recommend.auto": ("Blend tuned on validation", "使用验证集调好的混合权重"),
-    "recommend.weight": ("Blend: 0 = content only, 1 = collaborative only", "混合：0 = 仅内容，1 = 仅协同"),
-    "recommend.filter_genres": ("Only these genres", "只看这些类型"),
-    "recommend.year_from": ("Year from", "起始年份"), "recommend.year_to": ("Year to", "结束年份"),
-    "recommend.settings": ("Blend and filters", "混合与筛选"), "recommend.card_go": ("Show model card", "显示模型说明"),
-    "recommend.fb.chosen": ("Click a recommendation, then tell us", "点选一条推荐，然后告诉我们"),
-    "recommend.fb.not": ("Not interested", "不感兴趣"),
-    "recommend.fb.liked": ("Seen it, liked it", "看过，喜欢"),
-})
 
 
 def _weight(auto, weight):
@@ -113,7 +81,7 @@ def feedback_row(table, inputs, outputs, action):
 @user_errors
 def model_card(progress=gr.Progress()):
     with core.recommender(progress_adapter(progress)) as model:
-        return core.model_card(model)
+        return model_cards.model_card(model)
 
 
 def build_tab() -> None:
@@ -183,6 +151,6 @@ def build_tab() -> None:
 
     with gr.Tab(I18N("recommend.card_tab")):
         card_go = gr.Button(I18N("recommend.card_go"))
-        card = gr.Markdown(core.model_card())
+        card = gr.Markdown(model_cards.model_card())
         card_go.click(model_card, None, card, api_name="recommend_model_card",
                       concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)

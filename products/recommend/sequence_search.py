@@ -1,5 +1,5 @@
 """How the sequence signal's settings were chosen, on validation only:
-`python -m products.recommend.sequence_settings` (about a minute).
+`python -m products.recommend.sequence_search` (about a minute).
 
 The evaluation's split (each user's latest 20% held out as test) is cut again: each user's latest 10% of
 training ratings are the validation targets, and nothing here reads the test ratings. For each setting
@@ -28,7 +28,10 @@ def run(log=print) -> list[dict]:
     from products.recommend import sequence
     from products.recommend.core import attach_content
     from products.recommend.data import ML100K, load_movielens
-    from products.recommend.engine import (HybridRecommender, Params, _per_user_ndcg, _z, ease, interactions)
+    from products.recommend.params import Params
+    from products.recommend.recommender import HybridRecommender
+    from products.recommend.signals import ease, interactions, z_scores
+    from products.recommend.tuning import per_user_ndcg
     from products.recommend.evaluate import TEST_FRACTION
     from products.recommend.metrics import RELEVANT, split_by_time
     from shared import artifacts
@@ -44,15 +47,15 @@ def run(log=print) -> list[dict]:
     seen, targets = matrix[users].toarray() > 0, [relevant[u] for u in users]
     model = HybridRecommender.fit(data, params, train=outer.train)
     attach_content(model)  # the content vectors, through the shared encoder (or its cache)
-    ease_z = {fit: _z(np.asarray(matrix[users] @ ease(matrix, fit[0], model.content, fit[1]))) for fit in EASE_FITS}
+    ease_z = {fit: z_scores(np.asarray(matrix[users] @ ease(matrix, fit[0], model.content, fit[1]))) for fit in EASE_FITS}
     log(f"{len(users)} validation users, {int(short.sum())} with <= {params.short_history} ratings")
     rows = []
     for window, recent, recency in itertools.product(WINDOWS, RECENT, RECENCY):
         table = sequence.transitions(inner.train, data.n_items, window)
         lists = sequence.recent_lists(inner.train, data.n_users, recent)
-        seq_z = _z(sequence.scores(table, [lists[u] for u in users], recency))
-        alone = _per_user_ndcg(seq_z, seen, targets)
-        blends = {(fit, w): _per_user_ndcg(ease_z[fit] + w * seq_z, seen, targets)
+        seq_z = z_scores(sequence.scores(table, [lists[u] for u in users], recency))
+        alone = per_user_ndcg(seq_z, seen, targets)
+        blends = {(fit, w): per_user_ndcg(ease_z[fit] + w * seq_z, seen, targets)
                   for fit in EASE_FITS for w in WEIGHTS}
         (fit, w), best = max(blends.items(), key=lambda kv: kv[1].mean())
         rows.append({"window": window, "recent": recent, "recency": recency,
@@ -60,7 +63,7 @@ def run(log=print) -> list[dict]:
                      "blend": round(float(best.mean()), 4), "blend_short": round(float(best[short].mean()), 4),
                      "ease_fit": fit, "weight": w})
         log(rows[-1])
-    plain = {fit: _per_user_ndcg(z, seen, targets) for fit, z in ease_z.items()}
+    plain = {fit: per_user_ndcg(z, seen, targets) for fit, z in ease_z.items()}
     for fit, scores in plain.items():
         log(f"EASE with content {fit} alone: {scores.mean():.4f} (<= {params.short_history}: "
             f"{scores[short].mean():.4f})")
@@ -72,9 +75,9 @@ def run(log=print) -> list[dict]:
     lists = sequence.recent_lists(inner.train, data.n_users, chosen["recent"])
     for later_only in (False, True):
         table = sequence.transitions(inner.train, data.n_items, chosen["window"], later_only=later_only)
-        seq_z = _z(sequence.scores(table, [lists[u] for u in users], chosen["recency"]))
+        seq_z = z_scores(sequence.scores(table, [lists[u] for u in users], chosen["recency"]))
         for fit in EASE_FITS:
-            scores = _per_user_ndcg(ease_z[fit] + seq_z, seen, targets)
+            scores = per_user_ndcg(ease_z[fit] + seq_z, seen, targets)
             log(f"{'later timestamps only' if later_only else 'all pairs'}: EASE with content {fit} + "
                 f"sequence (weight 1): {scores.mean():.4f} (<= {params.short_history}: {scores[short].mean():.4f})")
     return rows
