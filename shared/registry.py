@@ -1,14 +1,14 @@
 """The model registry: every model in the process is loaded, shared, leased and evicted here.
 
-Products declare a ModelSpec and ask for the model by name:
+Products declare a ModelSpec (shared/specs.py) and ask for the model by name:
 
     with registry.use("text-encoder") as encoder:
         vectors = encoder.encode(texts)
 
 The first `use` loads it (lazily), through the spec's source chain. A model under a lease is never
-evicted. Like Ollama's scheduler, one load runs at a time, and before a load the registry makes
-room under the memory budget by unloading idle models, least recently used first. A keep-alive
-unloads models left unused for too long. Memory is measured from the loaded model's tensors.
+evicted. Like Ollama's scheduler, one load runs at a time, and every reason to drop a model (room
+before a load, a load bigger than its estimate, the keep-alive, the System tab's Unload) goes
+through one method, `_evict`. Memory is measured from the loaded model's tensors.
 """
 from __future__ import annotations
 
@@ -18,102 +18,22 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from shared import artifacts
 from shared import device as devices
 from shared.config import parse_bytes, settings
 from shared.memory import measure_bytes
-from shared.sources import Resolved, SourceUnavailable
+from shared.progress import Progress, no_progress
+from shared.sources import NotConfigured, Resolved, SourceUnavailable
+from shared.specs import (LoadContext, MemoryBudgetError, ModelInUseError, ModelLoadError,  # noqa: F401
+                          ModelSpec, State, UnknownModelError, placement_of, size_estimate)
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[float, str], None]
-
-
-class State(str, Enum):
-    NOT_LOADED = "not loaded"
-    LOADING = "loading"
-    LOADED = "loaded"
-    FAILED = "failed"
-
-
-@dataclass
-class LoadContext:
-    """What a loader gets: where the model is, where it should go, and a way to report progress."""
-
-    spec: "ModelSpec"
-    source: Resolved
-    device: str
-    dtype: Any  # a torch dtype, or None for a spec with dtype_policy="none"
-    progress: Progress
-
-    @property
-    def path(self):
-        return self.source.path
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Everything the registry needs to know to load a model.
-
-    loader(ctx) returns the model object; `sources` is tried in order; `size_estimate` (bytes) is
-    used to make room before loading (a source's own `size_estimate` wins for that source), the
-    measured size afterwards. device_policy "auto" follows AIPM_DEVICE; dtype_policy "auto"
-    follows AIPM_DTYPE, "none" skips torch (non-torch models).
-    `fix_hint` names the setting that fixes a failed load.
-    """
-
-    name: str
-    loader: Callable[[LoadContext], Any]
-    sources: tuple
-    description: str = ""
-    device_policy: str = "auto"
-    dtype_policy: str = "auto"
-    size_estimate: int = 0
-    pinned: bool = False
-    fix_hint: str = ""
-    unloader: Callable[[Any], None] | None = None
-
-
-class ModelLoadError(RuntimeError):
-    """A model could not be loaded from any source; the message names each one and why."""
-
-    def __init__(self, name: str, attempts: list[tuple[str, str]], fix_hint: str = ""):
-        self.name = name
-        self.attempts = attempts
-        lines = [f"Model '{name}' could not be loaded. Sources tried:"]
-        lines += [f"  - {source}: {reason}" for source, reason in attempts]
-        if fix_hint:
-            lines.append(f"To fix: {fix_hint}")
-        super().__init__("\n".join(lines))
-
-
-class MemoryBudgetError(RuntimeError):
-    """No room for a model under the memory budget. kind "budget": it cannot fit even with every
-    idle model unloaded (raise AIPM_MEMORY_BUDGET); "busy": models in use by other requests hold
-    the room (try again when they are idle)."""
-
-    def __init__(self, message: str, kind: str = "budget"):
-        super().__init__(message)
-        self.kind = kind
 
 
 def _mb(n: int) -> str:
     return f"{n / 1e6:,.0f} MB"
-
-
-class ModelInUseError(RuntimeError):
-    """An explicit unload asked for a model that a request is using right now."""
-
-    def __init__(self, name: str, leases: int):
-        self.name, self.leases = name, leases
-        super().__init__(f"Model {name} is in use ({leases} request(s)); try again when it is idle.")
-
-
-class UnknownModelError(KeyError):
-    pass
 
 
 @dataclass
@@ -138,7 +58,9 @@ class ModelRegistry:
     def __init__(self, budget_bytes: int | None = None, keep_alive_s: float | None = None,
                  clock: Callable[[], float] = time.monotonic, wait_for_room_s: float = 60.0):
         self._entries: dict[str, _Entry] = {}
-        self._state = threading.Condition()  # guards every entry's state/leases; notified on release
+        # Guards every entry's state/leases; notified on release. Re-entrant (Condition's default
+        # RLock), so _evict can be asked from inside _make_room's wait loop.
+        self._state = threading.Condition()
         # One load at a time, so memory never spikes with two. Re-entrant: a loader may lease a model
         # it depends on (loaded first, in the same thread).
         self._load_lock = threading.RLock()
@@ -154,11 +76,16 @@ class ModelRegistry:
 
     # ---- specs -------------------------------------------------------------------------------
     def register(self, spec: ModelSpec) -> None:
+        """Add a spec. Registering the same spec again keeps its entry (and a loaded model); another
+        spec under a name that is loaded, loading or leased is refused: replacing it would orphan the
+        model (its unloader never runs) and its leases."""
         with self._state:
-            if spec.name in self._entries and self._entries[spec.name].spec is not spec:
-                old = self._entries[spec.name]
-                if old.state == State.LOADED:
-                    raise ValueError(f"model {spec.name} is loaded; unload it before replacing its spec")
+            old = self._entries.get(spec.name)
+            if old is not None and old.spec is spec:
+                return
+            if old is not None and (old.state in (State.LOADED, State.LOADING) or old.leases):
+                raise ValueError(f"model {spec.name} is {old.state.value} ({old.leases} lease(s)); "
+                                 "unload it before replacing its spec")
             self._entries[spec.name] = _Entry(spec)
 
     def names(self) -> list[str]:
@@ -172,6 +99,18 @@ class ModelRegistry:
             return self._entries[name]
         except KeyError:
             raise UnknownModelError(f"unknown model {name!r}; known: {', '.join(self._entries)}") from None
+
+    def available_sources(self, name: str) -> Iterator[Resolved]:
+        """The sources of `name` that resolve now, in the order a load tries them (nothing is loaded)."""
+        for source in self.spec(name).sources:
+            try:
+                yield source.resolve()
+            except SourceUnavailable:
+                continue
+
+    def would_load(self, name: str) -> Resolved | None:
+        """The source a load of `name` would start with, or None when no source is available."""
+        return next(self.available_sources(name), None)
 
     # ---- budget ------------------------------------------------------------------------------
     @property
@@ -188,7 +127,10 @@ class ModelRegistry:
 
     def used_bytes(self) -> int:
         with self._state:
-            return sum(e.bytes for e in self._entries.values() if e.state == State.LOADED)
+            return self._used_locked()
+
+    def _used_locked(self) -> int:
+        return sum(e.bytes for e in self._entries.values() if e.state == State.LOADED)
 
     # ---- leases ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -220,7 +162,7 @@ class ModelRegistry:
                 with self._state:
                     if entry.state == State.LOADED:
                         continue
-                self._load(entry, progress or _no_progress)
+                self._load(entry, progress or no_progress)
                 with self._state:
                     if entry.state == State.LOADED:
                         entry.leases += 1
@@ -281,7 +223,7 @@ class ModelRegistry:
                 entry.model = model
                 entry.source = resolved.label
                 entry.note = "; ".join(f"{s}: {r}" for s, r in attempts)
-                entry.device, entry.dtype = self._placement(model, placement)
+                entry.device, entry.dtype = placement_of(model, placement)
                 entry.bytes = size
                 entry.load_seconds = time.perf_counter() - start
                 entry.state = State.LOADED
@@ -290,25 +232,25 @@ class ModelRegistry:
                      entry.load_seconds, size / 1e6)
             self._notify("load", spec.name, reason=resolved.label, seconds=entry.load_seconds, mb=size / 1e6)
             # The measured size may exceed the estimate: evict idle others if now over budget.
-            self._evict_idle_until(self.budget_bytes, exclude=spec.name)
+            self._evict("memory budget", limit=self.budget_bytes, exclude=spec.name)
             progress(1.0, f"model {spec.name} loaded")
             self._ensure_reaper()
 
-    @staticmethod
-    def estimate(spec: ModelSpec, source=None) -> int:
-        """Bytes to make room for: the source's own estimate, else the spec's."""
-        return int(getattr(source, "size_estimate", 0) or spec.size_estimate)
+    estimate = staticmethod(size_estimate)
 
     def _load_from_chain(self, spec: ModelSpec, progress: Progress, attempts: list) -> tuple[Any, Resolved, tuple, int]:
         device = devices.resolve_device(spec.device_policy)
         dtype = None if spec.dtype_policy == "none" else devices.resolve_dtype(device, spec.dtype_policy)
         fix = ""  # a source's own fix (a damaged cache file: try again) beats the spec's hint
+        unset = []  # sources whose setting is empty: named only if nothing loads
         for source in spec.sources:
             try:
                 resolved = source.resolve()
             except SourceUnavailable as why:
                 attempts.append((source.describe(), str(why)))
-                fix = fix or getattr(why, "fix", "")
+                if isinstance(why, NotConfigured):
+                    unset.append(attempts[-1])
+                fix = fix or why.fix
                 continue
             estimate = self.estimate(spec, source)
             self._make_room(estimate, exclude=spec.name)  # for the source that loads, not the largest
@@ -320,22 +262,49 @@ class ModelRegistry:
                 fix = fix or (err.fix if isinstance(err, artifacts.CacheError) else "")
                 continue
             # Report earlier sources only if they were configured and failed (a visible fallback).
-            attempts[:] = [a for a in attempts if "is not set" not in a[1]]
+            attempts[:] = [a for a in attempts if a not in unset]
             return model, resolved, (device, str(dtype).replace("torch.", "") if dtype is not None else ""), estimate
         raise ModelLoadError(spec.name, attempts, fix or spec.fix_hint)
 
-    @staticmethod
-    def _placement(model: Any, asked: tuple[str, str]) -> tuple[str, str]:
-        """Device and dtype for the status table: the model's own, or those of the torch model
-        a wrapper keeps in `.model`, else those the loader was asked for."""
-        for candidate in (model, getattr(model, "model", None)):
-            dev, dtype = getattr(candidate, "device", None), getattr(candidate, "dtype", None)
-            if dev is not None:
-                return str(dev), str(dtype).replace("torch.", "") if dtype is not None else ""
-        return asked
+    # ---- eviction: one owner -------------------------------------------------------------------
+    def _evict(self, reason: str, *, limit: int | None = None, names: tuple[str, ...] = (),
+               idle_for: float | None = None, exclude: str = "", pinned_too: bool = False) -> list[str]:
+        """The only place a model is dropped. Candidates are loaded models without a lease (a lease
+        always blocks), unpinned unless `pinned_too` (an explicit unload), among `names` when given,
+        unused for `idle_for` seconds when given, never `exclude`. Least recently used go first, until
+        at most `limit` bytes are in use (None: every candidate). Returns the names dropped."""
+        dropped = []
+        with self._state:
+            now = self._clock()
+            candidates = sorted((e for e in self._entries.values()
+                                 if e.state == State.LOADED and e.leases == 0 and e.spec.name != exclude
+                                 and (pinned_too or not e.spec.pinned) and (not names or e.spec.name in names)
+                                 and (idle_for is None or now - e.last_used >= idle_for)),
+                                key=lambda e: e.last_used)
+            for entry in candidates:
+                if limit is not None and self._used_locked() <= limit:
+                    break
+                why = reason if idle_for is None else f"idle for {now - entry.last_used:.0f}s"
+                self._notify("unload", entry.spec.name, reason=why, mb=entry.bytes / 1e6)
+                model, entry.model = entry.model, None
+                entry.state = State.NOT_LOADED
+                entry.bytes = 0
+                entry.source = entry.note = ""
+                if entry.spec.unloader is not None and model is not None:
+                    try:
+                        entry.spec.unloader(model)
+                    except Exception:
+                        log.warning("unloader of %s failed", entry.spec.name, exc_info=True)
+                log.info("unloaded %s (%s)", entry.spec.name, why)
+                dropped.append(entry.spec.name)
+        if dropped:  # memory back to the OS and, on CUDA, to the device
+            gc.collect()
+            devices.empty_device_cache()
+        return dropped
 
-    # ---- eviction ----------------------------------------------------------------------------
     def _make_room(self, needed: int, exclude: str) -> None:
+        """Evict idle models until `needed` more bytes fit; wait (up to wait_for_room_s) for models in
+        use by other requests; raise MemoryBudgetError when waiting cannot help or takes too long."""
         budget = self.budget_bytes
         if needed > budget:
             raise MemoryBudgetError(
@@ -344,7 +313,7 @@ class ModelRegistry:
         deadline = self._clock() + self._wait_for_room_s
         with self._state:
             while True:
-                self._evict_idle_locked(budget - needed, exclude)
+                self._evict("memory budget", limit=budget - needed, exclude=exclude)
                 used = self._used_locked()
                 if used + needed <= budget:
                     return
@@ -364,81 +333,22 @@ class ModelRegistry:
                         "budget); try again when they are idle, or raise AIPM_MEMORY_BUDGET", kind="busy")
                 self._state.wait(timeout=1.0)  # a lease release notifies
 
-    def _used_locked(self) -> int:
-        return sum(e.bytes for e in self._entries.values() if e.state == State.LOADED)
-
-    def _evict_idle_until(self, limit: int, exclude: str = "") -> list[str]:
-        with self._state:
-            return self._evict_idle_locked(limit, exclude)
-
-    def _evict_idle_locked(self, limit: int, exclude: str) -> list[str]:
-        """Unload idle, unpinned models, least recently used first, until at most `limit` is used."""
-        evicted = []
-        idle = sorted((e for e in self._entries.values()
-                       if e.state == State.LOADED and e.leases == 0 and not e.spec.pinned
-                       and e.spec.name != exclude), key=lambda e: e.last_used)
-        for entry in idle:
-            if self._used_locked() <= limit:
-                break
-            self._drop_locked(entry, reason="memory budget")
-            evicted.append(entry.spec.name)
-        if evicted:
-            self._after_unload()
-        return evicted
-
-    def _drop_locked(self, entry: _Entry, reason: str) -> None:
-        self._notify("unload", entry.spec.name, reason=reason, mb=entry.bytes / 1e6)
-        model, entry.model = entry.model, None
-        entry.state = State.NOT_LOADED
-        entry.bytes = 0
-        entry.source = entry.note = ""
-        if entry.spec.unloader is not None and model is not None:
-            try:
-                entry.spec.unloader(model)
-            except Exception:
-                log.warning("unloader of %s failed", entry.spec.name, exc_info=True)
-        log.info("unloaded %s (%s)", entry.spec.name, reason)
-
-    def _notify(self, event: str, name: str, **details) -> None:
-        for listener in self.listeners:
-            try:
-                listener(event, name, **details)
-            except Exception:
-                log.debug("registry listener failed", exc_info=True)
-
-    @staticmethod
-    def _after_unload() -> None:
-        gc.collect()
-        devices.empty_device_cache()
-
     def unload(self, name: str) -> bool:
-        """Unload an idle model now; False if it is not loaded; MemoryBudgetError-free, but
-        refuses (RuntimeError) while a lease is held."""
+        """Unload a model now, pinned or not; False if it is not loaded; ModelInUseError while a lease
+        is held."""
         entry = self._entry(name)
         with self._state:
             if entry.state != State.LOADED:
                 return False
             if entry.leases:
                 raise ModelInUseError(name, entry.leases)
-            self._drop_locked(entry, reason="requested")
-        self._after_unload()
-        return True
+            return bool(self._evict("requested", names=(name,), pinned_too=True))
 
     def reap_idle(self) -> list[str]:
         """Unload models unused for longer than the keep-alive (0 = never)."""
         if self._keep_alive <= 0:
             return []
-        now = self._clock()
-        reaped = []
-        with self._state:
-            for entry in self._entries.values():
-                if (entry.state == State.LOADED and entry.leases == 0 and not entry.spec.pinned
-                        and now - entry.last_used >= self._keep_alive):
-                    self._drop_locked(entry, reason=f"idle for {now - entry.last_used:.0f}s")
-                    reaped.append(entry.spec.name)
-        if reaped:
-            self._after_unload()
-        return reaped
+        return self._evict("keep-alive", idle_for=self._keep_alive)
 
     def _ensure_reaper(self) -> None:
         if self._keep_alive <= 0 or (self._reaper and self._reaper.is_alive()):
@@ -456,19 +366,28 @@ class ModelRegistry:
         self._reaper = threading.Thread(target=loop, name="registry-reaper", daemon=True)
         self._reaper.start()
 
+    def _notify(self, event: str, name: str, **details) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event, name, **details)
+            except Exception:
+                log.debug("registry listener failed", exc_info=True)
+
     # ---- status ------------------------------------------------------------------------------
     def status_of(self, name: str) -> dict:
+        """One model's state as data (bytes, seconds, wall-clock time); the System tab formats it."""
         entry = self._entry(name)
         with self._state:
+            loaded = entry.state == State.LOADED
             return {
                 "name": name,
                 "state": entry.state.value,
                 "source": entry.source,
                 "device": entry.device,
                 "dtype": entry.dtype,
-                "MB": round((entry.bytes if entry.state == State.LOADED else entry.spec.size_estimate) / 1e6, 1),
-                "load s": round(entry.load_seconds, 2) if entry.state == State.LOADED else None,
-                "last used": time.strftime("%H:%M:%S", time.localtime(entry.last_used_wall)) if entry.last_used_wall else "",
+                "bytes": entry.bytes if loaded else entry.spec.size_estimate,  # measured, else the estimate
+                "load_seconds": entry.load_seconds if loaded else None,
+                "last_used": entry.last_used_wall or None,  # time.time() of the last use
                 "leases": entry.leases,
                 "pinned": entry.spec.pinned,
                 "note": entry.error or entry.note,
@@ -477,7 +396,3 @@ class ModelRegistry:
 
     def status(self) -> list[dict]:
         return [self.status_of(name) for name in self.names()]
-
-
-def _no_progress(fraction: float, desc: str) -> None:
-    pass

@@ -29,6 +29,11 @@ class SourceUnavailable(RuntimeError):
         self.fix = fix
 
 
+class NotConfigured(SourceUnavailable):
+    """The source's setting is empty: not a failure, so a load that falls back past it does not
+    report it (it is still named when no source loads)."""
+
+
 @dataclass(frozen=True)
 class Resolved:
     kind: str  # "local", "hub" or "embedded"
@@ -54,7 +59,7 @@ class LocalPath:
     def resolve(self) -> Resolved:
         value = raw(self.setting)
         if not value:
-            raise SourceUnavailable(f"${self.setting} is not set")
+            raise NotConfigured(f"${self.setting} is not set")
         path = Path(value).expanduser()
         if not path.exists():
             raise SourceUnavailable(f"${self.setting}={value} does not exist")
@@ -93,7 +98,7 @@ class HubModel:
     def resolve(self) -> Resolved:
         repo_id = raw(self.setting)
         if not repo_id:
-            raise SourceUnavailable(f"${self.setting} is not set")
+            raise NotConfigured(f"${self.setting} is not set")
         if settings().offline:
             raise SourceUnavailable(f"hub not allowed (AIPM_OFFLINE=1 or HF_HUB_OFFLINE=1) for {repo_id}")
         if not hub_reachable():

@@ -19,9 +19,21 @@ VERIFY_COLUMNS = ["name", "path", "ok", "detail", "seconds"]
 STATUS_COLUMNS = ["name", "state", "source", "device", "dtype", "MB", "load s", "last used", "leases", "pinned", "note"]
 
 
+def status_row(status: dict) -> dict:
+    """One registry status (data) as the table shows it: MB, seconds and the clock time rounded."""
+    import time
+
+    last = status["last_used"]
+    return {**{k: status[k] for k in ("name", "state", "source", "device", "dtype")},
+            "MB": round(status["bytes"] / 1e6, 1),
+            "load s": round(status["load_seconds"], 2) if status["load_seconds"] is not None else None,
+            "last used": time.strftime("%H:%M:%S", time.localtime(last)) if last else "",
+            **{k: status[k] for k in ("leases", "pinned", "note", "description")}}
+
+
 def status_rows() -> list[dict]:
-    """The registry status (API: /system_status)."""
-    return registry.status()
+    """The registry status, formatted (API: /system_status)."""
+    return [status_row(s) for s in registry.status()]
 
 
 def status_table():

@@ -318,4 +318,4 @@ def test_the_emoji_model_loads_under_a_300_mb_budget(fresh_settings):
     assert registry.budget_bytes == 300 * MB
     registry.register(models.IMAGE_SPEC)
     row = registry.load(models.IMAGE)
-    assert row["state"] == "loaded" and row["source"].startswith("bundled:") and row["MB"] < 50, row
+    assert row["state"] == "loaded" and row["source"].startswith("bundled:") and row["bytes"] < 50e6, row

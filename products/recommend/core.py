@@ -299,13 +299,11 @@ def catalog_choices() -> dict:
     faster the second time."""
     if "value" in _catalog_cache:
         return _catalog_cache["value"]
-    from shared.sources import SourceUnavailable
     from products.recommend.data import load_folder, load_movielens
 
     value = {"users": [], "items": [], "genres": [], "years": (1900, 2030)}
-    for source in models.RECOMMENDER_SPEC.sources:
+    for resolved in shared_registry.available_sources(models.RECOMMENDER):
         try:
-            resolved = source.resolve()
             cached = _catalog_file(resolved.path)
             if cached.is_file():
                 value = json.loads(cached.read_text(encoding="utf-8"))
@@ -313,7 +311,7 @@ def catalog_choices() -> dict:
                 value["years"] = tuple(value["years"])
                 break
             data = load_movielens(resolved.path) if resolved.kind == "embedded" else load_folder(resolved.path)
-        except (SourceUnavailable, UserError, OSError, ValueError):
+        except (UserError, OSError, ValueError):
             continue
         years = data.items["year"].dropna()
         value = {"users": [str(u) for u in data.user_ids],
