@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 
 
 def percentile(values: list[float], q: float) -> float:

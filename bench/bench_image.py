@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 
 CASES = {"tiny": dict(side=64, steps=20), "mid": dict(side=256, steps=8),
          "emoji": dict(side=256, steps=25, guidance=3.0, prompt="a red heart")}

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("AIPM_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 
 import numpy as np  # noqa: E402
 

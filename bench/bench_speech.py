@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -19,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 
 CASES = ["base/faster-whisper", "base/openai-whisper", "tiny.en/faster-whisper", "tiny.en/openai-whisper"]
 

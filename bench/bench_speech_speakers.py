@@ -10,14 +10,13 @@ the labelled segments of the app's pipeline (base, faster-whisper, defaults) ins
 from __future__ import annotations
 
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 from tests.speech_support import CALL  # noqa: E402
 
 A, B, C = "en-us", "en-us+f4", "en-gb+m3"

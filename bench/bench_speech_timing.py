@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 from tests.speech_support import CALL  # noqa: E402
 
 A, B = "en-us", "en-gb+m3"

@@ -1,16 +1,23 @@
-"""All configuration in one place: environment variables with defaults.
+"""All configuration: environment variables with defaults, each declared once.
 
-Every setting is declared once in SETTINGS (name, default, meaning); `settings()` reads them
-from the environment. README's configuration table is generated from this list
-(`python -m shared.config`), and a test checks that README lists every variable.
+The server, store, registry and shared-model settings are declared here (SHARED_SETTINGS) and read by
+`settings()`. A product declares its own in `products/<name>/settings.py`: a class decorated with
+`@product_settings`, one typed field per variable made with `setting(env, default, help, parse)`,
+built by `current()` (parsed and clamped once per environment) or directly in tests
+(`RecommendSettings(factors=4)`). SETTINGS collects both, in PRODUCTS order, for README's table
+(`python -m shared.config --readme`) and the test that checks README lists every variable. Copy and
+sentiment still declare theirs here until they move them into their packages.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 
 @dataclass(frozen=True)
@@ -20,7 +27,7 @@ class Setting:
     help: str
 
 
-SETTINGS: tuple[Setting, ...] = (
+SHARED_SETTINGS: tuple[Setting, ...] = (
     # Server
     Setting("AIPM_HOST", "127.0.0.1", "Interface to serve on (`0.0.0.0` on a server or Space; `GRADIO_SERVER_NAME` also works)."),
     Setting("AIPM_PORT", "7860", "Port to serve on (`GRADIO_SERVER_PORT` also works)."),
@@ -52,38 +59,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_SENTIMENT_HUB", "", "Hub id of a sentiment model (for example `cardiffnlp/twitter-xlm-roberta-base-sentiment`); falls back to the embedded model when unreachable."),
     Setting("AIPM_SENTIMENT_BATCH", "32", "Texts per forward pass when scoring files."),
     Setting("AIPM_SENTIMENT_MAX_ROWS", "100000", "Most rows scored from one uploaded file."),
-    # Speech-to-text
-    Setting("AIPM_SPEECH_ENGINE", "auto", "Default speech engine: `auto` (faster-whisper when installed, else openai-whisper), `faster-whisper` or `openai-whisper`."),
-    Setting("AIPM_SPEECH_MODELS", "base,tiny.en", "Speech models offered, the first is the default: `base` (embedded, multilingual), `tiny.en` (embedded, English, fastest), `custom` (the model named by AIPM_SPEECH_CUSTOM_PATH/_HUB)."),
-    Setting("AIPM_SPEECH_BASE_PATH", "", "Local CTranslate2 Whisper folder (or openai-whisper .pt for that engine) used instead of the embedded Whisper base."),
-    Setting("AIPM_SPEECH_CUSTOM_PATH", "", "Local CTranslate2 Whisper folder or openai-whisper .pt checkpoint for the `custom` speech model."),
-    Setting("AIPM_SPEECH_CUSTOM_HUB", "", "Whisper size name for the `custom` speech model where the network allows (for example `large-v3` or `turbo` on a GPU Space)."),
-    Setting("AIPM_SPEECH_COMPUTE_TYPE", "auto", "CTranslate2 compute type for faster-whisper: `auto` (int8 on CPU, float16 on CUDA), `int8`, `float32`, `float16`, `int8_float16`."),
-    Setting("AIPM_SPEECH_BEAM_SIZE", "1", "Beam size for both engines; 1 = greedy (openai-whisper's default, several times faster than beam search on CPU)."),
-    Setting("AIPM_SPEECH_THREADS", "auto", "CPU threads for faster-whisper; `auto` = AIPM_TORCH_THREADS."),
-    Setting("AIPM_SPEECH_MAX_SECONDS", "7200", "Longest audio accepted, in seconds."),
-    Setting("AIPM_SPEECH_VAD", "1", "`1` skips silence and noise with faster-whisper's Silero VAD filter (the tab's default; measured more accurate segment times and about twice as fast on audio with pauses, bench/bench_speech_timing.py); `0` off."),
-    Setting("AIPM_SPEECH_CHINESE", "simplified", "Script of Chinese transcripts (table, SRT, VTT, TXT, JSON): `simplified` (OpenCC t2s) or `traditional` (s2t); the tab's choice overrides it."),
-
-    # Image generation
-    Setting("AIPM_IMAGE_PATH", "", "Local diffusers text-to-image folder (with `model_index.json`), used before the hub model."),
-    Setting("AIPM_IMAGE_HUB", "stabilityai/sd-turbo", "Hub id of a diffusers text-to-image model, used when the hub is allowed and reachable; empty = none."),
-    Setting("AIPM_IMAGE_OFFLINE_MODEL", "emoji", "Image model used when neither of the above is set or reachable: `emoji` (the small 32x32 emoji model trained in this repo, `assets/emoji-diffusion`) or `none`."),
-    Setting("AIPM_IMAGE_VARIANT", "", "Weight variant to load (for example `fp16` for hub models that publish one); empty = the default weights."),
-    Setting("AIPM_IMAGE_SAFETY", "1", "`1` runs the model's safety checker when it has one (flagged images are withheld with a note); `0` skips it."),
-    Setting("AIPM_IMAGE_MAX_PIXELS", "1048576", "Pixel budget per image (width x height); larger requests are scaled down keeping the aspect ratio."),
-    Setting("AIPM_IMAGE_MAX_IMAGES", "4", "Most images per request."),
-    Setting("AIPM_IMAGE_MAX_STEPS", "100", "Most denoising steps per image."),
-    Setting("AIPM_IMAGE_COMPILE", "0", "`1` wraps the denoiser in `torch.compile` on CUDA (never under ZeroGPU); the first generation then compiles."),
-    Setting("AIPM_IMAGE_CPU_OFFLOAD", "0", "`1` keeps only the running sub-model on the GPU (for small GPUs; needs `accelerate`)."),
-    Setting("AIPM_IMAGE_VAE_TILING", "auto", "`auto` decodes images above 1 megapixel in tiles on CUDA, `1` always, `0` never."),
-
-    # Recommendations
-    Setting("AIPM_RECOMMEND_DATA", "", "Folder with your own `ratings.csv` (user_id, item_id, rating[, timestamp]) and `items.csv` (item_id, title[, year][, genres as `A|B`]) used instead of the embedded MovieLens 100k."),
-    Setting("AIPM_RECOMMEND_FACTORS", "32", "Latent factors of the ALS collaborative model."),
-    Setting("AIPM_RECOMMEND_REGULARIZATION", "20", "L2 regularization of the ALS collaborative model."),
-    Setting("AIPM_RECOMMEND_ITERATIONS", "15", "ALS iterations when fitting."),
-
     # Marketing copy
     Setting("AIPM_COPY_MODELS", "qwen-1.5b,qwen-0.5b", "Copy models offered, the first is the default: `qwen-1.5b` (embedded Qwen2.5-Coder-1.5B-Instruct, better copy), `qwen-0.5b` (embedded 0.5B, about 3x faster); a configured `custom` model comes first."),
     Setting("AIPM_COPY_PATH", "", "Local chat model for marketing copy: a transformers folder or a `.gguf` file (converted once into the cache); offered as `custom`."),
@@ -103,12 +78,104 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_COPY_NO_REPEAT_NGRAM", "6", "Token n-grams of this size are never repeated within a variant (0 = off); small enough to stop phrase loops, large enough to let a product name recur."),
 )
 
-_BY_NAME = {s.env: s for s in SETTINGS}
+_BY_NAME = {s.env: s for s in SHARED_SETTINGS}
+_PRODUCT_CLASSES: list[type] = []  # every @product_settings class, in import order
 
 
 def raw(env: str) -> str:
-    """The value of a declared setting: the environment's, else its default."""
+    """The value of a declared setting: the environment's, else its default. Source chains name
+    their setting by env (LocalPath("AIPM_IMAGE_PATH")); products read typed fields instead."""
+    if env not in _BY_NAME:
+        _import_product_settings()  # declared by a product whose settings module is not imported yet
     return os.environ.get(env, _BY_NAME[env].default).strip()
+
+
+# ---- one parser per kind -------------------------------------------------------------------
+def as_text(value: str) -> str:
+    return value
+
+
+def as_lower(value: str) -> str:
+    return value.lower()
+
+
+def as_flag(value: str) -> bool:
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def as_int(minimum: int | None = None) -> Callable[[str], int]:
+    return lambda value: int(value) if minimum is None else max(minimum, int(value))
+
+
+def as_float(minimum: float | None = None) -> Callable[[str], float]:
+    return lambda value: float(value) if minimum is None else max(minimum, float(value))
+
+
+def as_list(value: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in value.split(",") if p.strip())
+
+
+def as_auto_int(value: str) -> int | None:
+    """`auto` -> None (the caller picks), else an int of at least 1."""
+    return None if value.lower() == "auto" else max(1, int(value))
+
+
+# ---- settings a product declares beside itself -----------------------------------------------
+def setting(env: str, default: str, help: str, parse: Callable[[str], Any] = as_text):
+    """A typed field of a @product_settings class: read from `env`, `default` when unset, parsed once."""
+    return field(default=parse(default), metadata={"setting": Setting(env, default, help), "parse": parse})
+
+
+def product_settings(cls):
+    """Make `cls` a frozen dataclass of settings, declare its variables (for raw() and README) and give
+    it `from_env()` (read and parse now) and `current()` (the same, rebuilt only when one of its
+    variables changes)."""
+    cls = dataclass(frozen=True)(cls)
+    cls.declared = tuple(f.metadata["setting"] for f in fields(cls))
+    for s in cls.declared:
+        _BY_NAME[s.env] = s
+    built: dict = {}
+
+    def from_env(klass):
+        return klass(**{f.name: f.metadata["parse"](raw(f.metadata["setting"].env)) for f in fields(klass)})
+
+    def current(klass):
+        key = tuple(os.environ.get(s.env) for s in klass.declared)
+        if key not in built:
+            built.clear()
+            built[key] = klass.from_env()
+        return built[key]
+
+    cls.from_env, cls.current = classmethod(from_env), classmethod(current)
+    if cls not in _PRODUCT_CLASSES:
+        _PRODUCT_CLASSES.append(cls)
+    return cls
+
+
+def _import_product_settings() -> list[type]:
+    """Import every product's settings module (products/<name>/settings.py, where there is one), in
+    PRODUCTS order; the classes they declare, in that order."""
+    from products import PRODUCTS
+
+    classes = []
+    for package in PRODUCTS:
+        name = f"{package}.settings"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        classes += [c for c in _PRODUCT_CLASSES if c.__module__ == module.__name__ and c not in classes]
+    return classes
+
+
+def all_settings() -> tuple[Setting, ...]:
+    """Every declared variable: the shared ones, then each product's."""
+    return SHARED_SETTINGS + tuple(s for cls in _import_product_settings() for s in cls.declared)
+
+
+def __getattr__(name: str):
+    if name == "SETTINGS":  # collected on first use: importing shared.config imports no product
+        return all_settings()
+    raise AttributeError(name)
 
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
@@ -153,13 +220,7 @@ class Settings:
 
 
 def _threads(value: str) -> int:
-    if value == "auto":
-        return max(1, min(8, (os.cpu_count() or 2) - 1))
-    return max(1, int(value))
-
-
-def _flag(value: str) -> bool:
-    return value.lower() in {"1", "true", "yes", "on"}
+    return as_auto_int(value) or max(1, min(8, (os.cpu_count() or 2) - 1))
 
 
 @lru_cache(maxsize=1)
@@ -179,7 +240,7 @@ def settings() -> Settings:
         device=raw("AIPM_DEVICE").lower(),
         dtype=raw("AIPM_DTYPE").lower(),
         torch_threads=_threads(raw("AIPM_TORCH_THREADS")),
-        offline=_flag(raw("AIPM_OFFLINE")) or _flag(os.environ.get("HF_HUB_OFFLINE", "0")),
+        offline=as_flag(raw("AIPM_OFFLINE")) or as_flag(os.environ.get("HF_HUB_OFFLINE", "0")),
         preload=tuple(p.strip() for p in raw("AIPM_PRELOAD").split(",") if p.strip()),
         encoder_path=raw("AIPM_ENCODER_PATH"),
         encoder_hub=raw("AIPM_ENCODER_HUB"),
@@ -188,8 +249,8 @@ def settings() -> Settings:
         sentiment_batch=max(1, int(raw("AIPM_SENTIMENT_BATCH"))),
         sentiment_max_rows=max(1, int(raw("AIPM_SENTIMENT_MAX_ROWS"))),
         database_url=raw("AIPM_DATABASE_URL") or f"sqlite:///{Path(raw('AIPM_CACHE_DIR')).expanduser() / 'matrix.db'}",
-        capture=_flag(raw("AIPM_CAPTURE")),
-        store_content=_flag(raw("AIPM_STORE_CONTENT")),
+        capture=as_flag(raw("AIPM_CAPTURE")),
+        store_content=as_flag(raw("AIPM_STORE_CONTENT")),
         retention_days=max(0.0, float(raw("AIPM_RETENTION_DAYS"))),
         store_queue=max(1, int(raw("AIPM_STORE_QUEUE"))),
     )
@@ -197,7 +258,8 @@ def settings() -> Settings:
 
 def markdown_table() -> str:
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
-    rows += [f"| `{s.env}` | `{s.default}` | {s.help} |" if s.default else f"| `{s.env}` | (empty) | {s.help} |" for s in SETTINGS]
+    rows += [f"| `{s.env}` | `{s.default}` | {s.help} |" if s.default else f"| `{s.env}` | (empty) | {s.help} |"
+             for s in all_settings()]
     return "\n".join(rows)
 
 
@@ -213,7 +275,9 @@ def update_readme(path: Path) -> None:
 if __name__ == "__main__":
     import sys
 
+    from shared import config  # this file runs as __main__: product settings register with shared.config
+
     if sys.argv[1:] == ["--readme"]:
-        update_readme(Path(__file__).resolve().parent.parent / "README.md")
+        config.update_readme(Path(__file__).resolve().parent.parent / "README.md")
     else:
-        print(markdown_table())
+        print(config.markdown_table())

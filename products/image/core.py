@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-from shared.config import raw
 from shared.i18n import add, t
 from shared.ui import UserError
 
 from products.image.models import IMAGE, SCHEDULERS
+from products.image.settings import ImageSettings
 
 add({
     "image.error.empty": ("Please describe the image you want in the prompt.", "请在提示词中描述想要的图像。"),
@@ -62,15 +62,15 @@ MULTIPLE = 8
 
 
 def max_pixels() -> int:
-    return max(MIN_SIDE * MIN_SIDE, int(raw("AIPM_IMAGE_MAX_PIXELS")))
+    return ImageSettings.current().max_pixels  # at least MIN_SIDE x MIN_SIDE (settings.py)
 
 
 def max_images() -> int:
-    return max(1, int(raw("AIPM_IMAGE_MAX_IMAGES")))
+    return ImageSettings.current().max_images
 
 
 def max_steps() -> int:
-    return max(1, int(raw("AIPM_IMAGE_MAX_STEPS")))
+    return ImageSettings.current().max_steps
 
 
 @dataclass(frozen=True)

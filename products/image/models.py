@@ -16,10 +16,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.config import raw
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Bundled, HubModel, LocalPath, Resolved, SourceUnavailable
+
+from products.image.settings import ImageSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,6 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
                         {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
     "LCM": ("LCMScheduler", {}),
 }
-
-
-def flag(name: str) -> bool:
-    return raw(name).lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -132,7 +129,7 @@ def folder_profile(folder: Path, name: str = "") -> Profile:
 
 
 def offline_model_enabled() -> bool:
-    return raw("AIPM_IMAGE_OFFLINE_MODEL").lower() not in {"", "none", "0", "off"}
+    return ImageSettings.current().offline_model not in {"", "none", "0", "off"}
 
 
 @dataclass(frozen=True)
@@ -152,7 +149,7 @@ class OfflineDefault:
     def resolve(self) -> Resolved:
         if not offline_model_enabled():
             raise SourceUnavailable("$AIPM_IMAGE_OFFLINE_MODEL=none")
-        if raw("AIPM_IMAGE_PATH"):  # a folder the user chose is never silently swapped for emoji
+        if ImageSettings.current().path:  # a folder the user chose is never silently swapped for emoji
             raise SourceUnavailable("not used while $AIPM_IMAGE_PATH is set")
         return self.bundled.resolve()
 
@@ -161,7 +158,7 @@ def configured_source() -> str:
     """Which source the registry would load from, asked of the spec's own source chain (no load):
     "local", "hub", "emoji" or "" (none). A set AIPM_IMAGE_PATH counts as "local" even when it is
     wrong: the load then says why, and nothing else stands in for it."""
-    if raw("AIPM_IMAGE_PATH"):
+    if ImageSettings.current().path:
         return "local"
     resolved = registry.would_load(IMAGE)
     if resolved is None:
@@ -173,11 +170,11 @@ def configured_profile() -> Profile:
     """The profile of the model the registry would load first (no load)."""
     source = configured_source()
     if source == "local":
-        folder = Path(raw("AIPM_IMAGE_PATH")).expanduser()
+        folder = Path(ImageSettings.current().path).expanduser()
         return folder_profile(folder) if folder.is_dir() else make_profile(folder.name)
     if source == "emoji":
         return folder_profile(EMOJI_FOLDER, EMOJI_NAME)
-    return make_profile(raw("AIPM_IMAGE_HUB") or "no model configured")
+    return make_profile(ImageSettings.current().hub or "no model configured")
 
 
 def model_card() -> str:
@@ -261,7 +258,7 @@ class ImageModel:
 
     def use_tiling(self, pixels: int) -> None:
         """VAE tiling per AIPM_IMAGE_VAE_TILING: auto tiles images above 1 MP on CUDA."""
-        mode = raw("AIPM_IMAGE_VAE_TILING").lower()
+        mode = ImageSettings.current().vae_tiling
         want = mode in {"1", "on", "true"} or (mode == "auto" and self._device == "cuda" and pixels > 1024 * 1024)
         vae = getattr(self.pipe, "vae", None)
         if vae is None or not hasattr(vae, "enable_tiling") or want == self.tiling:
@@ -290,20 +287,21 @@ def load_pipeline(ctx: LoadContext) -> ImageModel:
             raise FileNotFoundError(f"{location} is not a diffusers pipeline folder (no model_index.json)")
         if _read_json(Path(location) / "model_index.json").get("_class_name") == EMOJI_PIPELINE:
             from products.image.emoji.pipeline import EmojiDiffusionPipeline as pipeline_class
-    if raw("AIPM_IMAGE_VARIANT"):
-        kwargs["variant"] = raw("AIPM_IMAGE_VARIANT")
-    if not flag("AIPM_IMAGE_SAFETY") and pipeline_class is AutoPipelineForText2Image:
+    config = ImageSettings.current()
+    if config.variant:
+        kwargs["variant"] = config.variant
+    if not config.safety and pipeline_class is AutoPipelineForText2Image:
         kwargs.update(safety_checker=None, requires_safety_checker=False)
     ctx.progress(0.1, f"loading diffusers pipeline from {ctx.source.label}...")
     pipe = pipeline_class.from_pretrained(location, **kwargs)
     pipe.set_progress_bar_config(disable=True)
     device = ctx.device
-    if device == "cuda" and flag("AIPM_IMAGE_CPU_OFFLOAD"):
+    if device == "cuda" and config.cpu_offload:
         pipe.enable_model_cpu_offload()  # raises a clear ImportError without accelerate
     else:
         pipe.to(device)
     # SDPA attention is diffusers' default processor on torch 2; compile only where it pays off.
-    if device == "cuda" and flag("AIPM_IMAGE_COMPILE") and not on_zero_gpu():
+    if device == "cuda" and config.compile and not on_zero_gpu():
         if getattr(pipe, "unet", None) is not None:
             pipe.unet = torch.compile(pipe.unet)
         elif getattr(pipe, "transformer", None) is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from shared import artifacts
 from shared.catalog import MINILM_ENCODER
-from shared.config import raw, settings
+from shared.config import settings
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, LocalPath
@@ -23,14 +23,15 @@ from products.recommend.cache import model_cache_path
 from products.recommend.data import ML100K, Dataset, load_folder, load_movielens
 from products.recommend.params import Params
 from products.recommend.recommender import HybridRecommender
+from products.recommend.settings import RecommendSettings
 
 RECOMMENDER = "recommender"
 
 
-def params_from_settings() -> Params:
-    return Params(factors=max(1, int(raw("AIPM_RECOMMEND_FACTORS"))),
-                  regularization=float(raw("AIPM_RECOMMEND_REGULARIZATION")),
-                  iterations=max(1, int(raw("AIPM_RECOMMEND_ITERATIONS"))))
+def params_from_settings(config: RecommendSettings | None = None) -> Params:
+    """The fitting Params the settings choose (the rest are chosen on validation, in params.py)."""
+    config = config or RecommendSettings.current()
+    return Params(factors=config.factors, regularization=config.regularization, iterations=config.iterations)
 
 
 def cache_root() -> Path:

@@ -11,11 +11,8 @@ and for those with 20 or fewer ratings. The setting with the best blend over all
 from __future__ import annotations
 
 import itertools
-import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 WINDOWS = (5, 10, 20)
 RECENT = (5, 10, 20)

@@ -9,21 +9,19 @@ generator stops the engine at its next segment (faster-whisper) or window (opena
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 from products.speech import audio as audio_io  # noqa: E402
 from products.speech import chinese, models, speakers, strings, subtitles, timing  # noqa: E402,F401  (strings registers the texts)
 from products.speech.engines import SAMPLE_RATE, Info, Options, Segment  # noqa: E402
-from shared.config import raw, settings  # noqa: E402
+from products.speech.settings import SpeechSettings  # noqa: E402
+from shared.config import settings  # noqa: E402
 from shared.i18n import t  # noqa: E402
 from shared.outputs import request_dir  # noqa: E402
 from shared.ui import UserError  # noqa: E402
@@ -44,11 +42,11 @@ def languages() -> list[str]:
 
 
 def max_seconds() -> float:
-    return float(raw("AIPM_SPEECH_MAX_SECONDS"))
+    return SpeechSettings.current().max_seconds
 
 
 def beam_size() -> int:
-    return max(1, int(raw("AIPM_SPEECH_BEAM_SIZE")))
+    return SpeechSettings.current().beam_size
 
 
 def load_audio(path: str | None, lang: str = "en") -> np.ndarray:
@@ -108,8 +106,8 @@ def check_options(options: Options, model: str, lang: str = "en") -> Options:
 
 def default_options(**overrides) -> Options:
     """Options from the settings (beam size, VAD, Chinese script), with `overrides` on top."""
-    values = dict(beam_size=beam_size(), vad_filter=raw("AIPM_SPEECH_VAD") == "1",
-                  chinese=raw("AIPM_SPEECH_CHINESE").lower())
+    config = SpeechSettings.current()
+    values = dict(beam_size=config.beam_size, vad_filter=config.vad, chinese=config.chinese)
     return Options(**{**values, **overrides})
 
 

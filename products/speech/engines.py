@@ -8,15 +8,12 @@ passes on the new segments and ends the call when `stop` is set.
 """
 from __future__ import annotations
 
-import os
 import queue
 import sys
 import threading
 from dataclasses import dataclass, field
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 SAMPLE_RATE = 16000
 

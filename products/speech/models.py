@@ -7,16 +7,16 @@ openai-whisper reads a checkpoint converted from them once (products/speech/conv
 from __future__ import annotations
 
 import importlib.util
-import os
 
 from shared import artifacts
 from shared.catalog import WHISPER_BASE_BIN, WHISPER_BASE_FILES, WHISPER_TINY_EN
-from shared.config import raw, settings
+from shared.config import settings
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, HubModel, LocalPath
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch / ctranslate2 are imported
+from products.speech.settings import SpeechSettings
+
 
 ENGINES = ("faster-whisper", "openai-whisper")
 MODELS = ("base", "tiny.en", "custom")
@@ -32,7 +32,7 @@ def available_engines() -> list[str]:
 
 
 def default_engine() -> str:
-    wanted = raw("AIPM_SPEECH_ENGINE").lower()
+    wanted = SpeechSettings.current().engine
     if wanted in ENGINES:
         return wanted
     installed = available_engines()
@@ -41,12 +41,17 @@ def default_engine() -> str:
 
 def configured_models() -> list[str]:
     """The models offered, default first; `custom` only while one of its settings is set."""
-    names = [m.strip() for m in raw("AIPM_SPEECH_MODELS").split(",") if m.strip() in MODELS]
-    if (raw("AIPM_SPEECH_CUSTOM_PATH") or raw("AIPM_SPEECH_CUSTOM_HUB")) and "custom" not in names:
+    config = SpeechSettings.current()
+    names = [m for m in config.models if m in MODELS]
+    if _custom_configured(config) and "custom" not in names:
         names.append("custom")
-    if not (raw("AIPM_SPEECH_CUSTOM_PATH") or raw("AIPM_SPEECH_CUSTOM_HUB")):
+    if not _custom_configured(config):
         names = [n for n in names if n != "custom"]
     return names or ["base"]
+
+
+def _custom_configured(config: SpeechSettings) -> bool:
+    return bool(config.custom_path or config.custom_hub)
 
 
 def spec_name(model: str, engine: str) -> str:
@@ -77,15 +82,14 @@ def _ct2_folder(ctx: LoadContext) -> tuple[str, str]:
 
 
 def _threads() -> int:
-    value = raw("AIPM_SPEECH_THREADS")
-    return settings().torch_threads if value == "auto" else max(1, int(value))
+    return SpeechSettings.current().threads or settings().torch_threads
 
 
 def load_faster(ctx: LoadContext):
     from products.speech.engines import FasterWhisperEngine
 
     device = "cuda" if ctx.device == "cuda" else "cpu"
-    compute = raw("AIPM_SPEECH_COMPUTE_TYPE").lower()
+    compute = SpeechSettings.current().compute_type
     if compute == "auto":
         compute = "float16" if device == "cuda" else "int8"
     if ctx.source.kind == "hub":
@@ -144,7 +148,7 @@ _DESCRIPTIONS = {
 
 SPECS = {}
 for _model in MODELS:
-    if _model == "custom" and not (raw("AIPM_SPEECH_CUSTOM_PATH") or raw("AIPM_SPEECH_CUSTOM_HUB")):
+    if _model == "custom" and not _custom_configured(SpeechSettings.current()):
         continue  # registered only when configured, so the System tab lists real choices
     for _engine in ENGINES:
         if not engine_installed(_engine):

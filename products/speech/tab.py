@@ -42,7 +42,7 @@ def transcribe(audio, media, language: str = "auto", task: str = "transcribe", m
     model, engine = core.resolve(model or None, engine or None, lang)
     options = core.check_options(core.default_options(
         language=language, task=task, word_timestamps=bool(word_timestamps),
-        initial_prompt=(initial_prompt or "").strip(), chinese=chinese_script or core.raw("AIPM_SPEECH_CHINESE"),
+        initial_prompt=(initial_prompt or "").strip(), chinese=chinese_script or core.SpeechSettings.current().chinese,
         vad_filter=bool(vad), speakers=bool(label_speakers), num_speakers=int(num_speakers or 0)), model, lang)
     progress(0.0, desc=t("speech.decoding", lang))
     samples = core.load_audio(path, lang)
