@@ -22,7 +22,7 @@ from shared.artifacts import clean_stale_partials
 from shared.i18n import I18N, gradio_i18n
 from shared.models import registry
 from shared.validate import SafeBlocks
-from shared.zerogpu import on_zero_gpu
+from shared.zerogpu import start_up_models
 
 log = logging.getLogger("app")
 ROOT = Path(__file__).resolve().parent
@@ -96,7 +96,7 @@ def main() -> None:
     install_embedded_packages_on_spaces()
     clean_stale_partials()  # what a process killed mid-join or mid-conversion left in the cache
     outputs.sweep()
-    preload = settings().preload or (("all",) if on_zero_gpu() else ())
+    preload = start_up_models(settings().preload)
     if preload:  # eager mode (ZeroGPU wants models loaded at start-up, on CPU)
         registry.preload(None if "all" in preload else list(preload))
     overrides = {k: v for k, v in (("server_name", args.host), ("server_port", args.port)) if v}

