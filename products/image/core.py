@@ -17,42 +17,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-from shared.i18n import add, t
+from shared.i18n import t
 from shared.ui import UserError
 
+from products.image import strings  # noqa: F401  (registers the texts)
 from products.image.models import IMAGE, SCHEDULERS
 from products.image.settings import ImageSettings
 
-add({
-    "image.error.empty": ("Please describe the image you want in the prompt.", "请在提示词中描述想要的图像。"),
-    "image.error.seed": ("The seed '{seed}' is not a whole number: leave it empty (or -1) for a random seed.",
-                         "种子“{seed}”不是整数：留空（或 -1）即随机种子。"),
-    "image.error.number": ("{field} must be a number, not '{value}'.", "{field} 必须是数字，而不是“{value}”。"),
-    "image.error.steps": ("Steps must be between 1 and {limit}; got {steps}.", "步数必须在 1 到 {limit} 之间；收到 {steps}。"),
-    "image.error.size": ("Width and height must be between {low} and {high} pixels; got {width}x{height}.",
-                         "宽和高必须在 {low} 到 {high} 像素之间；收到 {width}x{height}。"),
-    "image.error.guidance": ("Guidance scale must be between 0 and 30; got {value}.", "引导系数必须在 0 到 30 之间；收到 {value}。"),
-    "image.error.count": ("Number of images must be between 1 and {limit}; got {count}.", "图像数量必须在 1 到 {limit} 之间；收到 {count}。"),
-    "image.error.scheduler": ("Unknown scheduler '{name}': choose one of {choices}.", "未知的采样器“{name}”：请从 {choices} 中选择。"),
-    "image.error.lcm": ("The LCM scheduler needs an LCM-distilled model; this model supports: {choices}.",
-                        "LCM 采样器需要 LCM 蒸馏模型；此模型支持：{choices}。"),
-    "image.error.prompt_chars": ("The prompt has {chars} characters; the limit is {limit}.", "提示词有 {chars} 个字符，上限为 {limit}。"),
-    "image.note.size": ("Size {asked} was adjusted to {used} ({why}).", "尺寸 {asked} 已调整为 {used}（{why}）。"),
-    "image.note.multiple": ("multiples of {multiple}", "须为 {multiple} 的倍数"),
-    "image.note.budget": ("pixel budget {budget} (AIPM_IMAGE_MAX_PIXELS)", "像素预算 {budget}（AIPM_IMAGE_MAX_PIXELS）"),
-    "image.note.truncated": ("The {which} has {tokens} tokens; the text encoder reads {limit}, so it was cut after: "
-                             "\"…{tail}\".", "{which}有 {tokens} 个词元，文本编码器只读取 {limit} 个，已截断于：“…{tail}”。"),
-    "image.note.prompt": ("prompt", "提示词"),
-    "image.note.negative": ("negative prompt", "反向提示词"),
-    "image.note.negative_unused": ("The negative prompt has no effect at guidance scale {guidance} (it needs more than 1).",
-                                   "引导系数为 {guidance} 时反向提示词不起作用（需大于 1）。"),
-    "image.note.stopped": ("Stopped: {done} of {total} images finished and kept.", "已停止：保留已完成的 {done}/{total} 张图像。"),
-    "image.note.flagged": ("Image {index} (seed {seed}) was flagged by the safety checker and is not shown.",
-                           "第 {index} 张图像（种子 {seed}）被安全检查器标记，不予显示。"),
-    "image.note.done": ("{count} image(s) in {seconds:.1f}s ({per_step:.2f}s per step).",
-                        "生成 {count} 张图像，用时 {seconds:.1f} 秒（每步 {per_step:.2f} 秒）。"),
-    "image.progress": ("Image {image}/{images}, step {step}/{steps}", "第 {image}/{images} 张，第 {step}/{steps} 步"),
-})
 
 MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 10_000

@@ -4,55 +4,13 @@ from __future__ import annotations
 import gradio as gr
 
 from shared import capture, feedback
-from shared.i18n import I18N, add, request_lang, t
+from shared.i18n import I18N, request_lang, t
 from shared.outputs import request_dir
 from shared.ui import HEAVY, HEAVY_LIMIT, SessionStops, examples, progress_adapter, user_errors
 
 from products.image import core
 from products.image.models import SCHEDULERS, configured_profile, configured_source, model_card
 
-add({
-    "image.tab": ("Image generation", "图像生成"),
-    "image.intro": ("Describe an image and generate it with a diffusion model. The seed is always shown, so any "
-                    "image can be made again; each PNG carries its generation parameters.",
-                    "用文字描述图像，由扩散模型生成。始终显示种子，任何图像都可复现；每个 PNG 都内嵌生成参数。"),
-    "image.model_note": ("Model: **{name}** (loads on first use). Presets: {presets}.",
-                         "模型：**{name}**（首次使用时加载）。预设：{presets}。"),
-    "image.no_model": ("⚠️ No image model is available offline: set `AIPM_IMAGE_PATH` to a local diffusers folder, "
-                       "or `AIPM_IMAGE_HUB` to a hub id with the hub reachable (`AIPM_OFFLINE=0`). "
-                       "The other tabs are unaffected.",
-                       "⚠️ 离线时没有可用的图像模型：请把 `AIPM_IMAGE_PATH` 设为本地 diffusers 文件夹，或在可访问模型中心"
-                       "（`AIPM_OFFLINE=0`）时把 `AIPM_IMAGE_HUB` 设为模型 id。其他标签页不受影响。"),
-    "image.emoji_note": ("Model: **emoji-diffusion**, the offline default: a small 32x32 emoji model trained in this "
-                         "repo (loads on first use). It draws rough emoji-style icons; for photos or art set "
-                         "`AIPM_IMAGE_PATH` or `AIPM_IMAGE_HUB`. Presets: {presets}.",
-                         "模型：**emoji-diffusion**，离线默认模型：本仓库训练的 32x32 小型表情符号模型（首次使用时加载）。"
-                         "它只能画粗略的表情图标；要生成照片或艺术图，请设置 `AIPM_IMAGE_PATH` 或 `AIPM_IMAGE_HUB`。"
-                         "预设：{presets}。"),
-    "image.model_card": ("Model card", "模型卡"),
-    "image.prompt": ("Prompt", "提示词"),
-    "image.negative": ("Negative prompt", "反向提示词"),
-    "image.preset": ("Preset", "预设"),
-    "image.steps": ("Steps", "步数"),
-    "image.guidance": ("Guidance scale", "引导系数"),
-    "image.width": ("Width", "宽度"),
-    "image.height": ("Height", "高度"),
-    "image.count": ("Number of images", "图像数量"),
-    "image.scheduler": ("Scheduler", "采样器"),
-    "image.seed": ("Seed (empty or -1 = random)", "种子（留空或 -1 为随机）"),
-    "image.generate": ("Generate", "生成"),
-    "image.stop": ("Stop", "停止"),
-    "image.gallery": ("Images", "图像"),
-    "image.seed_used": ("Seed used (image i uses seed + i)", "所用种子（第 i 张使用 种子 + i）"),
-    "image.reuse": ("Reuse seed", "复用种子"),
-    "image.random": ("Random seed", "随机种子"),
-    "image.parameters": ("Parameters (the selected image; also stored in its PNG)", "参数（所选图像；也写入 PNG）"),
-    "image.files": ("PNG files with parameters", "含参数的 PNG 文件"),
-    "image.advanced": ("Advanced", "高级"),
-    "image.fb.which": ("Image (click one in the gallery)", "图像（在图库中点选）"),
-    "image.fb.favourite": ("⭐ Favourite", "⭐ 收藏"),
-    "image.fb.down": ("👎 Not good", "👎 不好"),
-})
 
 EXAMPLES = [
     ["a cozy cabin in a snowy forest at dusk, warm light in the windows, photograph", ""],

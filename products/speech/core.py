@@ -23,6 +23,7 @@ from products.speech.engines import SAMPLE_RATE, Info, Options, Segment  # noqa:
 from products.speech.settings import SpeechSettings  # noqa: E402
 from shared.config import settings  # noqa: E402
 from shared.i18n import t  # noqa: E402
+from shared import streams  # noqa: E402
 from shared.outputs import request_dir  # noqa: E402
 from shared.ui import UserError  # noqa: E402
 
@@ -192,10 +193,7 @@ def shift(segment: Segment, offset: float) -> Segment:
 
 def run_to_end(source, **kwargs) -> Update:
     """The final update of `transcribe` (all segments, language, real-time factor)."""
-    last = None
-    for last in transcribe(source, **kwargs):
-        pass
-    return last
+    return streams.run_to_end(transcribe(source, **kwargs))
 
 
 def write_files(update: Update, stem: str = "transcript", folder: str | Path | None = None,

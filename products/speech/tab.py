@@ -39,15 +39,14 @@ def transcribe(audio, media, language: str = "auto", task: str = "transcribe", m
     path = media or audio
     if not path:
         raise UserError(t("speech.error.no_file", lang))
-    model, engine = core.resolve(model or None, engine or None, lang)
-    options = core.check_options(core.default_options(
-        language=language, task=task, word_timestamps=bool(word_timestamps),
-        initial_prompt=(initial_prompt or "").strip(), chinese=chinese_script or core.SpeechSettings.current().chinese,
-        vad_filter=bool(vad), speakers=bool(label_speakers), num_speakers=int(num_speakers or 0)), model, lang)
+    chosen = {"chinese": chinese_script} if chinese_script else {}  # else the setting's script
+    options = core.default_options(
+        language=language, task=task, word_timestamps=bool(word_timestamps), initial_prompt=(initial_prompt or "").strip(),
+        vad_filter=bool(vad), speakers=bool(label_speakers), num_speakers=int(num_speakers or 0), **chosen)
     progress(0.0, desc=t("speech.decoding", lang))
-    samples = core.load_audio(path, lang)
+    # core.transcribe checks the model, engine and options (before decoding the file), then decodes it
     last = None
-    for last in core.transcribe(samples, model=model, engine=engine, options=options,
+    for last in core.transcribe(path, model=model or None, engine=engine or None, options=options,
                                 progress=progress_adapter(progress), lang=lang):
         info = last.info
         if last.done:
@@ -58,7 +57,7 @@ def transcribe(audio, media, language: str = "auto", task: str = "transcribe", m
         if last.extra.get("speakers"):
             status = t("speech.status.speakers", lang)
         yield status, last.text, _table(last.segments), None
-    info = last.info
+    info, model, engine = last.info, last.model, last.engine
     files = core.write_files(last, stem=Path(path).stem or "transcript",
                              max_line_width=int(max_line_width or 0) or None,
                              max_line_count=int(max_line_count or 0) or None)
