@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from shared.config import settings
 
@@ -100,6 +101,29 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def write_atomically(path: Path, write: Callable[[BinaryIO], None], checksum: bool = False) -> None:
+    """write(file) into a temporary file beside `path`, then rename it into place, so a reader never
+    sees half a file (the name ends in .tmp: clean_stale_partials removes what a killed writer left).
+    With checksum, the file's sha256 and size go to <path>.sha256 for check_checksum_file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # per process: two apps may share a cache
+    try:
+        with open(tmp, "wb") as handle:
+            write(handle)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if checksum:
+        path.with_suffix(".sha256").write_text(f"{sha256_of(path)} {path.stat().st_size}\n")
+
+
+def check_checksum_file(path: Path) -> None:
+    """ArtifactError (or OSError, ValueError for a missing or garbled .sha256) unless `path` matches the
+    sha256 and size write_atomically stored beside it."""
+    sha, size = path.with_suffix(".sha256").read_text().split()
+    verify(path, int(size), sha)
+
+
 _verified_lock = threading.Lock()
 
 
@@ -115,9 +139,7 @@ def _read_known() -> dict:
 
 
 def _write_known(known: dict) -> None:
-    tmp = _verified_db().with_name(f"verified.{os.getpid()}.tmp")  # per process: two apps may share a cache
-    tmp.write_text(json.dumps(known, indent=0))
-    tmp.replace(_verified_db())
+    write_atomically(_verified_db(), lambda handle: handle.write(json.dumps(known, indent=0).encode()))
 
 
 def verify(path: Path, size: int, sha256: str, force: bool = False) -> None:

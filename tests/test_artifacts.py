@@ -311,3 +311,20 @@ def test_the_emoji_model_loads_under_a_300_mb_budget(fresh_settings):
     registry.register(models.IMAGE_SPEC)
     row = registry.load(models.IMAGE)
     assert row["state"] == "loaded" and row["source"].startswith("bundled:") and row["bytes"] < 50e6, row
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temp(tmp_path):
+    path = tmp_path / "cache" / "data.json"
+    artifacts.write_atomically(path, lambda handle: handle.write(b"old"), checksum=True)
+    artifacts.check_checksum_file(path)
+
+    def broken(handle):
+        handle.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        artifacts.write_atomically(path, broken, checksum=True)
+    assert path.read_bytes() == b"old" and sorted(p.name for p in path.parent.iterdir()) == ["data.json", "data.sha256"]
+    path.write_bytes(b"new")
+    with pytest.raises(artifacts.ArtifactError):
+        artifacts.check_checksum_file(path)

@@ -12,37 +12,28 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import numpy as np
 import pandas as pd
 
 from products.recommend.data import Dataset
+from shared import artifacts
 from products.recommend.params import Params
 
 CACHE_VERSION = 8
 
 
-def write_verified(path: Path, write: Callable[[Path], None]) -> None:
-    """write(tmp) then rename to `path` and store its sha256 and size beside it, so a reader never
-    sees half a file and a damaged one is refused."""
-    from shared.artifacts import sha256_of
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp" + path.suffix)
-    write(tmp)
-    tmp.replace(path)
-    path.with_suffix(".sha256").write_text(f"{sha256_of(path)} {path.stat().st_size}\n")
+def write_verified(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """write(file), renamed into place, its sha256 and size stored beside it (shared/artifacts.py)."""
+    artifacts.write_atomically(path, write, checksum=True)
 
 
 def check_digest(path: Path) -> None:
     """ValueError unless `path` matches the sha256 and size written beside it."""
-    from shared.artifacts import ArtifactError, verify
-
     try:
-        sha, size = path.with_suffix(".sha256").read_text().split()
-        verify(path, int(size), sha)
-    except (OSError, ValueError, ArtifactError) as err:
+        artifacts.check_checksum_file(path)
+    except (OSError, ValueError, artifacts.ArtifactError) as err:
         raise ValueError(f"cache {path} cannot be verified: {err}") from err
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from shared import artifacts
 from shared.encoder import ENCODER
 from shared.i18n import t
 from shared.models import registry as shared_registry
@@ -282,8 +283,6 @@ _catalog_cache: dict = {}
 def _catalog_file(folder: Path) -> Path:
     import hashlib
 
-    from shared import artifacts
-
     stamp = "|".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in sorted(Path(folder).iterdir())
                      if f.is_file())
     key = hashlib.sha256(f"{Path(folder).resolve()}|{stamp}".encode()).hexdigest()[:16]
@@ -318,10 +317,8 @@ def catalog_choices() -> dict:
                  "items": [(str(label), str(item)) for label, item in zip(data.items["label"], data.items["item_id"])],
                  "genres": list(data.genres()),
                  "years": (int(years.min()), int(years.max())) if len(years) else (1900, 2030)}
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(cached)
+        text = json.dumps(value, ensure_ascii=False).encode("utf-8")
+        artifacts.write_atomically(cached, lambda handle: handle.write(text))
         break
     _catalog_cache["value"] = value
     return value
