@@ -103,7 +103,9 @@ def test_option_errors():
         core.check_options(Options(language="xx"), "base")
     with pytest.raises(UserError, match="Unknown task"):
         core.check_options(Options(task="summarise"), "base")
-    assert core.check_options(Options(language="Auto"), "base").language is None
+    asked = Options(language="Auto")
+    assert core.check_options(asked, "base").language is None
+    assert asked.language == "Auto", "the caller's options are not changed"
 
 
 # ---- subtitle files ---------------------------------------------------------------------------

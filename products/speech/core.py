@@ -87,8 +87,10 @@ def resolve(model: str | None, engine: str | None, lang: str = "en") -> tuple[st
 
 
 def check_options(options: Options, model: str, lang: str = "en") -> Options:
+    """A cleaned copy of `options` (language code normalised, "auto" -> None; whole number of speakers),
+    or UserError naming the bad choice; the caller's Options are left as they were."""
     language = (options.language or "").strip().lower()
-    options.language = None if language in ("", "auto") else language
+    options = replace(options, language=None if language in ("", "auto") else language)
     if options.language and options.language not in languages():
         raise UserError(t("speech.error.language", lang, language=options.language))
     if options.task not in TASKS:
@@ -99,10 +101,9 @@ def check_options(options: Options, model: str, lang: str = "en") -> Options:
         raise UserError(t("speech.error.chinese", lang, script=options.chinese, choices=", ".join(chinese.SCRIPTS)))
     if not 0 <= int(options.num_speakers) <= speakers.MAX_SPEAKERS:
         raise UserError(t("speech.error.num_speakers", lang, n=options.num_speakers, most=speakers.MAX_SPEAKERS))
-    options.num_speakers = int(options.num_speakers)
     if options.speakers and not speakers.installed():
         raise UserError(t("speech.error.no_diarizer", lang))
-    return options
+    return replace(options, num_speakers=int(options.num_speakers))
 
 
 def default_options(**overrides) -> Options:
