@@ -14,6 +14,7 @@ from shared.ui import UserError
 
 from products.image import core
 from products.image.models import IMAGE, IMAGE_SPEC, configured_profile, folder_profile, make_profile
+from products.image.settings import ImageSettings
 from products.image.tiny import save_pipeline
 from tests.conftest import free_port
 
@@ -208,8 +209,8 @@ def test_size_is_clamped_to_multiples_and_budget(env, reg, fresh_settings):
     result = core.generate(PROMPT, seed=1, steps=1, width=100, height=70, registry=reg)
     assert result.images[0].image.size == (96, 64)
     assert any("100x70" in n and "96x64" in n and "multiples of 8" in n for n in result.notes)
-    fresh_settings.setenv("AIPM_IMAGE_MAX_PIXELS", str(128 * 128))
-    result = core.generate(PROMPT, seed=1, steps=1, width=256, height=256, registry=reg)
+    small = ImageSettings(max_pixels=128 * 128)  # a settings object, not the environment
+    result = core.generate(PROMPT, seed=1, steps=1, width=256, height=256, registry=reg, config=small)
     assert result.images[0].image.size == (128, 128)
     assert any("pixel budget 16384" in n for n in result.notes)
 
@@ -388,3 +389,13 @@ def test_tab_shows_a_note_when_no_model_is_configured(fresh_settings):
     with gr.Blocks() as demo:
         build_tab()
     assert not [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "image-no-model"]
+
+
+def test_limits_come_from_the_settings_object_passed_in():
+    tight = ImageSettings(max_steps=2, max_images=1)
+    with pytest.raises(UserError, match="Steps must be between 1 and 2; got 3"):
+        core.check_request(PROMPT, steps=3, config=tight)
+    with pytest.raises(UserError, match="Number of images"):
+        core.check_request(PROMPT, steps=2, num_images=2, config=tight)
+    params, _ = core.check_request(PROMPT, steps=3, num_images=2)  # the current settings: 100 steps, 4 images
+    assert (params.steps, params.num_images) == (3, 2)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from shared.i18n import t
+from shared.streams import run_to_end
 from shared.ui import UserError
 
 from products.image import strings  # noqa: F401  (registers the texts)
@@ -32,16 +33,16 @@ MAX_SIDE = 8192
 MULTIPLE = 8
 
 
-def max_pixels() -> int:
-    return ImageSettings.current().max_pixels  # at least MIN_SIDE x MIN_SIDE (settings.py)
+def max_pixels(config: ImageSettings | None = None) -> int:
+    return (config or ImageSettings.current()).max_pixels  # at least MIN_SIDE x MIN_SIDE (settings.py)
 
 
-def max_images() -> int:
-    return ImageSettings.current().max_images
+def max_images(config: ImageSettings | None = None) -> int:
+    return (config or ImageSettings.current()).max_images
 
 
-def max_steps() -> int:
-    return ImageSettings.current().max_steps
+def max_steps(config: ImageSettings | None = None) -> int:
+    return (config or ImageSettings.current()).max_steps
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,10 @@ def fit_size(width: int, height: int, budget: int, multiple: int = MULTIPLE) -> 
 
 
 def check_request(prompt, negative_prompt="", seed=None, steps=4, guidance=0.0, width=512, height=512,
-                  num_images=1, scheduler="Default", lang: str = "en") -> tuple[Params, list[str]]:
-    """Validate and normalise a request (no model needed); notes say what was adjusted."""
+                  num_images=1, scheduler="Default", lang: str = "en",
+                  config: ImageSettings | None = None) -> tuple[Params, list[str]]:
+    """Validate and normalise a request (no model needed) against the limits in `config` (default: the
+    current settings); notes say what was adjusted."""
     prompt = (prompt or "").strip()
     negative_prompt = (negative_prompt or "").strip()
     if not prompt:
@@ -152,14 +155,14 @@ def check_request(prompt, negative_prompt="", seed=None, steps=4, guidance=0.0, 
         if len(text) > MAX_PROMPT_CHARS:
             raise UserError(t("image.error.prompt_chars", lang, chars=len(text), limit=MAX_PROMPT_CHARS))
     steps = _number(steps, "steps", lang, int)
-    if not 1 <= steps <= max_steps():
-        raise UserError(t("image.error.steps", lang, steps=steps, limit=max_steps()))
+    if not 1 <= steps <= max_steps(config):
+        raise UserError(t("image.error.steps", lang, steps=steps, limit=max_steps(config)))
     guidance = _number(guidance, "guidance", lang)
     if not 0 <= guidance <= 30:
         raise UserError(t("image.error.guidance", lang, value=guidance))
     num_images = _number(num_images, "images", lang, int)
-    if not 1 <= num_images <= max_images():
-        raise UserError(t("image.error.count", lang, count=num_images, limit=max_images()))
+    if not 1 <= num_images <= max_images(config):
+        raise UserError(t("image.error.count", lang, count=num_images, limit=max_images(config)))
     w_in, h_in = _number(width, "width", lang, int), _number(height, "height", lang, int)
     if not (MIN_SIDE // 2 <= w_in <= MAX_SIDE and MIN_SIDE // 2 <= h_in <= MAX_SIDE):
         raise UserError(t("image.error.size", lang, low=MIN_SIDE // 2, high=MAX_SIDE, width=w_in, height=h_in))
@@ -171,12 +174,13 @@ def check_request(prompt, negative_prompt="", seed=None, steps=4, guidance=0.0, 
     return params, []
 
 
-def fit_to_model(params: Params, model, lang: str = "en") -> tuple[Params, list[str]]:
+def fit_to_model(params: Params, model, lang: str = "en",
+                 config: ImageSettings | None = None) -> tuple[Params, list[str]]:
     """Adjust to the loaded model: size multiples and pixel budget, scheduler support, prompts
     over the text encoder's token limit (cut, with a note)."""
     notes = []
     multiple = max(MULTIPLE, model.vae_scale)
-    budget = max_pixels()
+    budget = max_pixels(config)
     w, h = fit_size(params.width, params.height, budget, multiple)
     if (w, h) != (params.width, params.height):
         why = []
@@ -215,7 +219,7 @@ def _truncate(tokenizer, text: str, limit: int, which: str, lang: str) -> tuple[
 # ---- generation -------------------------------------------------------------------------------
 def iter_generate(params: Params, registry=None, progress: Callable[[float, str], None] | None = None,
                   stop: threading.Event | None = None, lang: str = "en", out_dir: str | Path | None = None,
-                  notes: list[str] | None = None) -> Iterator[Result]:
+                  notes: list[str] | None = None, config: ImageSettings | None = None) -> Iterator[Result]:
     """Generate `params.num_images` images; yields the Result after each image and at the end.
 
     Image i uses seed + i, so any single image can be reproduced on its own. When `stop` is set,
@@ -227,7 +231,7 @@ def iter_generate(params: Params, registry=None, progress: Callable[[float, str]
     report = progress or (lambda fraction, text: None)
     stop = stop or threading.Event()
     with registry.use(IMAGE, progress) as model:
-        fitted, more = fit_to_model(params, model, lang)
+        fitted, more = fit_to_model(params, model, lang, config)
         result = Result(fitted, notes=list(notes or []) + more)
         total = fitted.num_images * fitted.steps
         start = time.perf_counter()
@@ -297,14 +301,12 @@ def run_pipeline(pipe, params: Params, on_step=None):
 
 def generate(prompt, negative_prompt="", seed=None, steps=4, guidance=0.0, width=512, height=512,
              num_images=1, scheduler="Default", registry=None, progress=None, stop=None, lang="en",
-             out_dir=None) -> Result:
-    """Check the request, generate, and return the final Result."""
+             out_dir=None, config: ImageSettings | None = None) -> Result:
+    """Check the request, generate, and return the final Result (limits from `config`, default: the
+    current settings)."""
     params, notes = check_request(prompt, negative_prompt, seed, steps, guidance, width, height, num_images,
-                                  scheduler, lang)
-    result = None
-    for result in iter_generate(params, registry, progress, stop, lang, out_dir, notes):
-        pass
-    return result
+                                  scheduler, lang, config)
+    return run_to_end(iter_generate(params, registry, progress, stop, lang, out_dir, notes, config))
 
 
 # ---- metadata ---------------------------------------------------------------------------------
