@@ -14,6 +14,7 @@ import pytest
 from products.speech import audio as audio_io
 from products.speech import core, subtitles
 from products.speech.engines import Options, Segment, Word
+from products.speech.settings import SpeechSettings
 from shared.ui import UserError
 from tests.speech_support import convert, speak, to_video
 
@@ -85,11 +86,14 @@ def test_too_long_too_big_missing_and_silent(clips):
 
 
 def test_max_seconds_setting_and_chinese_messages(clips, fresh_settings):
-    fresh_settings.setenv("AIPM_SPEECH_MAX_SECONDS", "1")
+    short = SpeechSettings(max_seconds=1)
+    with pytest.raises(UserError, match="AIPM_SPEECH_MAX_SECONDS"):
+        core.load_audio(str(clips["wav"]), config=short)
+    with pytest.raises(UserError, match="音频长"):
+        core.load_audio(str(clips["wav"]), lang="zh", config=short)
+    fresh_settings.setenv("AIPM_SPEECH_MAX_SECONDS", "1")  # the environment reaches the same limit
     with pytest.raises(UserError, match="AIPM_SPEECH_MAX_SECONDS"):
         core.load_audio(str(clips["wav"]))
-    with pytest.raises(UserError, match="音频长"):
-        core.load_audio(str(clips["wav"]), lang="zh")
 
 
 def test_option_errors():

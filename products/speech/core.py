@@ -42,16 +42,16 @@ def languages() -> list[str]:
         return list(LANGUAGES)
 
 
-def max_seconds() -> float:
-    return SpeechSettings.current().max_seconds
+def max_seconds(config: SpeechSettings | None = None) -> float:
+    return (config or SpeechSettings.current()).max_seconds
 
 
 def beam_size() -> int:
     return SpeechSettings.current().beam_size
 
 
-def load_audio(path: str | None, lang: str = "en") -> np.ndarray:
-    return audio_io.load_audio(path, max_seconds(), settings().max_upload_mb * 1_000_000, lang)
+def load_audio(path: str | None, lang: str = "en", config: SpeechSettings | None = None) -> np.ndarray:
+    return audio_io.load_audio(path, max_seconds(config), settings().max_upload_mb * 1_000_000, lang)
 
 
 @dataclass
@@ -106,24 +106,27 @@ def check_options(options: Options, model: str, lang: str = "en") -> Options:
     return replace(options, num_speakers=int(options.num_speakers))
 
 
-def default_options(**overrides) -> Options:
-    """Options from the settings (beam size, VAD, Chinese script), with `overrides` on top."""
-    config = SpeechSettings.current()
+def default_options(config: SpeechSettings | None = None, **overrides) -> Options:
+    """Options from the settings (beam size, VAD, Chinese script; default: the current ones), with
+    `overrides` on top."""
+    config = config or SpeechSettings.current()
     values = dict(beam_size=config.beam_size, vad_filter=config.vad, chinese=config.chinese)
     return Options(**{**values, **overrides})
 
 
 def transcribe(source, model: str | None = None, engine: str | None = None, options: Options | None = None,
-               progress=None, lang: str = "en", registry=None) -> Iterator[Update]:
-    """Stream the transcription of `source` (a path, or 16 kHz mono float32 samples)."""
+               progress=None, lang: str = "en", registry=None, config: SpeechSettings | None = None) -> Iterator[Update]:
+    """Stream the transcription of `source` (a path, or 16 kHz mono float32 samples); limits and
+    defaults from `config` (default: the current settings)."""
     if registry is None:
         from shared.models import registry
+    config = config or SpeechSettings.current()
     model, engine = resolve(model, engine, lang)
-    options = check_options(options or default_options(), model, lang)
-    samples = source if isinstance(source, np.ndarray) else load_audio(source, lang)
+    options = check_options(options or default_options(config), model, lang)
+    samples = source if isinstance(source, np.ndarray) else load_audio(source, lang, config)
     samples = np.ascontiguousarray(samples, dtype=np.float32)
-    if samples.size > max_seconds() * SAMPLE_RATE:
-        raise UserError(t("speech.error.too_long", lang, seconds=samples.size / SAMPLE_RATE, limit=max_seconds()))
+    if samples.size > config.max_seconds * SAMPLE_RATE:
+        raise UserError(t("speech.error.too_long", lang, seconds=samples.size / SAMPLE_RATE, limit=config.max_seconds))
     audio_io.check_not_silent(samples, lang)
     duration = samples.size / SAMPLE_RATE
     stop = threading.Event()
