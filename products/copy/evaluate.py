@@ -1,7 +1,7 @@
 """Quality of the copy a customer would paste: our own briefs (English and Chinese, every template),
 seeded, through the same `core.run_to_end` the tab uses; defects counted by kind, and tokens/s.
 
-    python -m products.copy.evaluate [--model qwen-1.5b] [--variants 2] [--limit N] [--stride N] [--json out.json]
+    python -m products.copy.evaluate [--model qwen-1.5b] [--variants 2] [--limit N] [--stride N] [--offset K] [--json out.json]
 
 The checks are written from what a customer sees, not from the repair code: a field missing or
 short of its lines (or hashtags), a prompt label at the start of a line, a line cut mid-phrase (cut
@@ -111,10 +111,11 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="only the first N briefs")
     parser.add_argument("--stride", type=int, default=1, help="every Nth brief (a quicker run that keeps both languages)")
+    parser.add_argument("--offset", type=int, default=0, help="start at this brief (with --stride 2: --offset 1 runs the other half)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", default="", help="write every variant and its defects here")
     args = parser.parse_args(argv)
-    rows = BRIEFS[::max(1, args.stride)]
+    rows = BRIEFS[args.offset::max(1, args.stride)]
     rows = rows[:args.limit] if args.limit else rows
     counts: Counter = Counter()
     records = []
