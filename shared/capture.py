@@ -27,7 +27,15 @@ from shared.config import settings
 
 log = logging.getLogger(__name__)
 
-PRODUCTS = ("copy", "sentiment", "recommend", "speech", "image")
+def _product_names() -> tuple[str, ...]:
+    """The products' short names ("copy", ...), from products/__init__.py: a new product is captured
+    without an edit here."""
+    from products import PRODUCTS as packages
+
+    return tuple(package.rsplit(".", 1)[-1] for package in packages)
+
+
+PRODUCTS = _product_names()
 FIELDS = ("model", "engine", "template", "preset", "tokens_in", "tokens_out", "audio_s", "rows", "images", "pixels")
 OUTCOMES = ("ok", "user_error", "server_error", "cancelled")
 _RECENT = 4096  # records kept in memory for feedback (about an hour of a busy demo)

@@ -179,3 +179,11 @@ def test_registry_loads_and_unloads_are_model_events(writer):
 
     events = [(r["model"], r["event"]) for r in rows(model_events)]
     assert ("toy", "load") in events or ("toy", "fail") in events
+
+
+def test_the_captured_products_are_the_ones_products_lists():
+    from products import PRODUCTS
+    from shared import capture
+
+    assert capture.PRODUCTS == tuple(p.split(".")[-1] for p in PRODUCTS) == ("copy", "sentiment", "recommend",
+                                                                              "speech", "image")
