@@ -31,8 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("AIPM_OFFLINE", "1")
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before llama.cpp or torch is imported)
 
 BRIEF = dict(product="BrewMate Pro", description="a smart pour-over coffee maker",
              features="brews at the exact temperature\napp with 20 recipes\nquiet 3-minute brew",

@@ -5,8 +5,8 @@ The server, store, registry and shared-model settings are declared here (SHARED_
 `@product_settings`, one typed field per variable made with `setting(env, default, help, parse)`,
 built by `current()` (parsed and clamped once per environment) or directly in tests
 (`RecommendSettings(factors=4)`). SETTINGS collects both, in PRODUCTS order, for README's table
-(`python -m shared.config --readme`) and the test that checks README lists every variable. Copy and
-sentiment still declare theirs here until they move them into their packages.
+(`python -m shared.config --readme`) and the test that checks README lists every variable. Sentiment
+still declares its own here until it moves them into its package.
 """
 from __future__ import annotations
 
@@ -59,23 +59,6 @@ SHARED_SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_SENTIMENT_HUB", "", "Hub id of a sentiment model (for example `cardiffnlp/twitter-xlm-roberta-base-sentiment`); falls back to the embedded model when unreachable."),
     Setting("AIPM_SENTIMENT_BATCH", "32", "Texts per forward pass when scoring files."),
     Setting("AIPM_SENTIMENT_MAX_ROWS", "100000", "Most rows scored from one uploaded file."),
-    # Marketing copy
-    Setting("AIPM_COPY_MODELS", "qwen-1.5b,qwen-0.5b", "Copy models offered, the first is the default: `qwen-1.5b` (embedded Qwen2.5-Coder-1.5B-Instruct, better copy), `qwen-0.5b` (embedded 0.5B, about 3x faster); a configured `custom` model comes first."),
-    Setting("AIPM_COPY_PATH", "", "Local chat model for marketing copy: a transformers folder or a `.gguf` file (converted once into the cache); offered as `custom`."),
-    Setting("AIPM_COPY_HUB", "", "Hub id of a chat model for marketing copy (for example `Qwen/Qwen2.5-7B-Instruct` on a GPU Space), offered as `custom`; falls back to the embedded 1.5B when unreachable."),
-    Setting("AIPM_COPY_MAX_BRIEF_TOKENS", "1024", "Most prompt tokens a brief may take; longer briefs are trimmed with a note."),
-    Setting("AIPM_COPY_MAX_NEW_TOKENS", "512", "Most tokens one variant may generate (the max-length slider's upper bound)."),
-    Setting("AIPM_COPY_REPETITION_PENALTY", "1.1", "Repetition penalty for the copy models (1 = off)."),
-    Setting("AIPM_COPY_ENGINE", "auto", "Engine for the copy models: `auto` (llama.cpp for GGUF files on CPU when llama-cpp-python is installed, else transformers), `llama.cpp` or `transformers`."),
-    Setting("AIPM_COPY_THREADS", "auto", "CPU threads of the llama.cpp engine; `auto` = all cores (at most 8)."),
-    Setting("AIPM_COPY_CONTEXT", "4096", "Context of the llama.cpp engine in tokens, shared by the variants of one request (the prompt once, plus each variant's new tokens)."),
-    Setting("AIPM_COPY_REPAIR", "1", "`1` has the model rewrite what a variant still lacks after decoding (missing field, over-long line, product name, words to avoid); `0` only cuts at sentence or phrase boundaries."),
-    Setting("AIPM_COPY_OPENAI_URL", "", "Base URL of an OpenAI-compatible server (vLLM, TGI, llama.cpp server, Ollama), e.g. `http://vllm:8000/v1`; offered as the copy model `openai`, first."),
-    Setting("AIPM_COPY_OPENAI_MODEL", "", "Model name sent to that server (empty = the first one its `/models` lists)."),
-    Setting("AIPM_COPY_OPENAI_KEY", "", "API key for that server (sent as a Bearer token; empty = none)."),
-    Setting("AIPM_COPY_OPENAI_STRUCTURE", "grammar", "How the structure is enforced on that server: `grammar` (GBNF in the `grammar` field: llama.cpp server, llama-cpp-python; vLLM takes it too), `json_schema` (`response_format`: vLLM, TGI, Ollama, OpenAI) or `none` (parse and repair only)."),
-    Setting("AIPM_COPY_OPENAI_TIMEOUT", "120", "Seconds to wait for that server to answer a request."),
-    Setting("AIPM_COPY_NO_REPEAT_NGRAM", "6", "Token n-grams of this size are never repeated within a variant (0 = off); small enough to stop phrase loops, large enough to let a product name recur."),
 )
 
 _BY_NAME = {s.env: s for s in SHARED_SETTINGS}

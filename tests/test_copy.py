@@ -246,17 +246,62 @@ def test_bad_requests_get_clear_messages():
         core.check(brief(), "billboard", "en", core.Options())
     with pytest.raises(UserError, match="1 to 5 variants"):
         core.check(brief(), "tagline", "en", core.Options(variants=6))
-    template, lang, notes = core.check(brief(), "xiaohongshu", "English", core.Options())
-    assert lang == "zh" and "written in Chinese" in notes[0]
+    checked = core.check(brief(), "xiaohongshu", "English", core.Options())
+    assert checked.lang == "zh" and "written in Chinese" in checked.notes[0]
     options = core.Options(variants=3, temperature=0)
-    _, lang, notes = core.check(brief(), "tagline", "中文", options)
-    assert lang == "zh" and options.variants == 1 and "one variant" in notes[0]
+    checked = core.check(brief(), "tagline", "中文", options)
+    assert checked.lang == "zh" and checked.options.variants == 1 and "one variant" in checked.notes[0]
+    assert options.variants == 3  # the caller's options are left as they were
+
+
+def test_check_returns_cleaned_copies_and_leaves_the_callers_brief():
+    asked = Brief(product="  BrewMate\r\nPro  ", features="x" * (core.MAX_FIELD_CHARS + 10), tone=" friendly ")
+    checked = core.check(asked, "tagline", "en", core.Options())
+    assert checked.brief.product == "BrewMate\nPro" and checked.brief.tone == "friendly"
+    assert len(checked.brief.features) == core.MAX_FIELD_CHARS
+    assert asked.product == "  BrewMate\r\nPro  " and len(asked.features) == core.MAX_FIELD_CHARS + 10
+
+
+def test_max_new_tokens_limit_comes_from_the_settings_object():
+    from products.copy.settings import CopySettings
+
+    assert core.max_new_tokens_limit(CopySettings(max_new_tokens=64)) == 64
+    with pytest.raises(UserError):
+        core.check(brief(), "tagline", "en", core.Options(max_new_tokens=65), config=CopySettings(max_new_tokens=64))
+
+
+def test_resolve_decoding_fills_every_default_from_the_template_and_settings():
+    from products.copy.settings import CopySettings
+
+    template = TEMPLATES["tagline"]
+    config = CopySettings(repetition_penalty=1.3, no_repeat_ngram=4)
+    decoding = core.resolve_decoding(core.Options(variants=2), template, config, seed_source=lambda: 42)
+    assert (decoding.rows, decoding.max_new_tokens, decoding.seed) == (2, template.max_new_tokens, 42)
+    assert (decoding.repetition_penalty, decoding.no_repeat_ngram) == (1.3, 4)
+    asked = core.Options(max_new_tokens=24, repetition_penalty=1.0, no_repeat_ngram_size=0, seed=7, top_k=5)
+    decoding = core.resolve_decoding(asked, template, config, seed_source=lambda: 42)
+    assert (decoding.max_new_tokens, decoding.repetition_penalty, decoding.no_repeat_ngram, decoding.seed,
+            decoding.top_k) == (24, 1.0, 0, 7, 5)
+    assert asked.repetition_penalty == 1.0 and asked.seed == 7  # unchanged
+
+
+def test_newest_keeps_only_the_latest_step_and_the_last_kind():
+    import queue
+
+    out = queue.Queue()
+    for item in (("step", ["a"]), ("step", ["ab"]), ("end", None)):
+        out.put(item)
+    assert core.newest(out) == (["ab"], "end", None)
+    out.put(("error", ValueError("x")))
+    step, kind, value = core.newest(out)
+    assert step is None and kind == "error" and isinstance(value, ValueError)
 
 
 def test_fit_brief_trims_the_longest_field_with_a_note():
     long = brief(features="fast " * 2000)
     fitted, notes = core.fit_brief(long, "en", lambda s: len(s.split()), budget=100)
     assert len(fitted.features.split()) < 100 and fitted.product == "BrewMate Pro"
+    assert long.features == "fast " * 2000  # a shortened copy; the caller's brief is unchanged
     assert notes and "shortened" in notes[0]
     same, none = core.fit_brief(brief(), "en", lambda s: len(s.split()), budget=100)
     assert none == []

@@ -106,6 +106,65 @@ def llama_complete(cm, requests, n: int, stop: threading.Event, seed: int = 0, m
 
 
 # ---- transformers --------------------------------------------------------------------------------
+class Watcher(TextWatch):
+    """A StoppingCriteria over every variant (transformers): publishes text, stops loops, full
+    templates and Stop. transformers 5 calls it after each decoding step with all the ids so far
+    and expects one bool per row; a row once stopped stays stopped (generate pads it)."""
+
+    def __init__(self, tokenizer, prompt_len: int, rows: int, template: Template, lang: str,
+                 stop: threading.Event, out, start: float, prefix: str = ""):
+        super().__init__(rows, template, lang, stop, out, start, prefix)
+        self.tokenizer = tokenizer
+        self.prompt_len = prompt_len
+
+    def __call__(self, input_ids, scores=None, **kwargs):
+        import torch
+
+        texts = [self.tokenizer.decode(input_ids[row, self.prompt_len:], skip_special_tokens=True)
+                 if not self.done[row] else "" for row in range(len(self.texts))]
+        flags = self.see(texts)
+        return torch.tensor(flags, dtype=torch.bool, device=input_ids.device)
+
+
+def stop_token_ids(cm) -> list[int]:
+    tok = cm.tokenizer
+    ids = set()
+    eos = getattr(cm.model.generation_config, "eos_token_id", None)
+    ids.update(eos if isinstance(eos, (list, tuple)) else [eos] if eos is not None else [])
+    if tok.eos_token_id is not None:
+        ids.add(tok.eos_token_id)
+    for special in ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|endoftext|>"):
+        if special in tok.get_vocab():
+            ids.add(tok.convert_tokens_to_ids(special))
+    return sorted(i for i in ids if i is not None)
+
+
+def transformers_decode(cm, inputs, rows: int, banned_words: list[str], seed: int, options, max_new: int,
+                        no_repeat_ngram: int, watch: Watcher) -> None:
+    """N variants of one prompt in one `model.generate`; `watch` sees every step and stops rows."""
+    import torch
+
+    eos = stop_token_ids(cm)
+    tok = cm.tokenizer
+    penalty = options.repetition_penalty
+    kwargs = dict(
+        max_new_tokens=max_new, num_return_sequences=rows, stopping_criteria=[watch],
+        repetition_penalty=penalty if penalty and penalty != 1 else None,
+        no_repeat_ngram_size=no_repeat_ngram if no_repeat_ngram > 0 else None,
+        bad_words_ids=bad_words_ids(tok, banned_words),
+        eos_token_id=eos or None,
+        pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else (eos[0] if eos else 0),
+    )
+    if options.temperature > 0:
+        kwargs.update(do_sample=True, temperature=float(options.temperature), top_p=float(options.top_p),
+                      top_k=int(options.top_k))
+    else:
+        kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+    torch.manual_seed(seed)
+    with torch.inference_mode():
+        cm.model.generate(**inputs, **kwargs)
+
+
 def bad_words_ids(tokenizer, words: list[str]) -> list[list[int]] | None:
     ids = []
     for word in words:

@@ -17,7 +17,6 @@ import re
 import time
 from collections import Counter
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("AIPM_OFFLINE", "1")
 
 from products.copy import structure  # noqa: E402

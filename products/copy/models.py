@@ -10,15 +10,12 @@ every load (memoized per path/size/mtime), and later loads read that.
 """
 from __future__ import annotations
 
-import os
-
-from shared.catalog import QWEN_05B_GGUF, QWEN_15B_GGUF
+from products.copy.artifacts import QWEN_05B_GGUF, QWEN_15B_GGUF
+from products.copy.settings import CopySettings
 from shared.config import raw
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, HubModel, LocalPath, Resolved, SourceUnavailable
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported
 
 
 class CopyModel:
@@ -48,11 +45,11 @@ def _load_folder(location: str, ctx: LoadContext, **hub_options) -> CopyModel:
     return CopyModel(model.to(ctx.device).eval(), tokenizer, ctx.spec.name, location)
 
 
-def engine_for(path, device: str) -> str:
+def engine_for(path, device: str, config: CopySettings | None = None) -> str:
     """`llama.cpp` or `transformers` for this file on this device (AIPM_COPY_ENGINE)."""
     from products.copy import llama_engine
 
-    asked = raw("AIPM_COPY_ENGINE").lower().replace("_", ".")
+    asked = (config or CopySettings.current()).engine.replace("_", ".")
     if asked in ("llama.cpp", "llamacpp", "llama"):
         if not llama_engine.available():
             raise ValueError("AIPM_COPY_ENGINE=llama.cpp but llama-cpp-python is not installed "
@@ -64,11 +61,10 @@ def engine_for(path, device: str) -> str:
     return "llama.cpp" if gguf and device == "cpu" and llama_engine.available() else "transformers"
 
 
-def copy_threads() -> int:
+def copy_threads(config: CopySettings | None = None) -> int:
     from products.copy import llama_engine
 
-    value = raw("AIPM_COPY_THREADS")
-    return llama_engine.default_threads() if value == "auto" else max(1, int(value))
+    return (config or CopySettings.current()).threads or llama_engine.default_threads()
 
 
 def load_copy_model(ctx: LoadContext):
@@ -80,11 +76,10 @@ def load_copy_model(ctx: LoadContext):
 
         return OpenAICopyModel.connect(ctx.source.location, ctx.spec.name)
     if ctx.source.kind != "hub" and engine_for(ctx.path, ctx.device) == "llama.cpp":
-        from products.copy.core import MAX_VARIANTS
         from products.copy.llama_engine import LlamaCopyModel
 
         ctx.progress(0.5, f"loading {ctx.path.name} in llama.cpp...")
-        return LlamaCopyModel(str(ctx.path), ctx.spec.name, n_ctx=max(512, int(raw("AIPM_COPY_CONTEXT"))),
+        return LlamaCopyModel(str(ctx.path), ctx.spec.name, n_ctx=CopySettings.current().context,
                               threads=copy_threads(), seqs=16)  # the repairs' candidates in one batch
     if ctx.source.kind == "hub":
         return _load_folder(ctx.source.location, ctx, cache_dir=str(artifacts.cache_dir() / "copy" / "hub"))
@@ -150,11 +145,12 @@ def spec_name(model: str) -> str:
 
 
 def custom_configured() -> bool:
-    return bool(raw("AIPM_COPY_PATH") or raw("AIPM_COPY_HUB"))
+    config = CopySettings.current()
+    return bool(config.path or config.hub)
 
 
 def server_configured() -> bool:
-    return bool(raw("AIPM_COPY_OPENAI_URL"))
+    return bool(CopySettings.current().openai_url)
 
 
 def _llama_default() -> bool:
@@ -165,8 +161,7 @@ def _llama_default() -> bool:
 
     from shared.config import settings
 
-    engine = raw("AIPM_COPY_ENGINE").lower()
-    if engine == "transformers" or settings().device in ("cuda", "mps"):
+    if CopySettings.current().engine == "transformers" or settings().device in ("cuda", "mps"):
         return False
     return importlib.util.find_spec("llama_cpp") is not None
 
@@ -174,8 +169,7 @@ def _llama_default() -> bool:
 def configured_models() -> list[str]:
     """The models offered, default first: `custom` (first) only while AIPM_COPY_PATH/_HUB is set,
     `openai` (before it) only while AIPM_COPY_OPENAI_URL is set."""
-    names = [m.strip() for m in raw("AIPM_COPY_MODELS").split(",")
-             if m.strip() in MODELS and m.strip() not in ("custom", "openai")]
+    names = [m for m in CopySettings.current().models if m in MODELS and m not in ("custom", "openai")]
     if custom_configured():
         names.insert(0, "custom")
     if server_configured():

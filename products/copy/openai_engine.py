@@ -15,8 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from products.copy import structure
+from products.copy.settings import CopySettings
 from products.copy.templates import Template
-from shared.config import raw
 
 CONTEXT_TOKENS = 32768  # servers hold their own context; this only bounds the brief
 
@@ -42,11 +42,11 @@ class OpenAICopyModel:
         """Check the server answers and pick its model (the configured one, else the first listed)."""
         import httpx
 
-        key = raw("AIPM_COPY_OPENAI_KEY")
-        mode = raw("AIPM_COPY_OPENAI_STRUCTURE").lower()
+        config = CopySettings.current()
+        key, mode = config.openai_key, config.openai_structure
         if mode not in ("grammar", "json_schema", "none"):
             raise ValueError(f"AIPM_COPY_OPENAI_STRUCTURE={mode!r}; use grammar, json_schema or none")
-        model = raw("AIPM_COPY_OPENAI_MODEL")
+        model = config.openai_model
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         try:
             listed = httpx.get(f"{url.rstrip('/')}/models", headers=headers, timeout=10).json().get("data", [])
@@ -57,7 +57,7 @@ class OpenAICopyModel:
             if not ids:
                 raise ValueError(f"the server at {url} lists no models; set AIPM_COPY_OPENAI_MODEL")
             model = ids[0]
-        return cls(url, model, name, key, mode, float(raw("AIPM_COPY_OPENAI_TIMEOUT")))
+        return cls(url, model, name, key, mode, config.openai_timeout)
 
     def memory_bytes(self) -> int:
         return 0  # the weights live on the server

@@ -110,7 +110,7 @@ def write_copy(product: str, description: str, features: str, audience: str, ton
                              model=model, template=template, preset=preset_of(options),
                              tokens_in=update.stats.prompt_tokens,
                              tokens_out=update.stats.steps * len(update.texts), outputs=update.texts)
-            yield _outputs(update, options.variants, model, lang_ui)
+            yield _outputs(update, len(update.texts), model, lang_ui)  # one when greedy (core's note says so)
 
 
 def preset_of(options) -> str:
@@ -121,11 +121,15 @@ def preset_of(options) -> str:
     return "custom"
 
 
+# write_copy's inputs by name, in the order build_tab passes them (tests/test_copy_tab.py checks the order)
+INPUTS = ("product", "description", "features", "audience", "tone", "language", "voice", "avoid", "template",
+          "variants", "model", "temperature", "top_p", "max_tokens", "seed")
+
+
 def regenerate(*args, request: gr.Request = None, progress=gr.Progress()):
     """The same brief again with a fresh random seed."""
-    args = list(args)
-    args[14] = -1
-    yield from write_copy(*args, request=request, progress=progress)
+    values = dict(zip(INPUTS, args), seed=-1)
+    yield from write_copy(**values, request=request, progress=progress)
 
 
 def stop_generation(request: gr.Request = None) -> None:
