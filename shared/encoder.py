@@ -22,10 +22,6 @@ class SentenceEncoder:
         self.max_tokens = max_tokens
         self.dim = model.config.hidden_size
 
-    def token_ids(self, text: str) -> list[int]:
-        """Token ids without special tokens (to measure and window long texts)."""
-        return self.tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"]
-
     def encode(self, texts: list[str], batch_size: int = 32):
         """Unit-length float32 numpy vectors, one per text; texts longer than max_tokens are cut."""
         import numpy as np

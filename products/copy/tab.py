@@ -121,7 +121,7 @@ def preset_of(options) -> str:
     return "custom"
 
 
-# write_copy's inputs by name, in the order build_tab passes them (tests/test_copy_tab.py checks the order)
+# write_copy's inputs by name, in the order build_tab passes them (tests/test_copy_tab.py checks it is write_copy's)
 INPUTS = ("product", "description", "features", "audience", "tone", "language", "voice", "avoid", "template",
           "variants", "model", "temperature", "top_p", "max_tokens", "seed")
 
@@ -199,8 +199,10 @@ def build_tab() -> None:
             with gr.Accordion(I18N("copy.details"), open=False):
                 details = gr.JSON()
     examples(EXAMPLES, inputs=[product, description, features, audience, tone, language, template])
-    inputs = [product, description, features, audience, tone, language, voice, avoid, template, variants, model,
-              temperature, top_p, max_tokens, seed]
+    by_name = dict(product=product, description=description, features=features, audience=audience, tone=tone,
+                   language=language, voice=voice, avoid=avoid, template=template, variants=variants, model=model,
+                   temperature=temperature, top_p=top_p, max_tokens=max_tokens, seed=seed)
+    inputs = [by_name[name] for name in INPUTS]
     outputs = [status, *boxes, *tables, details]
     event = run.click(write_copy, inputs, outputs, api_name="copy_generate",
                       concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
