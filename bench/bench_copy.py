@@ -81,7 +81,7 @@ def _registry_model(model: str, engine: str):
 
 
 def bench_app(model: str, tokens: int, repeat: int) -> dict:
-    from products.copy.llama_engine import Row, Sampling
+    from products.copy.llama_batch import Row, Sampling
 
     registry, name, load_s = _registry_model(model, "llama.cpp")
     runs = []
@@ -188,7 +188,7 @@ def bench_transformers(model: str, tokens: int, repeat: int) -> dict:
 
 def bench_first_use(model: str, tokens: int, repeat: int) -> dict:
     """Empty cache: join and verify the packaged GGUF, load it in llama.cpp, first token."""
-    from products.copy.llama_engine import Row, Sampling
+    from products.copy.llama_batch import Row, Sampling
 
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as empty:
         os.environ["AIPM_CACHE_DIR"] = empty

@@ -74,7 +74,7 @@ class TextWatch:
 # ---- llama.cpp ---------------------------------------------------------------------------------
 def llama_decode(cm, prompt: str, rows: int, grammar: str, banned_words: list[str], seed: int, options,
                  max_new: int, watch: TextWatch, stop: threading.Event):
-    from products.copy.llama_engine import Row, Sampling
+    from products.copy.llama_batch import Row, Sampling
 
     banned = cm.word_tokens(banned_words) if banned_words else ()
     sampling = Sampling(temperature=float(options.temperature), top_p=float(options.top_p), top_k=int(options.top_k),
@@ -85,7 +85,7 @@ def llama_decode(cm, prompt: str, rows: int, grammar: str, banned_words: list[st
 
 def llama_complete(cm, requests, n: int, stop: threading.Event, seed: int = 0, max_new: int = 120) -> list[list[str]]:
     """n candidates for each (messages, grammar, banned words), up to the context's sequences per batch."""
-    from products.copy.llama_engine import Row, Sampling
+    from products.copy.llama_batch import Row, Sampling
 
     rows = []
     for r, (messages, grammar, banned) in enumerate(requests):

@@ -20,9 +20,9 @@ import ctypes
 import os
 import threading
 import time
-from dataclasses import dataclass, field
-
 import numpy as np
+
+from products.copy.llama_batch import Result, Row, Sampling, common_prefix, complete_utf8, utf8_cut
 
 _backend_ready = threading.Lock()
 _backend_done = False
@@ -34,33 +34,6 @@ def available() -> bool:
         return True
     except Exception:  # not installed, or its shared library does not load on this machine
         return False
-
-
-@dataclass
-class Row:
-    """One sequence to decode: its prompt, its grammar (GBNF, optional), its seed."""
-
-    prompt: str
-    grammar: str = ""
-    seed: int = 0
-    banned: tuple[int, ...] = ()  # token ids never sampled (words to avoid)
-
-
-@dataclass
-class Sampling:
-    temperature: float = 0.7
-    top_p: float = 0.9
-    top_k: int = 40
-    repetition_penalty: float = 1.1
-
-
-@dataclass
-class Result:
-    texts: list[str]
-    steps: int = 0
-    prompt_tokens: int = 0
-    first_token_s: float | None = None
-    finished: list[bool] = field(default_factory=list)  # ended by the model (EOG / grammar complete)
 
 
 def _rss() -> int:
@@ -266,7 +239,7 @@ class LlamaCopyModel:
             raise ValueError(f"at most {self.seqs} sequences at once")
         start = time.perf_counter()
         prompts = [self.tokenize(r.prompt) for r in rows]
-        shared = _common_prefix(prompts)
+        shared = common_prefix(prompts)
         groups: dict[tuple, list[int]] = {}
         for i, tokens in enumerate(prompts):
             groups.setdefault(tuple(tokens[shared:]), []).append(i)
@@ -298,8 +271,8 @@ class LlamaCopyModel:
                     if grammars[row] is not None:
                         L.llama_sampler_accept(grammars[row], token)
                     pieces[row] += self.piece(token)
-                    texts[row] = pieces[row].decode("utf-8", "ignore") if _complete_utf8(pieces[row]) else \
-                        pieces[row][:_utf8_cut(pieces[row])].decode("utf-8", "ignore")
+                    texts[row] = pieces[row].decode("utf-8", "ignore") if complete_utf8(pieces[row]) else \
+                        pieces[row][:utf8_cut(pieces[row])].decode("utf-8", "ignore")
                     pending[row] = token
                 steps += 1
                 if first is None:
@@ -403,33 +376,6 @@ class LlamaCopyModel:
     def _check(code: int) -> None:
         if code != 0:
             raise RuntimeError(f"llama_decode failed ({code}): the context is full or the batch is invalid")
-
-
-def _utf8_cut(data: bytes) -> int:
-    """Length of the longest prefix that does not end inside a multi-byte character."""
-    for back in range(1, min(4, len(data)) + 1):
-        byte = data[-back]
-        if byte & 0xC0 != 0x80:  # a lead byte (or ASCII)
-            width = 1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
-            return len(data) if back >= width else len(data) - back
-    return len(data)
-
-
-def _complete_utf8(data: bytes) -> bool:
-    return _utf8_cut(data) == len(data)
-
-
-def _common_prefix(prompts: list[list[int]]) -> int:
-    """Length of the prefix every prompt shares, leaving each at least one token of its own (whose
-    logits give its first new token)."""
-    if not prompts:
-        return 0
-    most = min(len(p) for p in prompts) - 1
-    n = 0
-    first = prompts[0]
-    while n < most and all(p[n] == first[n] for p in prompts):
-        n += 1
-    return max(0, n)
 
 
 def default_threads() -> int:
