@@ -46,7 +46,8 @@ def peak_rss_mb() -> float:
 
 
 def _prompt(cm) -> str:
-    from products.copy.templates import TEMPLATES, Brief, build_messages, prefill
+    from products.copy.prompts import build_messages, prefill
+    from products.copy.templates import TEMPLATES, Brief
 
     template = TEMPLATES[TEMPLATE]
     messages = build_messages(Brief(**BRIEF), template, "en")

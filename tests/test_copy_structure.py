@@ -8,7 +8,8 @@ import pytest
 
 from products.copy import repair, structure
 from products.copy import text as tx
-from products.copy.templates import TEMPLATES, Brief, finish
+from products.copy.templates import TEMPLATES, Brief
+from products.copy.variants import finish
 
 BRIEF = Brief(product="BrewMate Pro", description="a smart pour-over coffee maker", features="exact temperature",
               audience="home coffee lovers", tone="friendly", avoid="cheap, best")

@@ -30,9 +30,10 @@ from products.copy import repair, structure
 from products.copy import text as tx
 from products.copy.engines import TextWatch, Watcher, llama_complete, llama_decode, transformers_complete, \
     transformers_decode
+from products.copy.prompts import brief_block, build_messages, prefill
 from products.copy.settings import CopySettings
-from products.copy.templates import TEMPLATES, Brief, Template, Variant, build_messages, brief_block, finish, \
-    language_code, fit_total, prefill
+from products.copy.templates import TEMPLATES, Brief, Template, language_code
+from products.copy.variants import Variant, finish, fit_total
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import threading
 import time
 
 from products.copy import text as tx
-from products.copy.templates import Template, parse
+from products.copy.templates import Template
+from products.copy.variants import parse
 
 
 class TextWatch:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from products.copy import structure
 from products.copy import text as tx
-from products.copy.templates import SYSTEM, Brief, Field, Line, Template, Variant, brief_block, fit_line
+from products.copy.prompts import SYSTEM, brief_block
+from products.copy.templates import Brief, Field, Template
+from products.copy.variants import Line, Variant, fit_line
 
 CANDIDATES = 2  # each candidate is a sequence decoded: on a small CPU, time grows with them
 _DANGLING = re.compile(r"\b(and|or|with|for|to|of|the|a|an|in|on|at|by|your|our|its|from|that)$", re.I)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 
 from products.copy import text as tx
-from products.copy.templates import Brief, Field, Template, Variant, prefill
+from products.copy.prompts import prefill
+from products.copy.templates import Brief, Field, Template
+from products.copy.variants import Variant
 from products.copy.text import cut_at_boundary, has_label, strip_label  # noqa: F401  (re-exported)
 
 _NO_TEXT = r"\n\r\t#\x00-\x1f"
@@ -44,7 +46,7 @@ def name_fits(name: str, f: Field) -> bool:
 
 
 def grammar(template: Template, lang: str, product: str = "", prefilled: bool = True, exact: bool = False) -> str:
-    """GBNF for the answer after the prefill (`templates.prefill`; with it when not `prefilled`,
+    """GBNF for the answer after the prefill (`prompts.prefill`; with it when not `prefilled`,
     as on a chat API that cannot prefill): the template's exact shape."""
     cjk = _CJK if lang == "en" else ""
     rules = {

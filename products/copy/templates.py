@@ -1,16 +1,15 @@
-"""Channel templates: each owns its prompt, its output format and its limits.
+"""Channel templates: each owns its task, its output format and its limits; and the brief.
 
 A template lists its fields (headline, description, ...): how many lines of each, the limit per
-line and the counting rule (products/copy/text.py). The prompt asks for exactly that format; the
-parser maps the model's lines back onto the fields; `enforce` trims over-long lines at a word
-boundary (the count is then shown beside each line).
+line and the counting rule (products/copy/text.py). products/copy/prompts.py asks the model for
+exactly that format; products/copy/variants.py maps the model's lines back onto the fields and fits
+them to the limits (the count is then shown beside each line). The names that moved there are still
+importable from here.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
-from products.copy import text as tx
+from dataclasses import dataclass
 
 LANGUAGES = {"en": "English", "zh": "Chinese"}
 _LANGUAGE_ALIASES = {"en": "en", "english": "en", "英文": "en", "英语": "en",
@@ -135,7 +134,7 @@ XIAOHONGSHU = Template(
 TEMPLATES: dict[str, Template] = {t.key: t for t in (DESCRIPTION, TAGLINE, SOCIAL, SEARCH_AD, EMAIL, META, XIAOHONGSHU)}
 
 
-# ---- the brief and the prompt -------------------------------------------------------------------
+# ---- the brief -------------------------------------------------------------------------------------
 @dataclass
 class Brief:
     product: str = ""
@@ -159,277 +158,17 @@ class Brief:
         return TONES.get(tone.lower(), tone) if lang == "zh" else tone
 
 
-_BRIEF_LABELS = {
-    "en": {"product": "Product", "description": "What it is", "features": "Key features and benefits",
-           "audience": "Target audience", "tone": "Tone", "voice": "Brand voice"},
-    "zh": {"product": "产品", "description": "简介", "features": "核心卖点", "audience": "目标人群", "tone": "语气",
-           "voice": "品牌调性"},
-}
-
-SYSTEM = {
-    "en": "You are a senior marketing copywriter. You write concrete, on-brief copy in English. "
-          "You output only the copy itself, in exactly the format requested.",
-    "zh": "你是一名资深营销文案。你用简体中文写具体、贴合需求的文案。你只输出文案本身，严格按照要求的格式。",
-}
-
-# Lines (or tails of lines) where a small model echoes the brief back instead of writing copy.
-_ECHO = re.compile(r"(?:^|\s|[,.;，。；])(?:Target audience|Tone|Brand voice|What it is|Key features and benefits|"
-                   r"目标人群|语气|品牌调性|核心卖点|简介)\s*[:：]", re.I)
+# Moved to prompts.py and variants.py; still importable from here (looked up on first use, so
+# those modules can import this one).
+_MOVED = {name: "products.copy.prompts" for name in ("SYSTEM", "strip_echo", "brief_block", "format_block",
+                                                     "prefill", "build_messages")}
+_MOVED.update({name: "products.copy.variants" for name in ("Line", "Variant", "parse", "fit_line", "fit_tags",
+                                                           "enforce", "fit_total", "finish")})
 
 
-def strip_echo(line: str) -> str:
-    """Cut a line where it starts repeating the brief's labels ("Tone: friendly")."""
-    m = _ECHO.search(line)
-    return line[:m.start()].rstrip(" ,;，；") if m else line
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
 
-
-def brief_block(brief: Brief, lang: str) -> str:
-    labels = _BRIEF_LABELS[lang]
-    sep = "：" if lang == "zh" else ": "
-    lines = []
-    for key in ("product", "description", "features", "audience"):
-        value = getattr(brief, key).strip()
-        if value:
-            lines.append(f"{labels[key]}{sep}{value}")
-    tone = brief.tone_text(lang)
-    if tone:
-        lines.append(f"{labels['tone']}{sep}{tone}")
-    if brief.voice.strip():
-        lines.append(f"{labels['voice']}{sep}{brief.voice.strip()}")
-    return "\n".join(lines)
-
-
-def format_block(template: Template, lang: str) -> str:
-    """The exact output format the model is asked for."""
-    out = []
-    if template.labelled:
-        for f in template.fields:
-            if f.hashtags:
-                hint = "<3 到 6 个话题标签>" if lang == "zh" else "<3 to 5 hashtags>"
-            elif f.lines > 1 and template.show_labels is False:
-                hint = f"<最多 {f.lines} 段，每段不超过{f.limit_words(lang)}>" if lang == "zh" else \
-                    f"<at most {f.lines} paragraphs of at most {f.limit_words(lang)}>"
-            else:
-                hint = f"<不超过{f.limit_words(lang)}>" if lang == "zh" else f"<at most {f.limit_words(lang)}>"
-            numbered = f.lines > 1 and template.show_labels is not False
-            for i in range(f.lines if numbered else 1):
-                number = f" {i + 1}" if numbered else ""
-                out.append(f"{f.label(lang)}{number}{'：' if lang == 'zh' else ': '}{hint}")
-        head = "严格按下面的格式输出：" if lang == "zh" else "Use exactly this format:"
-        return head + "\n" + "\n".join(out)
-    for f in template.fields:
-        if f.hashtags:
-            out.append("最后一行：话题标签" if lang == "zh" else "Last line: the hashtags")
-        elif lang == "zh":
-            many = f"最多 {f.lines} 行" if f.lines > 1 else "1 行"
-            out.append(f"{f.label(lang)}：{many}，每行不超过{f.limit_words(lang)}")
-        else:
-            many = f"at most {f.lines} lines" if f.lines > 1 else "1 line"
-            out.append(f"{f.label(lang)}: {many}, each at most {f.limit_words(lang)}")
-    if template.total_limit:
-        total = Field("total", "", "", 1, template.total_limit, template.total_rule).limit_words(lang)
-        out.append(f"全部合计不超过{total}" if lang == "zh" else f"At most {total} in all")
-    return ("格式：" if lang == "zh" else "Format:\n") + ("；".join(out) + "。" if lang == "zh" else "\n".join(out))
-
-
-def prefill(template: Template, lang: str) -> str:
-    """The start of the answer, written for the model: the first label of a labelled template
-    (small models then keep the format instead of writing a preamble)."""
-    if not template.labelled:
-        return ""
-    first = template.fields[0]
-    number = " 1" if first.lines > 1 and template.show_labels is not False else ""
-    return first.label(lang) + number + ("：" if lang == "zh" else ": ")
-
-
-def build_messages(brief: Brief, template: Template, lang: str) -> list[dict]:
-    task = template.task_zh if lang == "zh" else template.task_en
-    parts = [brief_block(brief, lang), ("任务：" if lang == "zh" else "Task: ") + task, format_block(template, lang)]
-    name = brief.product.strip()
-    named = [f.label(lang).lower() if lang == "en" else f.label(lang) for f in template.fields if f.key in template.name_in]
-    if name and named:  # in words too: the grammar holds it, the prompt makes the model plan for it
-        parts.append(f"在{'和'.join(named)}中写出产品名“{name}”。" if lang == "zh" else
-                     f"Use the product name \"{name}\" in the {' and '.join(named)}.")
-    avoid = brief.avoid_words()
-    if avoid:
-        parts.append(("不要使用这些词：" + "、".join(avoid)) if lang == "zh" else
-                     "Do not use these words: " + ", ".join(avoid))
-    return [{"role": "system", "content": SYSTEM[lang]}, {"role": "user", "content": "\n\n".join(parts)}]
-
-
-# ---- parsing and limits ---------------------------------------------------------------------
-@dataclass
-class Line:
-    field: str
-    label: str
-    text: str
-    count: int
-    limit: int
-    rule: str
-    trimmed: bool = False
-    original: str = ""
-    cut: str = ""  # how a line over its limit was shortened: rewritten, sentence, phrase, word (last resort)
-    repaired: bool = False  # written or rewritten by a repair: not planned again
-
-    @property
-    def ok(self) -> bool:
-        return self.count <= self.limit
-
-
-@dataclass
-class Variant:
-    lines: list[Line] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    loop: str = ""
-    raw: str = ""
-
-    def copy_text(self, template: Template, lang: str) -> str:
-        out = []
-        numbers: dict[str, int] = {}
-        for line in self.lines:
-            if template.labelled and template.show_labels is not False:
-                f = next(f for f in template.fields if f.key == line.field)
-                numbers[line.field] = numbers.get(line.field, 0) + 1
-                number = f" {numbers[line.field]}" if f.lines > 1 else ""
-                out.append(f"{line.label}{number}{'：' if lang == 'zh' else ': '}{line.text}")
-            else:
-                out.append(line.text)
-        return ("\n\n" if template.paragraphs else "\n").join(out)
-
-
-_MARKUP = re.compile(r"^\s*(?:[-*•>]+\s+|\d+[.)、]\s*|\*\*)+")
-_QUOTES = "\"'“”‘’「」『』《》"
-
-
-def _strip(text: str) -> str:
-    text = _MARKUP.sub("", text).replace("**", "").strip()
-    if len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
-        text = text[1:-1].strip()
-    return text
-
-
-def _label_of(line: str, template: Template) -> tuple[Field | None, str]:
-    """(field, rest) when the line starts with one of the template's labels (either language)."""
-    body = _MARKUP.sub("", line).replace("**", "").strip()
-    m = re.match(r"^([A-Za-z\u4e00-\u9fff ]{1,24}?)\s*\d*\s*[:：]\s*(.*)$", body)
-    if not m:
-        return None, line
-    name = m.group(1).strip().lower()
-    for f in template.fields:
-        names = {f.label_en.lower(), f.label_zh, f.key, f.label_en.lower() + "s", "meta " + f.label_en.lower(),
-                 "subject line", "seo " + f.label_en.lower()}
-        if name in names:
-            return f, m.group(2)
-    return None, line
-
-
-def parse(raw: str, template: Template, lang: str) -> tuple[list[tuple[Field, str]], list[str]]:
-    """Map the model's output lines onto the template's fields; notes say what was dropped."""
-    counts = {f.key: 0 for f in template.fields}
-    out: list[tuple[Field, str]] = []
-    dropped = 0
-    current: Field | None = None
-    text_fields = [f for f in template.fields if not f.hashtags]
-    tag_field = next((f for f in template.fields if f.hashtags), None)
-    for line in raw.split("\n"):
-        if not line.strip():
-            continue
-        f, rest = _label_of(line, template)
-        if f is not None:
-            current = f
-            line = rest
-            if not line.strip():
-                continue  # a header line ("Headlines:"): the lines below belong to it
-        if f is None and tag_field is not None and line.strip().startswith("#") and tx.hashtags(line):
-            f = tag_field
-        if f is None and template.labelled and current is not None:
-            f = current
-        if f is None:
-            f = next((x for x in text_fields if counts[x.key] < x.lines), None)
-        text = tx.strip_label(_strip(strip_echo(line)))
-        if f is None or not text or counts[f.key] >= f.lines:
-            dropped += 1
-            continue
-        if f.hashtags:  # only the tags themselves, once each
-            text = " ".join(dict.fromkeys(tx.hashtags(text)))
-            if not text:
-                continue
-        counts[f.key] += 1
-        out.append((f, text))
-    notes = []
-    if dropped:
-        notes.append(f"dropped {dropped} extra line(s)")
-    return out, notes
-
-
-def fit_line(text: str, limit: int, rule: str) -> tuple[str, str]:
-    """(text, how) within the limit: cut at a sentence or phrase boundary, at a word only as a last resort."""
-    if tx.count(text, rule) <= limit:
-        return text, ""
-    cut, how = tx.cut_at_boundary(text, limit, rule)
-    return (cut, how) if cut else (tx.trim(text, limit, rule), "word")
-
-
-def fit_tags(text: str, limit: int, rule: str) -> tuple[str, str]:
-    """A hashtag line fitted by dropping whole tags from its end (a tag is never cut)."""
-    tags = text.split()
-    while len(tags) > 1 and tx.count(" ".join(tags), rule) > limit:
-        tags.pop()
-    fitted = " ".join(tags)
-    return (fitted, "tags") if tx.count(fitted, rule) <= limit else fit_line(fitted, limit, rule)
-
-
-def enforce(pairs: list[tuple[Field, str]], template: Template, lang: str) -> tuple[list[Line], list[str]]:
-    """Fit every line to its field's limit, then the whole variant to the template's total limit
-    (dropping its last optional body lines first)."""
-    lines = []
-    notes = []
-    for f, text in pairs:
-        trimmed, how = fit_tags(text, f.limit, f.rule) if f.hashtags else fit_line(text, f.limit, f.rule)
-        lines.append(Line(f.key, f.label(lang), trimmed, tx.count(trimmed, f.rule), f.limit, f.rule,
-                          trimmed != text, text, how))
-    return lines, notes + fit_total(lines, template)
-
-
-def fit_total(lines: list[Line], template: Template) -> list[str]:
-    """Fit the variant (in place) to the template's total limit: drop optional body lines first."""
-    notes = []
-    if template.total_limit:
-        fields = {f.key: f for f in template.fields}
-
-        def total():
-            return sum(tx.count(line.text, template.total_rule) for line in lines) + max(0, len(lines) - 1)
-
-        while total() > template.total_limit:
-            body = [i for i, line in enumerate(lines) if not fields[line.field].hashtags]
-            if not body:
-                break
-            i = body[-1]
-            line = lines[i]
-            have = sum(1 for x in lines if x.field == line.field)
-            over = total() - template.total_limit
-            keep = tx.count(line.text, template.total_rule) - over
-            if have > fields[line.field].required or (keep < 20 and len(body) > 1):
-                lines.pop(i)  # an optional line: drop it whole rather than cut it
-                continue
-            text, how = fit_line(line.text, max(1, keep), template.total_rule)
-            if text == line.text or not text:  # cannot shorten further
-                lines.pop(i)
-                continue
-            line.text, line.trimmed, line.cut = text, True, how
-            line.count = tx.count(text, line.rule)
-        notes.append(f"total {total()}/{template.total_limit}")
-    return notes
-
-
-def finish(raw: str, template: Template, lang: str, loop: str = "") -> Variant:
-    """Clean loops, parse, enforce limits: the variant the user sees."""
-    cleaned = tx.clean(raw, template.max_hashtags)
-    pairs, notes = parse(cleaned, template, lang)
-    lines, more = enforce(pairs, template, lang)
-    variant = Variant(lines, notes + more, loop, raw)
-    if any(line.cut == "word" for line in lines):
-        variant.notes.append("cut at a word boundary to fit")
-    elif any(line.trimmed for line in lines):
-        variant.notes.append("shortened at a sentence or phrase boundary to fit")
-    return variant
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
