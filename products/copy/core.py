@@ -28,8 +28,7 @@ from shared.ui import UserError
 from products.copy import models, strings  # noqa: F401  (strings registers the messages)
 from products.copy import repair, structure
 from products.copy import text as tx
-from products.copy.engines import TextWatch, Watcher, llama_complete, llama_decode, transformers_complete, \
-    transformers_decode
+from products.copy.engines import TextWatch, Watcher, completer, llama_decode, transformers_decode
 from products.copy.prompts import brief_block, build_messages, prefill
 from products.copy.settings import CopySettings
 from products.copy.templates import TEMPLATES, Brief, Template, language_code
@@ -345,7 +344,7 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
                 yield Update([v.copy_text(template, lang) for v in variants], stats=stats, notes=notes,
                              template=template, lang=lang)
                 if config.repair:
-                    _repair(cm, engine, variants, template, lang, prompt.brief, stop, decoding.seed)
+                    _repair(variants, template, lang, prompt.brief, completer(cm, engine, stop, decoding.seed))
             stats.seconds = time.perf_counter() - start
             for variant in variants:
                 _check_variant(variant, template, lang, prompt.brief, lang_ui)
@@ -370,17 +369,8 @@ def _where(cm, engine: str) -> str:
     return getattr(cm, "loaded_from", "") or "server"
 
 
-def _repair(cm, engine, variants, template, lang, brief, stop, seed) -> None:
+def _repair(variants, template, lang, brief, complete) -> None:
     """Missing fields, over-long lines, a missing name, words to avoid: rewritten by the model."""
-    if engine == "llama.cpp":
-        def complete(requests, n):
-            return llama_complete(cm, requests, n, stop, seed)
-    elif engine == "transformers":
-        def complete(requests, n):
-            return transformers_complete(cm, requests, n, stop, seed)
-    else:
-        def complete(requests, n):
-            return cm.complete(requests, n, stop, seed)
     for _ in range(2):  # a second round for what fitting the total limit took away (a name, a field)
         if not repair.apply(variants, template, lang, brief, complete):
             break

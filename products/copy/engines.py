@@ -72,6 +72,15 @@ class TextWatch:
         return [self.stop.is_set() or d for d in self.done]
 
 
+def completer(cm, engine: str, stop: threading.Event, seed: int):
+    """This engine's `complete(requests, n)`: n candidates per (messages, grammar, banned words), for the repairs."""
+    if engine == "llama.cpp":
+        return lambda requests, n: llama_complete(cm, requests, n, stop, seed)
+    if engine == "transformers":
+        return lambda requests, n: transformers_complete(cm, requests, n, stop, seed)
+    return lambda requests, n: cm.complete(requests, n, stop, seed)  # an OpenAI-compatible server
+
+
 # ---- llama.cpp ---------------------------------------------------------------------------------
 def llama_decode(cm, prompt: str, rows: int, grammar: str, banned_words: list[str], seed: int, options,
                  max_new: int, watch: TextWatch, stop: threading.Event):
