@@ -268,6 +268,17 @@ def test_streaming_yields_variants_and_releases_the_lease(custom, reg):
     assert len(one.texts) == 1 and len(one.variants) == 1
 
 
+def test_generate_leaves_its_arguments_as_they_were_and_takes_a_settings_object(custom, reg):
+    from products.copy.settings import CopySettings
+
+    asked, options = brief(product="  BrewMate Pro  "), core.Options(variants=3, temperature=0, max_new_tokens=8)
+    config = CopySettings(repair=False, repetition_penalty=1.0, no_repeat_ngram=0)
+    final = core.run_to_end(asked, "tagline", "en", options, "custom", reg=reg, config=config)
+    assert len(final.texts) == 1 and any("one variant" in note for note in final.notes)  # greedy: one
+    assert options == core.Options(variants=3, temperature=0, max_new_tokens=8)  # not edited
+    assert asked.product == "  BrewMate Pro  " and options.repetition_penalty is None
+
+
 def test_stop_ends_the_thread_within_a_token(tiny_no_eos, fresh_settings, reg, tmp_path):
     fresh_settings.setenv("AIPM_COPY_PATH", str(tiny_no_eos))
     stop = threading.Event()
