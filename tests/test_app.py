@@ -46,12 +46,18 @@ def client(server):
 
 @pytest.mark.integration
 def test_sentiment_endpoint(client):
-    label, note = client.predict("I absolutely love this phone, the battery is amazing!", "auto", api_name="/sentiment")
+    label, clauses, note = client.predict("I absolutely love this phone, the battery is amazing!", "auto",
+                                          api_name="/sentiment")
     assert label["label"] == "positive"
     assert {c["label"] for c in label["confidences"]} == {"negative", "neutral", "positive"}
     assert "Language: en" in note
-    label, _ = client.predict("质量很差，用了两天就坏了，非常失望。", "auto", api_name="/sentiment")
+    label, clauses, _ = client.predict("质量很差，用了两天就坏了，非常失望。", "auto", api_name="/sentiment")
     assert label["label"] == "negative"
+    _, clauses, note = client.predict("The battery life is fantastic but the screen scratches way too easily.", "auto",
+                                      api_name="/sentiment")
+    spans = [(c["token"], c["class_or_confidence"]) for c in clauses if c["class_or_confidence"]]
+    assert spans == [("The battery life is fantastic", "positive"), ("but the screen scratches way too easily.", "negative")]
+    assert "Overall: mixed" in note
 
 
 @pytest.mark.integration
@@ -73,7 +79,7 @@ def test_sentiment_file_endpoint(client, tmp_path):
     columns = client.predict(handle_file(str(tmp_path / "reviews.csv")), api_name="/sentiment_columns")
     assert columns["value"] == "review" if isinstance(columns, dict) else columns == "review"
     table, chart, download, summary = client.predict(handle_file(str(tmp_path / "reviews.csv")), "review", "auto",
-                                                     api_name="/sentiment_file")
+                                                     False, api_name="/sentiment_file")
     result = pd.read_csv(download)
     assert len(result) == 6 and {"label", "language", "p_negative", "p_positive"} <= set(result.columns)
     assert result.loc[0, "label"] == "positive" and result.loc[1, "label"] == "negative"
@@ -86,11 +92,11 @@ def test_system_endpoints(client, fresh_settings):
     fresh_settings.setenv("AIPM_ADMIN_PASSWORD", "s3cret")
     client.predict("Nice!", "auto", api_name="/sentiment")
     rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
-    assert rows["sentiment"]["state"] == "loaded" and rows["text-encoder"]["state"] == "loaded"
+    assert rows["sentiment"]["state"] == "loaded" and rows["sentiment-gemma"]["state"] == "loaded"
     # 22.7M parameters: about 45 MB in bfloat16, 91 MB in float32; whichever the machine picked
-    bytes_per_value = {"bfloat16": 2, "float16": 2, "float32": 4}[rows["text-encoder"]["dtype"].removeprefix("torch.")]
-    assert rows["text-encoder"]["source"] == "embedded: all-MiniLM-L6-v2"
-    assert 0.8 * 22.7 * bytes_per_value < rows["text-encoder"]["MB"] < 1.3 * 22.7 * bytes_per_value
+    bytes_per_value = {"bfloat16": 2, "float16": 2, "float32": 4}[rows["sentiment-gemma"]["dtype"].removeprefix("torch.")]
+    assert rows["sentiment-gemma"]["source"] == "embedded: EmbeddingGemma-300M"
+    assert 0.8 * 302.9 * bytes_per_value < rows["sentiment-gemma"]["MB"] < 1.3 * 302.9 * bytes_per_value
     client.predict("sentiment", "s3cret", api_name="/system_unload")
     rows = {r["name"]: r for r in client.predict(api_name="/system_status")}
     assert rows["sentiment"]["state"] == "not loaded"

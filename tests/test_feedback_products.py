@@ -131,7 +131,7 @@ def client():
 
 @pytest.mark.integration
 def test_sentiment_then_feedback_through_the_api(client, writer):
-    label, _ = client.predict("I love this phone!", "auto", api_name="/sentiment")
+    label, _, _ = client.predict("I love this phone!", "auto", api_name="/sentiment")
     answer = client.predict("sentiment", "correction", "negative", "", "", "", api_name="/feedback")
     assert "recorded" in answer
     mine = client.predict(api_name="/feedback_requests")

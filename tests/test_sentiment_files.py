@@ -38,7 +38,7 @@ def text_lists(exclude: str = "", xml: bool = False):
     return st.lists(st.lists(pieces, max_size=8).map("".join), min_size=1, max_size=30)
 
 
-def fake_score_texts(texts, language="auto", registry=None, batch_size=None, progress=None, lang_ui="en"):
+def fake_score_texts(texts, language="auto", registry=None, batch_size=None, progress=None, lang_ui="en", fast=False):
     return [core.Scored(text, "en", "positive", {"negative": 0.25, "positive": 0.75}) for text in texts]
 
 
@@ -147,7 +147,7 @@ def test_results_file_round_trip(workdir, texts):
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Chinese
     with open(path, newline="", encoding="utf-8-sig") as f:
         header, *rows = list(csv.reader(f, strict=True))
-    assert header == ["text", "n", "language", "label", "windows", "p_negative", "p_positive"]
+    assert header == ["text", "n", "language", "label", "mixed", "windows", "p_negative", "p_positive"]
     assert len(rows) == len(texts)
     for cell in (c for row in rows for c in row):
         assert not cell.startswith(files.FORMULA_STARTS), cell
@@ -158,6 +158,7 @@ def test_results_file_round_trip(workdir, texts):
             stored = stored[1:]
         assert stored == text and row[1] == str(i)
         assert row[3] == ("positive" if text.strip() else "(empty)")
+        assert row[4] == ("False" if text.strip() else "")  # one polarity in every clause: never mixed
 
 
 # ---- regressions ------------------------------------------------------------------------------

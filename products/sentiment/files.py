@@ -14,11 +14,11 @@ import re
 import zipfile
 from pathlib import Path
 
-from shared.config import settings
 from shared.i18n import t
 from shared.ui import UserError
 
 from products.sentiment import strings  # noqa: F401  (registers the messages)
+from products.sentiment.settings import SentimentSettings
 
 TEXT_COLUMN = "text"  # the column of a headerless .txt
 MAX_XLSX_UNPACKED_BYTES = 200 * 2**20  # a workbook unpacking to more is refused before parsing
@@ -44,7 +44,7 @@ class _Limits:
     and refuses, with the limit named, past either."""
 
     def __init__(self, lang_ui: str):
-        self.max_rows = settings().sentiment_max_rows
+        self.max_rows = SentimentSettings.current().max_rows
         self.lang_ui = lang_ui
         self.width = 1
 

@@ -1,4 +1,4 @@
-"""The embedded sentiment classifiers: small heads over the shared sentence encoder.
+"""The embedded sentiment classifiers: small heads over a sentiment encoder's vectors.
 
 English: an MLP over the encoder's 384-d sentence vector -> negative / neutral / positive.
 Chinese: the encoder knows little Chinese, so its vector is joined by hashed character 1-, 2- and
@@ -65,8 +65,8 @@ class ChineseHead(nn.Module):
         return self.dense(vectors) + bag_logits / counts.sqrt()
 
 
-def build_heads() -> dict[str, nn.Module]:
-    return {"en": EnglishHead(), "zh": ChineseHead()}
+def build_heads(dim: int = 384) -> dict[str, nn.Module]:
+    return {"en": EnglishHead(dim), "zh": ChineseHead(dim)}
 
 
 def save_heads(heads: dict[str, nn.Module], path, metadata: dict[str, str]) -> None:
@@ -81,9 +81,18 @@ def load_heads(path) -> dict[str, nn.Module]:
     from safetensors.torch import load_file
 
     tensors = load_file(str(path))
-    heads = build_heads()
+    # each language's input size is its encoder's (the two may differ: 384 MiniLM, 768 EmbeddingGemma)
+    heads = {"en": EnglishHead(int(tensors["en.net.0.weight"].shape[1])),
+             "zh": ChineseHead(int(tensors["zh.dense.weight"].shape[1]))}
     for lang, head in heads.items():
         prefix = f"{lang}."
         head.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}, strict=True)
         head.eval()
     return heads
+
+
+def heads_metadata(path) -> dict[str, str]:
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as handle:
+        return dict(handle.metadata() or {})

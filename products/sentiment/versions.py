@@ -50,15 +50,16 @@ def current(bundled_path: Path) -> tuple[Path, str]:
     return path, name
 
 
-def promote(heads: dict, report: dict) -> str:
-    """Save these heads as the next version and make it current."""
+def promote(heads: dict, report: dict, metadata: dict | None = None) -> str:
+    """Save these heads as the next version and make it current; `metadata` (the encoders and
+    temperatures they were trained with) is stored in the file."""
     from products.sentiment.heads import save_heads
 
     index = _index()
     name = f"v{1 + max(int(v['version'][1:]) for v in index['versions'])}"
     folder().mkdir(parents=True, exist_ok=True)
     path = folder() / f"{name}.safetensors"
-    save_heads(heads, path, {"version": name, "parent": index["current"]})
+    save_heads(heads, path, {**(metadata or {}), "version": name, "parent": index["current"]})
     index["versions"].append({"version": name, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
                               "parent": index["current"], "sha256": artifacts.sha256_of(path), "report": report})
     index["current"] = name
