@@ -214,13 +214,19 @@ def test_shipped_sentiment_files_match_their_pinned_checksums():
 
 
 # ---- the real embedded model ------------------------------------------------------------------
-@pytest.mark.integration
-@pytest.mark.parametrize("encoder", ["minilm", "gemma"])
-def test_real_model_gets_known_sentences_right(encoder, fresh_settings):
+@pytest.fixture(params=["minilm", "gemma"])
+def encoder(request, fresh_settings):
+    """The real sentiment model over each encoder in turn (unloaded before and after, so it follows the setting)."""
     from shared.models import registry
 
-    fresh_settings.setenv("AIPM_SENTIMENT_ENCODER", encoder)
+    fresh_settings.setenv("AIPM_SENTIMENT_ENCODER", request.param)
     registry.unload("sentiment")
+    yield request.param
+    registry.unload("sentiment")
+
+
+@pytest.mark.integration
+def test_real_model_gets_known_sentences_right(encoder):
     cases = {
         "I absolutely love this phone, the battery is amazing!": "positive",
         "Best customer service I have ever had, thank you so much.": "positive",
@@ -232,20 +238,14 @@ def test_real_model_gets_known_sentences_right(encoder, fresh_settings):
         "客服态度恶劣，再也不会买了。": "negative",
     }
     results = core.score_texts(list(cases))
-    registry.unload("sentiment")
     for (text, expected), result in zip(cases.items(), results):
         assert result.label == expected, (encoder, text, result.probabilities)
     assert [r.language for r in results] == ["en"] * 4 + ["zh"] * 4
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("encoder", ["minilm", "gemma"])
-def test_mixed_reviews_in_both_languages_are_mixed(encoder, fresh_settings):
+def test_mixed_reviews_in_both_languages_are_mixed(encoder):
     """Crafted mixed reviews come back "mixed" with each clause's label; plain ones keep theirs."""
-    from shared.models import registry
-
-    fresh_settings.setenv("AIPM_SENTIMENT_ENCODER", encoder)
-    registry.unload("sentiment")
     cases = {
         "The battery life is fantastic but the screen scratches way too easily.": "mixed",
         "The food was delicious, however the waiter was rude and we waited an hour.": "mixed",
@@ -254,15 +254,12 @@ def test_mixed_reviews_in_both_languages_are_mixed(encoder, fresh_settings):
         "菜的味道很好，不过送餐太慢了，到的时候都凉了。": "mixed",
         "质量很差，用了两天就坏了，非常失望。": "negative",
     }
-    try:
-        results = core.score_with_clauses(list(cases))
-        seen = {text: (r.overall, [(c.text, c.label, round(c.confidence, 2)) for c in r.clauses])
-                for text, r in zip(cases, results)}
-        misses = [text for text, expected in cases.items() if seen[text][0] != expected]
-        # The default (EmbeddingGemma) gets every case; the fast MiniLM is allowed one mixed case it calls
-        # by its stronger clause (measured: 菜的味道很好 at 0.56 positive, under the 0.6 a clause needs).
-        allowed = 0 if encoder == "gemma" else 1
-        assert len(misses) <= allowed and all(cases[m] == "mixed" for m in misses), (encoder, seen)
-        assert [c.label for c in results[0].clauses] == ["positive", "negative"]
-    finally:
-        registry.unload("sentiment")
+    results = core.score_with_clauses(list(cases))
+    seen = {text: (r.overall, [(c.text, c.label, round(c.confidence, 2)) for c in r.clauses])
+            for text, r in zip(cases, results)}
+    misses = [text for text, expected in cases.items() if seen[text][0] != expected]
+    # The default (EmbeddingGemma) gets every case; the fast MiniLM is allowed one mixed case it calls
+    # by its stronger clause (measured: 菜的味道很好 at 0.56 positive, under the 0.6 a clause needs).
+    allowed = 0 if encoder == "gemma" else 1
+    assert len(misses) <= allowed and all(cases[m] == "mixed" for m in misses), (encoder, seen)
+    assert [c.label for c in results[0].clauses] == ["positive", "negative"]
