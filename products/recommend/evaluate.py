@@ -250,7 +250,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data", help="a folder with ratings.csv and items.csv instead of MovieLens 100k")
     parser.add_argument("--no-write", action="store_true", help="print the table without writing evaluation.json")
     args = parser.parse_args(argv)
-    from products.recommend.core import EVALUATION_FILE, evaluation_markdown
+    from products.recommend.card import EVALUATION_FILE, evaluation_markdown
 
     data = None
     if args.data:
