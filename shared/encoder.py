@@ -16,12 +16,26 @@ from shared.sources import Embedded, HubModel, LocalPath
 ENCODER = "text-encoder"
 
 
+def mean_pool(hidden, attention_mask):
+    """Mean of the token vectors, padding left out (sentence-transformers' "mean" pooling)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
 class SentenceEncoder:
+    prompt = ""  # put before every text (a task prompt, for encoders trained with one)
+
     def __init__(self, model, tokenizer, max_tokens: int):
         self.model = model
         self.tokenizer = tokenizer
         self.max_tokens = max_tokens
         self.dim = model.config.hidden_size
+
+    def pool(self, hidden, attention_mask):
+        """Token vectors -> unit sentence vectors (float32)."""
+        import torch
+
+        return torch.nn.functional.normalize(mean_pool(hidden, attention_mask).float(), dim=-1)
 
     def encode(self, texts: list[str], batch_size: int = 32):
         """Unit-length float32 numpy vectors, one per text; texts longer than max_tokens are cut."""
@@ -31,13 +45,10 @@ class SentenceEncoder:
         out = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                batch = self.tokenizer(texts[start:start + batch_size], padding=True, truncation=True,
-                                       max_length=self.max_tokens, return_tensors="pt").to(self.model.device)
+                batch = self.tokenizer([self.prompt + t for t in texts[start:start + batch_size]], padding=True,
+                                       truncation=True, max_length=self.max_tokens, return_tensors="pt").to(self.model.device)
                 hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-                pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
-                out.append(pooled.cpu().numpy())
+                out.append(self.pool(hidden, batch["attention_mask"]).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shared import artifacts
 from shared.catalog import MINILM_ENCODER
-from shared.encoder import SentenceEncoder
+from shared.encoder import SentenceEncoder, mean_pool
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Bundled, Resolved, SourceUnavailable
@@ -44,27 +44,13 @@ class PromptedEncoder(SentenceEncoder):
         if self.dense:
             self.dim = self.dense[-1].out_features
 
-    def pool(self, hidden, mask):
+    def pool(self, hidden, attention_mask):
         import torch
 
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+        pooled = mean_pool(hidden, attention_mask)
         for layer in self.dense:
             pooled = layer(pooled.to(layer.weight.dtype))
         return torch.nn.functional.normalize(pooled.float(), dim=-1)
-
-    def encode(self, texts: list[str], batch_size: int = 32):
-        import numpy as np
-        import torch
-
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                batch = self.tokenizer([self.prompt + t for t in texts[start:start + batch_size]], padding=True,
-                                       truncation=True, max_length=self.max_tokens, return_tensors="pt").to(self.model.device)
-                hidden = self.model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                out.append(self.pool(hidden, mask).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")
 
 
 def base_minilm_path() -> Path:

@@ -23,6 +23,7 @@ import numpy as np
 
 import shared  # noqa: F401  (sets OMP_WAIT_POLICY before torch)
 from shared import artifacts
+from shared.encoder import mean_pool
 
 from products.sentiment import experiment
 from products.sentiment.heads import build_heads, char_ngram_ids, save_heads
@@ -50,10 +51,8 @@ def pooled(model, tokenizer, texts, device="cpu", max_tokens=TRAIN_TOKENS):
     import torch
 
     batch = tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt").to(device)
-    hidden = model(**batch).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    vectors = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-    return torch.nn.functional.normalize(vectors.float(), dim=-1)
+    hidden = model(**batch).last_hidden_state  # with gradients: not SentenceEncoder.encode's inference mode
+    return torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]).float(), dim=-1)
 
 
 def logits_of(model, tokenizer, heads, lang, rows, max_tokens=128):

@@ -9,7 +9,6 @@ the version now current. `retrain_and_promote` is also the path of `simulate_fee
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -20,7 +19,7 @@ from shared.models import registry
 from shared.ui import UserError, user_errors
 
 from products.sentiment import versions
-from products.sentiment.models import HEADS_FILE, SENTIMENT  # noqa: F401
+from products.sentiment.models import SENTIMENT
 
 add({
     "sentiment.retrain.title": ("Improve the model with feedback (admins)", "用反馈改进模型（管理员）"),
@@ -71,9 +70,6 @@ def _heads():
     return heads
 
 
-BUNDLED = Path(__file__).resolve().parents[2] / HEADS_FILE
-
-
 # ---- the pieces (module functions, so tests can swap the data and the encoder) --------------------
 def corrections_from_store() -> dict[str, list[tuple[str, int]]]:
     """Per language, (text, label index) of every sentiment rating stored with its text; a text
@@ -116,9 +112,6 @@ def encode(texts: list[str], lang: str = "en") -> np.ndarray:
 
     with registry.use(MODEL_NAMES[models.chosen_encoders()[lang]]) as encoder:
         return encoder.encode(list(texts), batch_size=64)
-
-
-encode.takes_lang = True  # retrain passes the language (each may have its own encoder)
 
 
 def current_heads() -> tuple[dict, str]:

@@ -125,15 +125,15 @@ def retrain_language(lang: str, head, splits: dict, vectors: dict, corrections: 
 
 
 def retrain(heads: dict, corrections: dict, data: dict, embed) -> dict:
-    """Every language with enough corrections; `data[lang]` = (splits, vectors). Returns
+    """Every language with enough corrections; `data[lang]` = (splits, vectors); `embed(texts, lang)`
+    gives the vectors of that language's encoder. Returns
     {"languages": [reports], "promote": bool, "heads": new heads (the others unchanged)}."""
     new_heads, reports = dict(heads), []
     for lang, rows in corrections.items():
         if lang not in LABELS or len(rows) < MIN_CORRECTIONS:
             continue
         splits, vectors = data[lang]
-        lang_embed = (lambda texts, lang=lang: embed(texts, lang=lang)) if getattr(embed, "takes_lang", False) else embed
-        report = retrain_language(lang, heads[lang], splits, vectors, rows, lang_embed)
+        report = retrain_language(lang, heads[lang], splits, vectors, rows, lambda texts, lang=lang: embed(texts, lang))
         new_heads[lang] = report.pop("head")
         reports.append(report)
     # Promoted only when no language is worse on its test split and some head changed at all.

@@ -154,12 +154,16 @@ def snownlp_baseline(train_rows: list[data.Row], rows: list[data.Row]) -> dict:
     return experiment.scores([r.label for r in rows], [int(retrained.classify(r.text) >= 0.5) for r in rows], 2)
 
 
-ENCODER_NAMES = {"gemma": "sentiment-gemma", "base": ENCODER}
+def encoder_names() -> dict[str, str]:
+    """--encoder -> registry model: EmbeddingGemma, or the packaged MiniLM (the previous model's baseline)."""
+    from products.sentiment.encoders import GEMMA, MODEL_NAMES
+
+    return {"gemma": MODEL_NAMES[GEMMA], "base": ENCODER}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--encoder", choices=tuple(ENCODER_NAMES), default="gemma")
+    parser.add_argument("--encoder", choices=("gemma", "base"), default="gemma")
     parser.add_argument("--mode", choices=("holdout", "full"), default="full")
     parser.add_argument("--out", type=Path, default=ASSET_DIR)
     parser.add_argument("--skip-baselines", action="store_true")
@@ -169,7 +173,7 @@ def main() -> None:
     from products.sentiment import encoders  # noqa: F401  (registers the sentiment encoders)
 
     torch.manual_seed(SEED)
-    name = ENCODER_NAMES[args.encoder]
+    name = encoder_names()[args.encoder]
     metrics, heads, temperatures = {"encoder": args.encoder, "mode": args.mode}, {}, {}
     for lang in ("en", "zh"):
         parts = experiment.splits(lang, args.mode, experiment.GEMMA_POOLS if args.encoder == "gemma" else None)
