@@ -105,6 +105,15 @@ def test_missing_field_is_written_and_over_long_line_rewritten():
                                               "BrewMate Pro brews pour-over coffee at the exact temperature. Order yours today."]
     assert variant.lines[0].cut == "rewritten" and all(x.ok for x in variant.lines)
     assert '"BrewMate Pro"' in asked[1][1]  # the rewrite's grammar keeps the name
+    assert "repaired: over-long line, missing field" in variant.notes
+
+
+def test_repair_notes_follow_the_interface_language():
+    template = TEMPLATES["seo_meta"]
+    variant = finish("Title: BrewMate Pro", template, "zh", lang_ui="zh")
+    complete, _ = scripted([["BrewMate Pro 智能手冲咖啡机，精准控温，每一杯都好喝。"]] * 4)
+    repair.apply([variant], template, "zh", BRIEF, complete, lang_ui="zh")
+    assert any(n.startswith("已修复：") and "缺失的字段" in n for n in variant.notes), variant.notes
 
 
 def test_fallbacks_when_no_candidate_fits():

@@ -56,3 +56,18 @@ def test_total_limit_of_a_social_post():
     lines, notes = enforce(pairs, TEMPLATES["social_post"], "en")
     total = sum(tx.count(x.text) for x in lines) + len(lines) - 1
     assert total <= 280 and lines[-1].text == "#a #b" and notes == [f"total {total}/280"]
+
+
+def test_notes_follow_the_interface_language_and_a_refit_replaces_the_total():
+    from products.copy.variants import refit_total
+
+    raw = "标题 1：智能手冲咖啡机，精准控温每一杯都好喝\n标题 2：二十种配方\n标题 3：好\n标题 4：多余\n描述 1：好喝\n描述 2：方便\n描述 3：多余"
+    zh = finish(raw, TEMPLATES["search_ad"], "zh", lang_ui="zh")
+    en = finish(raw, TEMPLATES["search_ad"], "zh")
+    assert "舍弃了 2 行多余内容" in zh.notes and "dropped 2 extra line(s)" in en.notes
+    assert "为符合字数在句子或短语边界处缩短" in zh.notes
+    post = finish(("word " * 70 + "\n") * 2 + "#a #b", TEMPLATES["social_post"], "en", lang_ui="zh")
+    assert post.total_note.startswith("总计 ") and post.total_note in post.notes
+    post.lines.pop(0)
+    refit_total(post, TEMPLATES["social_post"], "zh")
+    assert [n for n in post.notes if n.startswith("总计")] == [post.total_note]

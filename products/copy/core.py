@@ -32,7 +32,7 @@ from products.copy.engines import TextWatch, Watcher, completer, llama_decode, t
 from products.copy.prompts import brief_block, build_messages, prefill
 from products.copy.settings import CopySettings
 from products.copy.templates import TEMPLATES, Brief, Template, language_code
-from products.copy.variants import Variant, finish, fit_total
+from products.copy.variants import Variant, finish, refit_total
 
 log = logging.getLogger(__name__)
 
@@ -339,12 +339,13 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
             thread.join()
             stats.steps, stats.first_token_s = watch.steps, watch.first_token_s
             # 6. finish variants: parse, repair with the model what is still wrong, fit the limits
-            variants = [finish(x, template, lang, loop) for x, loop in zip(watch.texts, watch.loops)]
+            variants = [finish(x, template, lang, loop, lang_ui) for x, loop in zip(watch.texts, watch.loops)]
             if not stop.is_set():
                 yield Update([v.copy_text(template, lang) for v in variants], stats=stats, notes=notes,
                              template=template, lang=lang)
                 if config.repair:
-                    _repair(variants, template, lang, prompt.brief, completer(cm, engine, stop, decoding.seed))
+                    _repair(variants, template, lang, prompt.brief, completer(cm, engine, stop, decoding.seed),
+                            lang_ui)
             stats.seconds = time.perf_counter() - start
             for variant in variants:
                 _check_variant(variant, template, lang, prompt.brief, lang_ui)
@@ -369,13 +370,13 @@ def _where(cm, engine: str) -> str:
     return getattr(cm, "loaded_from", "") or "server"
 
 
-def _repair(variants, template, lang, brief, complete) -> None:
+def _repair(variants, template, lang, brief, complete, lang_ui: str = "en") -> None:
     """Missing fields, over-long lines, a missing name, words to avoid: rewritten by the model."""
     for _ in range(2):  # a second round for what fitting the total limit took away (a name, a field)
-        if not repair.apply(variants, template, lang, brief, complete):
+        if not repair.apply(variants, template, lang, brief, complete, lang_ui):
             break
         for variant in variants:
-            variant.notes = [n for n in variant.notes if not n.startswith("total ")] + fit_total(variant.lines, template)
+            refit_total(variant, template, lang_ui)
 
 
 def _check_variant(variant, template, lang, brief, lang_ui) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.i18n import t
+from products.copy import strings  # noqa: F401  (registers the notes' messages)
 from products.copy import structure
 from products.copy import text as tx
 from products.copy.prompts import SYSTEM, brief_block
@@ -155,7 +157,7 @@ def remove_words(text: str, brief: Brief) -> str:
     return re.sub(r"\s{2,}", " ", text)
 
 
-def apply(variants: list[Variant], template: Template, lang: str, brief: Brief, complete) -> int:
+def apply(variants: list[Variant], template: Template, lang: str, brief: Brief, complete, lang_ui: str = "en") -> int:
     """Plan, request and apply every fix of every variant in one batched round; how many were made."""
     fixes = [fx for i, v in enumerate(variants) for fx in plan(v, i, template, lang, brief)]
     if not fixes:
@@ -188,5 +190,6 @@ def apply(variants: list[Variant], template: Template, lang: str, brief: Brief, 
     for index, v in enumerate(variants):
         kinds = sorted({fx.kind for fx in fixes if fx.variant == index})
         if kinds:
-            v.notes.append("repaired: " + ", ".join(kinds))
+            names = [t(f"copy.repair.{k}", lang_ui) for k in kinds]
+            v.notes.append(t("copy.note.repaired", lang_ui, kinds=("、" if lang_ui == "zh" else ", ").join(names)))
     return len(fixes)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from products.copy import text as tx
 from products.copy.prompts import strip_echo
 from products.copy.templates import Field, Template
+from shared.i18n import t
+from products.copy import strings  # noqa: F401  (registers the notes' messages)
 
 @dataclass
 class Line:
@@ -34,6 +36,7 @@ class Variant:
     notes: list[str] = field(default_factory=list)
     loop: str = ""
     raw: str = ""
+    total_note: str = ""  # the note fit_total wrote last (replaced when a repair refits the total)
 
     def copy_text(self, template: Template, lang: str) -> str:
         out = []
@@ -75,7 +78,7 @@ def _label_of(line: str, template: Template) -> tuple[Field | None, str]:
     return None, line
 
 
-def parse(raw: str, template: Template, lang: str) -> tuple[list[tuple[Field, str]], list[str]]:
+def parse(raw: str, template: Template, lang: str, lang_ui: str = "en") -> tuple[list[tuple[Field, str]], list[str]]:
     """Map the model's output lines onto the template's fields; notes say what was dropped."""
     counts = {f.key: 0 for f in template.fields}
     out: list[tuple[Field, str]] = []
@@ -110,7 +113,7 @@ def parse(raw: str, template: Template, lang: str) -> tuple[list[tuple[Field, st
         out.append((f, text))
     notes = []
     if dropped:
-        notes.append(f"dropped {dropped} extra line(s)")
+        notes.append(t("copy.note.dropped", lang_ui, n=dropped))
     return out, notes
 
 
@@ -131,19 +134,19 @@ def fit_tags(text: str, limit: int, rule: str) -> tuple[str, str]:
     return (fitted, "tags") if tx.count(fitted, rule) <= limit else fit_line(fitted, limit, rule)
 
 
-def enforce(pairs: list[tuple[Field, str]], template: Template, lang: str) -> tuple[list[Line], list[str]]:
+def enforce(pairs: list[tuple[Field, str]], template: Template, lang: str,
+            lang_ui: str = "en") -> tuple[list[Line], list[str]]:
     """Fit every line to its field's limit, then the whole variant to the template's total limit
-    (dropping its last optional body lines first)."""
+    (dropping its last optional body lines first). The notes are fit_total's."""
     lines = []
-    notes = []
     for f, text in pairs:
         trimmed, how = fit_tags(text, f.limit, f.rule) if f.hashtags else fit_line(text, f.limit, f.rule)
         lines.append(Line(f.key, f.label(lang), trimmed, tx.count(trimmed, f.rule), f.limit, f.rule,
                           trimmed != text, text, how))
-    return lines, notes + fit_total(lines, template)
+    return lines, fit_total(lines, template, lang_ui)
 
 
-def fit_total(lines: list[Line], template: Template) -> list[str]:
+def fit_total(lines: list[Line], template: Template, lang_ui: str = "en") -> list[str]:
     """Fit the variant (in place) to the template's total limit: drop optional body lines first."""
     notes = []
     if template.total_limit:
@@ -170,18 +173,25 @@ def fit_total(lines: list[Line], template: Template) -> list[str]:
                 continue
             line.text, line.trimmed, line.cut = text, True, how
             line.count = tx.count(text, line.rule)
-        notes.append(f"total {total()}/{template.total_limit}")
+        notes.append(t("copy.note.total", lang_ui, total=total(), limit=template.total_limit))
     return notes
 
 
-def finish(raw: str, template: Template, lang: str, loop: str = "") -> Variant:
-    """Clean loops, parse, enforce limits: the variant the user sees."""
+def finish(raw: str, template: Template, lang: str, loop: str = "", lang_ui: str = "en") -> Variant:
+    """Clean loops, parse, enforce limits: the variant the user sees (notes in `lang_ui`)."""
     cleaned = tx.clean(raw, template.max_hashtags)
-    pairs, notes = parse(cleaned, template, lang)
-    lines, more = enforce(pairs, template, lang)
-    variant = Variant(lines, notes + more, loop, raw)
+    pairs, notes = parse(cleaned, template, lang, lang_ui)
+    lines, total = enforce(pairs, template, lang, lang_ui)
+    variant = Variant(lines, notes + total, loop, raw, total_note=total[0] if total else "")
     if any(line.cut == "word" for line in lines):
-        variant.notes.append("cut at a word boundary to fit")
+        variant.notes.append(t("copy.note.cut_word", lang_ui))
     elif any(line.trimmed for line in lines):
-        variant.notes.append("shortened at a sentence or phrase boundary to fit")
+        variant.notes.append(t("copy.note.cut_phrase", lang_ui))
     return variant
+
+
+def refit_total(variant: Variant, template: Template, lang_ui: str = "en") -> None:
+    """Fit the variant to the total limit again (after a repair changed lines); its total note is replaced."""
+    notes = fit_total(variant.lines, template, lang_ui)
+    variant.notes = [n for n in variant.notes if n != variant.total_note] + notes
+    variant.total_note = notes[0] if notes else ""
