@@ -331,6 +331,30 @@ def test_openai_pipeline_plumbing_on_random_whisper(random_whisper, clips, monke
     assert reg.status_of(models.spec_name("base", "openai-whisper"))["leases"] == 0
 
 
+def whisper_both_ways(model, audio, **options):
+    """(whisper.transcribe's segments, whisper_loop.windows' segments) from the same torch seed."""
+    import torch
+    import whisper
+
+    from products.speech.whisper_loop import windows
+
+    torch.manual_seed(0)
+    expected = whisper.transcribe(model, audio, verbose=None, **options)["segments"]
+    torch.manual_seed(0)
+    got = [segment for window in windows(model, audio, **options) for segment in window]
+    return expected, got
+
+
+@pytest.mark.skipif(not HAS_OPENAI, reason="openai-whisper is not installed")
+@pytest.mark.parametrize("words", [False, True])
+def test_the_window_loop_gives_whisper_transcribes_segments(random_whisper, clips, words):
+    """A random model falls back through every temperature: the loop must take the same paths."""
+    samples = np.tile(core.load_audio(str(clips["wav"])), 3)
+    expected, got = whisper_both_ways(random_whisper, samples, language="en", word_timestamps=words,
+                                      initial_prompt="Hello.", fp16=False)
+    assert got == expected
+
+
 @pytest.mark.skipif(not HAS_OPENAI, reason="openai-whisper is not installed")
 def test_stopping_ends_the_openai_worker(random_whisper, clips):
     from products.speech.engines import OpenAIWhisperEngine

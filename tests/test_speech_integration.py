@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 
+import numpy as np
 import pytest
 
 from products.speech import core, models, subtitles
@@ -102,6 +103,21 @@ def test_converted_model_matches_faster_whisper_float32(passage, fresh_settings)
     texts = [core.run_to_end(samples, model="tiny.en", engine=e, options=Options(language="en"), registry=reg).text
              for e in ENGINES]
     assert texts[0] == texts[1]
+
+
+@pytest.mark.skipif("openai-whisper" not in ENGINES, reason="openai-whisper is not installed")
+def test_the_window_loop_matches_whisper_transcribe_on_real_speech(passage):
+    """whisper_loop.windows (what the openai-whisper engine streams) gives whisper.transcribe's
+    segments on real speech over several windows, with and without word timestamps."""
+    from shared.models import registry
+    from tests.test_speech import whisper_both_ways
+
+    samples = np.tile(core.load_audio(str(passage["wav"])), 2)  # two passages: more than one window
+    with registry.use(models.spec_name("tiny.en", "openai-whisper")) as engine:
+        for words in (False, True):
+            expected, got = whisper_both_ways(engine.model, samples, language="en", word_timestamps=words,
+                                              fp16=False)
+            assert len({s["seek"] for s in expected}) >= 2 and got == expected
 
 
 def test_tab_through_gradio_client(passage):

@@ -2,14 +2,11 @@
 
 `engine.run(audio, options, stop)` returns (info, iterator of lists of Segment): the iterator
 yields segments as the engine produces them and stops early once `stop` is set.
-faster-whisper's transcribe is already a lazy generator. openai-whisper's `transcribe` is one
-call; it runs in a worker thread, and its progress bar hook (called after each 30-second window)
-passes on the new segments and ends the call when `stop` is set.
+faster-whisper's transcribe is already a lazy generator; for openai-whisper, whisper_loop.py runs
+the same loop as its `transcribe` one 30-second window at a time.
 """
 from __future__ import annotations
 
-import queue
-import sys
 import threading
 from dataclasses import dataclass, field
 
@@ -55,10 +52,6 @@ class Info:
     duration: float
     multilingual: bool
     extra: dict = field(default_factory=dict)
-
-
-class Stopped(Exception):
-    """Raised inside openai-whisper's loop when the user stops the run."""
 
 
 class FasterWhisperEngine:
@@ -107,50 +100,6 @@ class FasterWhisperEngine:
         return result, stream()
 
 
-# ---- openai-whisper: a progress-bar hook in place of its tqdm --------------------------------
-_hooks = threading.local()
-
-
-class _HookedBar:
-    """Stands in for tqdm.tqdm inside whisper.transcribe while a hook is set on this thread."""
-
-    def __init__(self, hook):
-        self.hook = hook
-        self.n = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def update(self, n):
-        self.n += n
-        # whisper.transcribe calls update() right after appending the window's segments.
-        caller = sys._getframe(1).f_locals
-        self.hook(self.n, caller.get("all_segments"))
-
-
-class _TqdmShim:
-    def __init__(self, real):
-        self._real = real
-
-    def tqdm(self, *args, **kwargs):
-        hook = getattr(_hooks, "hook", None)
-        return _HookedBar(hook) if hook is not None else self._real.tqdm(*args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self._real, name)
-
-
-def _install_shim():
-    import whisper  # noqa: F401  (loads whisper.transcribe, the module, whose name the function shadows)
-
-    wt = sys.modules["whisper.transcribe"]
-    if not isinstance(wt.tqdm, _TqdmShim):
-        wt.tqdm = _TqdmShim(wt.tqdm)
-
-
 class OpenAIWhisperEngine:
     engine = "openai-whisper"
 
@@ -158,7 +107,6 @@ class OpenAIWhisperEngine:
         self.model = model
         self.name = name
         self.fp16 = fp16
-        _install_shim()
 
     @property
     def device(self):
@@ -188,7 +136,7 @@ class OpenAIWhisperEngine:
         return language, float(probs[language])
 
     def run(self, audio: np.ndarray, options: Options, stop: threading.Event):
-        import whisper
+        from products.speech.whisper_loop import windows
 
         duration = len(audio) / SAMPLE_RATE
         if options.language:
@@ -196,49 +144,15 @@ class OpenAIWhisperEngine:
         else:
             language, probability = self.detect_language(audio)
         info = Info(language, probability, duration, self.multilingual)
-        events: queue.Queue = queue.Queue()
-        seen = [0]
-
-        def hook(frames, all_segments):
-            if all_segments is not None and len(all_segments) > seen[0]:
-                events.put(("segments", [dict(s) for s in all_segments[seen[0]:]]))
-                seen[0] = len(all_segments)
-            if stop.is_set():
-                raise Stopped()
-
-        def work():
-            _hooks.hook = hook
-            try:
-                kwargs = {"beam_size": options.beam_size, "best_of": options.beam_size} if options.beam_size > 1 else {}
-                result = whisper.transcribe(
-                    self.model, audio, verbose=False, language=language, task=options.task,
-                    initial_prompt=options.initial_prompt or None, word_timestamps=options.word_timestamps,
-                    condition_on_previous_text=True, fp16=self.fp16, **kwargs)
-                if len(result["segments"]) > seen[0]:  # any not passed on by the hook
-                    events.put(("segments", result["segments"][seen[0]:]))
-                events.put(("done", None))
-            except Stopped:
-                events.put(("done", None))
-            except BaseException as err:  # handed to the consumer, raised there
-                events.put(("error", err))
-            finally:
-                _hooks.hook = None
-
-        thread = threading.Thread(target=work, name="openai-whisper", daemon=True)
+        beam = {"beam_size": options.beam_size, "best_of": options.beam_size} if options.beam_size > 1 else {}
 
         def stream():
-            thread.start()
-            try:
-                while True:
-                    kind, payload = events.get()
-                    if kind == "done":
-                        return
-                    if kind == "error":
-                        raise payload
-                    yield [_segment(s) for s in payload]
-            finally:
-                stop.set()  # a consumer that stops early ends the worker at its next window
-                thread.join()
+            for window in windows(self.model, audio, language=language, task=options.task,
+                                  initial_prompt=options.initial_prompt or None,
+                                  word_timestamps=options.word_timestamps, fp16=self.fp16, **beam):
+                if stop.is_set():
+                    break
+                yield [_segment(s) for s in window]
         return info, stream()
 
 
