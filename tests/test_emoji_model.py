@@ -1,4 +1,4 @@
-"""The emoji diffusion model, the Image tab's offline default: data/captions, a training step that
+"""The emoji diffusion model, the Image tab's offline default: a training step that
 learns, the pipeline loaded through the Image product's real registry path (AIPM_IMAGE_PATH and the
 bundled default), the colour check, the training script, and the shipped weights following prompts."""
 from __future__ import annotations
@@ -16,82 +16,15 @@ from shared.config import settings
 from shared.registry import ModelRegistry
 from shared.sources import Bundled, SourceUnavailable
 
-from products.image.emoji import data, evaluate, pipeline, train
+from products.image.emoji import evaluate, pipeline, train
 from products.image import core
 from products.image import models as image_models
 from products.image.models import IMAGE, IMAGE_SPEC
-
-
-def fake_encode(texts):
-    """Deterministic unit vectors per text (a stand-in for MiniLM in unit tests)."""
-    out = []
-    for text in texts:
-        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
-        v = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
-        out.append(v / np.linalg.norm(v))
-    return np.stack(out)
+from tests.emoji_support import disc, fake_encode, fake_package, fake_styles
 
 
 def tiny_unet(seed=0):
     return pipeline.build_unet(32, (16, 32, 32), seed=seed)
-
-
-def disc(colour, background=(255, 255, 255), size=32):
-    image = Image.new("RGB", (size, size), background)
-    ImageDraw.Draw(image).ellipse((6, 6, size - 6, size - 6), fill=colour)
-    return image
-
-
-# ---- data -------------------------------------------------------------------------------------
-def fake_package(tmp_path):
-    root = tmp_path / f"{data.PACKAGE}-{data.VERSION}"
-    images = root / data.IMAGE_DIR
-    images.mkdir(parents=True)
-    entries = [
-        {"name": "HEAVY BLACK HEART", "unified": "2764-FE0F", "non_qualified": "2764", "image": "2764-fe0f.png",
-         "short_names": ["heart"], "category": "Smileys & Emotion", "subcategory": "heart", "sort_order": 2,
-         "has_img_google": True},
-        {"name": "LARGE BLUE CIRCLE", "unified": "1F535", "non_qualified": None, "image": "1f535.png",
-         "short_names": ["large_blue_circle"], "category": "Symbols", "subcategory": "geometric", "sort_order": 1,
-         "has_img_google": True},
-        {"name": "NO IMAGE", "unified": "1F600", "image": "1f600.png", "short_names": ["x"], "category": "Symbols",
-         "sort_order": 3, "has_img_google": False},
-    ]
-    (root / "package" / "emoji.json").write_text(json.dumps(entries))
-    for entry, colour in zip(entries[:2], [(220, 30, 40, 255), (30, 80, 220, 255)]):
-        rgba = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
-        ImageDraw.Draw(rgba).ellipse((8, 8, 56, 56), fill=colour)
-        rgba.save(images / entry["image"])
-    return root
-
-
-def test_captions_use_cldr_names_and_the_split_is_seeded(tmp_path):
-    root = fake_package(tmp_path)
-    entries = data.load_entries(root)
-    assert [e.name for e in entries] == ["blue circle", "red heart"]  # sort order; no-image entry skipped
-    heart = entries[1]
-    assert heart.captions[0] == "red heart" and "an emoji of red heart" in heart.captions
-    assert any("heavy black heart" in c for c in heart.captions)
-    many = [data.Emoji(str(i), "", f"e{i}", (f"e{i}",), "x") for i in range(200)]
-    train_a, held_a = data.split(many)
-    train_b, held_b = data.split(many)
-    assert held_a == held_b and len(held_a) == 10 and not set(held_a) & set(train_a)
-    assert len(train_a) + len(held_a) == 200
-
-
-def test_images_are_composited_on_white_and_scaled(tmp_path):
-    root = fake_package(tmp_path)
-    entries = data.load_entries(root)
-    tensor = data.load_images(root, entries, 32)
-    assert tensor.shape == (2, 3, 32, 32) and tensor.min() >= -1 and tensor.max() <= 1
-    assert torch.allclose(tensor[:, :, 0, 0], torch.ones(2, 3))  # transparent corner -> white
-    assert evaluate.dominant_hue(data.load_image(root / data.IMAGE_DIR / entries[1].image)) == "red"
-
-
-def test_a_tarball_with_the_wrong_sha256_is_refused(tmp_path):
-    (tmp_path / data.TARBALL).write_bytes(b"not the package")
-    with pytest.raises(data.DataError, match="sha256"):
-        data.fetch(tmp_path)
 
 
 # ---- colour check -----------------------------------------------------------------------------
@@ -235,6 +168,22 @@ def test_the_training_script_runs_checkpoints_and_resumes(tmp_path, monkeypatch)
     assert len(calls) == 1  # caption vectors computed once, then read from the cache
     loaded = pipeline.EmojiDiffusionPipeline.from_pretrained(out)
     assert loaded.unet.config.sample_size == 16
+
+
+def test_training_can_start_from_a_saved_model_on_every_style(tmp_path, monkeypatch):
+    """--init takes a saved folder's UNet weights (v2 continued v1); --styles adds Twemoji and Fluent art."""
+    fake_styles(tmp_path)
+    monkeypatch.setattr(pipeline, "registry_encode", fake_encode)
+    common = ["--cache", str(tmp_path), "--size", "16", "--channels", "16,32,32", "--batch", "2", "--threads", "1",
+              "--no-card"]
+    first = train.main(common + ["--out", str(tmp_path / "v1"), "--steps", "2"])
+    second = train.main(common + ["--out", str(tmp_path / "v2"), "--steps", "0", "--init", str(tmp_path / "v1"),
+                                  "--styles", "noto,twemoji,fluent"])
+    assert first["train_emoji"] + first["held_out_emoji"] == 2
+    assert second["train_emoji"] + second["held_out_emoji"] == 4 and second["styles"] == "noto,twemoji,fluent"
+    v1 = pipeline.EmojiDiffusionPipeline.from_pretrained(tmp_path / "v1").unet.state_dict()
+    v2 = pipeline.EmojiDiffusionPipeline.from_pretrained(tmp_path / "v2").unet.state_dict()
+    assert all(torch.equal(v1[k], v2[k]) for k in v1)  # no steps taken: the saved weights are v1's
 
 
 # ---- the bundled offline default ----------------------------------------------------------------

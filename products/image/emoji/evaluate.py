@@ -93,16 +93,101 @@ def grid(pipe, root: Path, entries, steps: int = 25, guidance: float = 3.0, seed
     return canvas
 
 
+def sample(pipe, prompts: list[str], steps: int, guidance: float, seed: int = 0, chunk: int = 64):
+    """Images in [-1, 1], (n, 3, side, side): one per prompt, the noise drawn from `seed` per chunk."""
+    import torch
+
+    out = []
+    for start in range(0, len(prompts), chunk):
+        generator = torch.Generator().manual_seed(seed + start)
+        images = pipe(prompts[start:start + chunk], num_inference_steps=steps, guidance_scale=guidance,
+                      generator=generator, output_type="pt").images
+        out.append(images * 2 - 1)
+    return torch.cat(out)
+
+
+def shape_check(pipe, classifier, n: int = 8, steps: int = 25, guidance: float = 3.0) -> dict:
+    """Per category: the share of n seeded samples for each of its prompts that the classifier puts in
+    that category; "baseline": the share of the same seeds for "an emoji" put there (chance)."""
+    from products.image.emoji import shapes
+
+    base, _ = shapes.predict(classifier, sample(pipe, [BASELINE_PROMPT] * n, steps, guidance))
+    out = {}
+    for index, name in enumerate(shapes.CATEGORIES):
+        prompts = shapes.SHAPE_PROMPTS[name]
+        found, _ = shapes.predict(classifier, sample(pipe, [p for p in prompts for _ in range(n)], steps, guidance))
+        per_prompt = {p: round(float((found[i * n:(i + 1) * n] == index).mean()), 3) for i, p in enumerate(prompts)}
+        out[name] = {"fraction": round(float((found == index).mean()), 3), "prompts": per_prompt,
+                     "baseline": round(float((base == index).mean()), 3)}
+    return out
+
+
+def held_out_checks(pipe, classifier, held_out, steps: int = 25, guidance: float = 3.0) -> dict:
+    """On the held-out emoji (never trained on, in any style): the share of samples for their CLDR
+    names classified as their category (2 seeds each, one style per emoji), and the Fréchet distance
+    between the classifier features of all their real images and of one sample per real image."""
+    from products.image.emoji import data, shapes
+
+    by_key = {}
+    for e in held_out:
+        by_key.setdefault(e.key, e)
+    named, labels = shapes.labelled(list(by_key.values()))
+    found = []
+    for seed in (0, 1):
+        predicted, _ = shapes.predict(classifier, sample(pipe, [e.name for e in named], steps, guidance, seed=seed))
+        found.append(predicted == labels.numpy())
+    _, real = shapes.predict(classifier, data.load_images(None, held_out, shapes.SIDE))
+    _, fake = shapes.predict(classifier, sample(pipe, [e.name for e in held_out], steps, guidance, seed=2))
+    return {"held_out_shape": round(float(np.concatenate(found).mean()), 3), "held_out_shape_samples": 2 * len(named),
+            "frechet": round(shapes.frechet_distance(real, fake), 2), "frechet_images": len(held_out)}
+
+
+def prompt_grid(pipes: dict, per_category: int = 4, steps: int = 25, guidance: float = 3.0, scale: int = 3):
+    """A PIL image: for each category's first prompt, `per_category` seeded samples of each model side by side."""
+    from PIL import Image
+
+    from products.image.emoji import shapes
+
+    prompts = [shapes.SHAPE_PROMPTS[c][0] for c in shapes.CATEGORIES]
+    columns = []
+    for pipe in pipes.values():
+        images = sample(pipe, [p for p in prompts for _ in range(per_category)], steps, guidance)
+        columns.append(((images + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())
+    cell, pad = 32 * scale, 4
+    width = len(pipes) * (per_category * (cell + pad) + 3 * pad) + pad
+    canvas = Image.new("RGB", (width, len(prompts) * (cell + pad) + pad), (200, 200, 200))
+    for m, arrays in enumerate(columns):
+        x0 = pad + m * (per_category * (cell + pad) + 3 * pad)
+        for i, array in enumerate(arrays):
+            row, col = divmod(i, per_category)
+            tile = Image.fromarray(array).resize((cell, cell), Image.NEAREST)
+            canvas.paste(tile, (x0 + col * (cell + pad), pad + row * (cell + pad)))
+    return canvas, prompts
+
+
+def quality(pipe, classifier, held_out, args) -> dict:
+    """Every check of one model, on the same prompts and seeds."""
+    colours = colour_check(pipe, n=args.samples, steps=args.steps, guidance=args.guidance)
+    shape = shape_check(pipe, classifier, n=args.samples, steps=args.steps, guidance=args.guidance)
+    return {"colour_check": colours, "shape_check": shape,
+            "mean_colour_fraction": round(float(np.mean([r["fraction"] for r in colours.values()])), 3),
+            "mean_shape_fraction": round(float(np.mean([r["fraction"] for r in shape.values()])), 3),
+            **held_out_checks(pipe, classifier, held_out, args.steps, args.guidance)}
+
+
 def main(argv=None) -> dict:
     import torch
 
-    from products.image.emoji import data
+    from products.image.emoji import data, shapes
     from products.image.emoji.pipeline import EmojiDiffusionPipeline
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="assets/emoji-diffusion")
+    parser.add_argument("--compare", default="", help="another model folder (v1) checked on the same seeds")
+    parser.add_argument("--classifier", default="", help="default <cache>/shape-classifier.safetensors (trained "
+                        "with products.image.emoji.shapes when missing)")
     parser.add_argument("--cache", default="")
-    parser.add_argument("--samples", type=int, default=8, help="seeded samples per colour prompt")
+    parser.add_argument("--samples", type=int, default=8, help="seeded samples per colour or shape prompt")
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--guidance", type=float, default=3.0)
     parser.add_argument("--grid", default="", help="PNG path (default: samples_grid.png in the model folder)")
@@ -110,89 +195,134 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = Path(args.model)
-    pipe = EmojiDiffusionPipeline.from_pretrained(model)
-    pipe.set_progress_bar_config(disable=True)
     cache = Path(args.cache) if args.cache else data.default_cache()
+    pipes = {}
+    for name, folder in (("compared", args.compare), ("model", args.model)):
+        if folder:
+            pipes[name] = EmojiDiffusionPipeline.from_pretrained(folder)
+            pipes[name].set_progress_bar_config(disable=True)
+    pipe = pipes["model"]
+    torch.set_num_threads(args.threads)  # loading the encoder applies the app's thread setting
+    classifier_path = Path(args.classifier) if args.classifier else cache / "shape-classifier.safetensors"
+    if not classifier_path.is_file():
+        shapes.main(["--cache", str(cache), "--out", str(classifier_path), "--threads", str(args.threads)])
+    classifier = shapes.load(classifier_path)
+    from safetensors import safe_open
+
+    with safe_open(str(classifier_path), "pt") as handle:
+        classifier_metrics = json.loads(handle.metadata()["metrics"])
     root = data.fetch(cache)
-    _, held_out = data.split(data.load_entries(root))
-    colours = colour_check(pipe, n=args.samples, steps=args.steps, guidance=args.guidance)
-    for prompt, r in colours.items():
-        print(f"{prompt!r}: {r['fraction']:.2f} (baseline {r['baseline']:.2f}) asked {r['asked']}, found {r['found']}",
-              flush=True)
-    picked = held_out[:16]
+    noto_held = data.split(data.load_entries(root))[1]
+    held_out = data.split_by_key(data.load_styles(cache, list(data.STYLES)), {e.key for e in noto_held})[1]
+    results = {name: quality(p, classifier, held_out, args) for name, p in pipes.items()}
+    for name, r in results.items():
+        print(name, json.dumps({k: v for k, v in r.items() if k not in ("colour_check", "shape_check")}), flush=True)
+    picked = noto_held[:16]
     grid_path = Path(args.grid) if args.grid else model / "samples_grid.png"
     grid_path.parent.mkdir(parents=True, exist_ok=True)
     grid(pipe, root, picked, args.steps, args.guidance).save(grid_path, optimize=True)
+    prompts_image, grid_prompts = prompt_grid(pipes, steps=args.steps, guidance=args.guidance)
+    prompts_image.save(model / "prompts_grid.png", optimize=True)
     training = json.loads((model / "training.json").read_text()) if (model / "training.json").is_file() else {}
-    metrics = {"colour_check": colours, "samples_per_prompt": args.samples, "sample_steps": args.steps,
-               "guidance": args.guidance, "mean_colour_fraction": round(float(np.mean(
-                   [r["fraction"] for r in colours.values()])), 3),
-               "grid": grid_path.name if grid_path.parent == model else str(grid_path), "grid_captions": [e.name for e in picked],
+    metrics = {**results["model"], "samples_per_prompt": args.samples, "sample_steps": args.steps,
+               "guidance": args.guidance, "classifier": classifier_metrics,
+               "compared": {"model": str(args.compare), **results["compared"]} if args.compare else None,
+               "grid": grid_path.name if grid_path.parent == model else str(grid_path),
+               "grid_captions": [e.name for e in picked], "prompts_grid": "prompts_grid.png",
+               "prompts_grid_prompts": grid_prompts,
                **{k: training.get(k) for k in ("held_out_loss", "train_loss", "held_out_loss_uncond")},
                "train_steps": training.get("steps"), "train_seconds": training.get("seconds")}
     (model / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     write_card(model, training, metrics)
-    print(json.dumps({k: v for k, v in metrics.items() if k != "colour_check"}), flush=True)
     return metrics
 
 
+def _side_by_side(metrics: dict, check: str, key: str, label) -> str:
+    compared = metrics.get("compared") or {}
+    rows = []
+    for name, r in metrics[check].items():
+        before = (compared.get(check) or {}).get(name, {}).get("fraction")
+        rows.append(f"| {label(name, r)} | {'' if before is None else f'{before:.2f}'} | {r['fraction']:.2f} | "
+                    f"{r['baseline']:.2f} |")
+    return "\n".join(rows)
+
+
 def write_card(model: Path, training: dict, metrics: dict) -> None:
-    rows = "\n".join(f"| {p} | {r['asked']} | {r['fraction']:.2f} | {r['baseline']:.2f} |"
-                     for p, r in metrics["colour_check"].items())
-    mean = metrics["mean_colour_fraction"]
-    baseline = float(np.mean([r["baseline"] for r in metrics["colour_check"].values()]))
-    verdict = (f"prompts that name a colour get that colour in {mean:.0%} of samples (the same seeds with a prompt "
-               f"naming no colour: {baseline:.0%}); shapes are rough" if mean >= 0.5 else
-               f"it does not follow prompts reliably yet (colour check {mean:.0%}, chance about 17%)")
-    prediction = training.get("prediction", "epsilon")
+    compared = metrics.get("compared") or {}
+    side = training.get("size", 32)
+    classifier = metrics.get("classifier") or {}
+    colours = _side_by_side(metrics, "colour_check", "asked", lambda p, r: f"{p} ({r['asked']})")
+    shapes_rows = _side_by_side(metrics, "shape_check", "", lambda c, r: f"{c}: {', '.join(r['prompts'])}")
+
+    def both(key, digits=2):
+        before = compared.get(key)
+        return (f"{before:.{digits}f} → " if before is not None else "") + f"{metrics[key]:.{digits}f}"
+
     card = f"""---
-license: apache-2.0
+license: cc-by-4.0
 library_name: diffusers
 tags: [text-to-image, emoji, pixel-space, tiny]
 ---
-# emoji-diffusion (AI Product Matrix)
+# emoji-diffusion v2 (AI Product Matrix)
 
-A small text-to-image diffusion model that draws 32x32 emoji-style icons, trained from scratch in
-this repo on a CPU. It is the Image tab's **default offline model**: used when neither
-`AIPM_IMAGE_PATH` nor a reachable `AIPM_IMAGE_HUB` is configured (`AIPM_IMAGE_OFFLINE_MODEL=none`
-turns it off). Measured below: {verdict}.
+A small text-to-image diffusion model that draws {side}x{side} emoji-style icons, trained in this repo on a
+CPU. It is the Image tab's **default offline model**: used when neither `AIPM_IMAGE_PATH` nor a reachable
+`AIPM_IMAGE_HUB` is configured (`AIPM_IMAGE_OFFLINE_MODEL=none` turns it off). Measured below (v1 → v2 on
+the same seeds): colour check {both('mean_colour_fraction')}, shape check {both('mean_shape_fraction')},
+held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {both('frechet', 1)} (lower is better).
 
-- **Architecture:** diffusers `UNet2DConditionModel` in pixel space (3x32x32, no VAE),
+- **Architecture:** diffusers `UNet2DConditionModel` in pixel space (3x{side}x{side}, no VAE),
   {training.get('parameters', 0) / 1e6:.2f}M parameters, channels {training.get('channels')}, cross-attention to the
-  prompt vector at 16x16 and 8x8 (no self-attention); `DDIMScheduler` (squaredcos_cap_v2,
-  {prediction}), 25 steps by default.
+  prompt vector below the top level (no self-attention); `DDIMScheduler` (squaredcos_cap_v2,
+  {training.get('prediction', 'v_prediction')}), 25 steps by default.
 - **Text conditioning:** the prompt's all-MiniLM-L6-v2 sentence vector (384-d, the app's shared
   "text-encoder", Apache-2.0) as a length-1 cross-attention sequence and as a projected class
   embedding. Classifier-free guidance (condition dropped to zeros 10% of training steps; default scale 3).
-- **Pipeline:** `products.image.emoji.pipeline.EmojiDiffusionPipeline` (this folder's
-  model_index.json); output resized (bicubic) from 32x32 to the asked size (256x256 by default).
-- **Data:** Noto Color Emoji 64px PNGs from the npm package `emoji-datasource-google@16.0.0`
-  (Apache-2.0; tarball sha256 pinned), composited on white and reduced to 32x32; captions from
-  CLDR names (`emoji` PyPI package), Unicode names, short names and categories.
-  {training.get('train_emoji')} emoji trained, {training.get('held_out_emoji')} (5%, seed 0) held out.
-- **Training:** {training.get('steps')} steps of batch {training.get('batch')}, AdamW lr {training.get('lr')}
-  (warm-up, then {training.get('decay', 'no')} decay), min-SNR-{training.get('min_snr')} loss weights, EMA
-  {training.get('ema')}, seed {training.get('seed')}, {training.get('seconds', 0) / 60:.1f} min on 2 CPU cores.
-  Reproduce: `python -m products.image.emoji.train --out assets/emoji-diffusion --steps {training.get('steps')} --lr {training.get('lr')}`
+- **Pipeline:** `products.image.emoji.pipeline.EmojiDiffusionPipeline` (this folder's model_index.json);
+  the native pixels are scaled up with nearest-neighbour (crisp pixel art, {side * 8}x{side * 8} by default).
+- **Data:** {training.get('train_emoji')} training images in three open styles, all from npm, sha256-pinned:
+  Noto (`emoji-datasource-google@16.0.0`, art Apache-2.0), Twemoji (`emoji-datasource-twitter@16.0.0`,
+  art CC-BY 4.0 © Twitter/X) and Fluent UI emoji flat (`fluentui-emoji@1.3.0`, MIT © Microsoft), composited on
+  white and reduced to {side}x{side}. Captions: CLDR names (`emoji` PyPI package), CLDR keywords
+  (`cldr-annotations-modern@45.0.0`, Unicode licence), Unicode names, short names, categories and a style token
+  ("red heart, twemoji style"). {training.get('held_out_emoji')} images of 96 emoji (v1's 5% held-out set, seed 0)
+  held out in every style.
+- **Training:** v1's weights (6,000 steps, 81 min) continued for {training.get('steps')} steps of batch
+  {training.get('batch')} on the three styles, AdamW lr {training.get('lr')} (warm-up, then
+  {training.get('decay', 'no')} decay), min-SNR-{training.get('min_snr')} loss weights, EMA {training.get('ema')},
+  seed {training.get('seed')}, {training.get('seconds', 0) / 60:.1f} min on 2 CPU cores. Reproduce: see
+  docs/emoji_model.md.
 
-## Quality (measured)
-- Denoising loss ({prediction} target MSE, unweighted, fixed seeded noise and timesteps): held-out
+## Quality (measured, `python -m products.image.emoji.evaluate --compare <v1 folder>`)
+- Denoising loss ({training.get('prediction')} target MSE, unweighted, fixed seeded noise and timesteps): held-out
   {training.get('held_out_loss')}, train {training.get('train_loss')}, held-out with the condition zeroed
   {training.get('held_out_loss_uncond')}.
 - Colour check ({metrics['samples_per_prompt']} seeded samples per prompt, {metrics['sample_steps']} steps, guidance
-  {metrics['guidance']}; fraction whose dominant non-white hue is the asked colour; mean {mean:.2f}):
+  {metrics['guidance']}; fraction whose dominant non-white hue is the asked colour):
 
-| prompt | asked | fraction | same seeds, prompt "an emoji" |
+| prompt (asked colour) | v1 | v2 | same seeds, "an emoji" |
 |---|---|---|---|
-{rows}
+{colours}
 
-- Held-out grid, 16 held-out emoji (real above, sample for its CLDR name below): `{metrics['grid']}`
-  (captions: {', '.join(metrics['grid_captions'])}).
+- Shape check: a small CNN trained on the real emoji of the training split (held-out accuracy
+  {classifier.get('held_out_accuracy')} on {classifier.get('held_out_images')} held-out images) classifies
+  {metrics['samples_per_prompt']} seeded samples for each of 3 prompts per category, written for this check:
+
+| category: prompts | v1 | v2 | same seeds, "an emoji" |
+|---|---|---|---|
+{shapes_rows}
+
+- Held-out emoji ({metrics['held_out_shape_samples']} samples for their CLDR names): classified as their category
+  {both('held_out_shape')}; Fréchet distance between the classifier features of the
+  {metrics['frechet_images']} real held-out images and of one sample per image {both('frechet', 1)}.
+- Grids: `{metrics['grid']}` (16 held-out emoji, real above, sample below) and `{metrics['prompts_grid']}` (the first
+  prompt of each category, 4 seeds, v1 left, v2 right).
 
 ## Limits
-32x32 only, shown upscaled; shapes are rough blobs and faces lack detail; English prompts; colours and
-simple objects work best. Not a safety-filtered model (the data is emoji art only). License: Apache-2.0
-(weights derived from Apache-2.0 Noto emoji art).
+{side}x{side} only, shown as pixel art; faces, hearts, flags and simple objects work best, people and fine detail
+least; English prompts. Not a safety-filtered model (the data is emoji art only). License: CC-BY 4.0 for the
+weights, because they derive from Twemoji art (CC-BY 4.0) as well as Noto (Apache-2.0) and Fluent (MIT) art;
+credit "Twemoji © Twitter/X, CC-BY 4.0; Noto Emoji © Google, Apache-2.0; Fluent UI emoji © Microsoft, MIT".
 """
     (model / "README.md").write_text(card)
 

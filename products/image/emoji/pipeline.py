@@ -5,8 +5,9 @@ registry at call time) into one 384-d unit vector. It reaches the UNet twice: as
 cross-attention states (a sequence of length 1) and through the UNet's projection class
 embedding (added to the timestep embedding, so every ResNet block sees it). The unconditional
 vector for classifier-free guidance is zeros (what training dropped the condition to); a
-negative prompt replaces it. The model samples at its native 32x32 and the pipeline resizes the
-result to the asked width x height for display.
+negative prompt replaces it. The model samples at its native size (32x32 for v1, see the UNet's
+sample_size) and the pipeline scales the result to the asked width x height with nearest-neighbour
+by default: crisp pixel art rather than a blur of a tiny image (`resample="bicubic"` gives v1's look).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class EmojiDiffusionPipeline(DiffusionPipeline):
     model_cpu_offload_seq = "unet"
     _callback_tensor_inputs = ["latents"]
     # Output pixels per model pixel at the default size (32 -> 256): the Image product reads this
-    # to pick the native display size; any multiple of 8 works (the 32x32 sample is resized).
+    # to pick the native display size; any multiple of 8 works (the native sample is scaled).
     vae_scale_factor = 8
 
     def __init__(self, unet, scheduler):
@@ -57,7 +58,7 @@ class EmojiDiffusionPipeline(DiffusionPipeline):
     def __call__(self, prompt: str | list[str], negative_prompt: str | list[str] | None = None,
                  num_inference_steps: int = 25, guidance_scale: float = 3.0, width: int | None = None,
                  height: int | None = None, generator: torch.Generator | None = None,
-                 num_images_per_prompt: int = 1, output_type: str = "pil", resample: str = "bicubic",
+                 num_images_per_prompt: int = 1, output_type: str = "pil", resample: str = "nearest",
                  callback_on_step_end=None, callback_on_step_end_tensor_inputs=("latents",),
                  return_dict: bool = True, **unused):
         from PIL import Image
@@ -108,21 +109,27 @@ class EmojiDiffusionPipeline(DiffusionPipeline):
         return ImagePipelineOutput(images=pils) if return_dict else (pils,)
 
 
-def build_unet(sample_size: int = 32, channels=(32, 64, 64), seed: int = 0):
-    """The UNet: 3 resolutions, cross-attention to the prompt vector at the two lower ones,
-    sentence-vector conditioning. `only_cross_attention` drops the self-attention over pixels: on a
-    2-core CPU it took about 75% of a training step (16x16 = 256 tokens), and at 32x32 the
-    convolutions of three levels already see the whole icon."""
+def build_unet(sample_size: int = 32, channels=(32, 64, 64), seed: int = 0, layers: int = 1,
+               self_attention_below: int = 0):
+    """The UNet: one resolution per channel width, cross-attention to the prompt vector at all but
+    the top one, sentence-vector conditioning. Self-attention over pixels is off except at sizes of
+    `self_attention_below` pixels or fewer: on a 2-core CPU it took about 75% of a training step at
+    16x16 (256 tokens), while at 8x8 (64 tokens) it is cheap and lets the coarsest level agree on
+    one shape."""
     from diffusers import UNet2DConditionModel
 
     torch.manual_seed(seed)
+    levels = len(channels)
+    sizes = [sample_size // 2 ** i for i in range(levels)]
+    down = ("DownBlock2D",) + ("CrossAttnDownBlock2D",) * (levels - 1)
+    cross_only = tuple(size > self_attention_below for size in sizes)
     return UNet2DConditionModel(
-        sample_size=sample_size, in_channels=3, out_channels=3, layers_per_block=1,
-        block_out_channels=tuple(channels),
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        sample_size=sample_size, in_channels=3, out_channels=3, layers_per_block=layers,
+        block_out_channels=tuple(channels), down_block_types=down,
+        up_block_types=("CrossAttnUpBlock2D",) * (levels - 1) + ("UpBlock2D",),
         cross_attention_dim=384, attention_head_dim=32, norm_num_groups=min(16, channels[0]),
-        class_embed_type="projection", projection_class_embeddings_input_dim=384, only_cross_attention=True)
+        class_embed_type="projection", projection_class_embeddings_input_dim=384,
+        only_cross_attention=cross_only if self_attention_below else True)
 
 
 def build_scheduler(prediction_type: str = "v_prediction"):

@@ -26,11 +26,12 @@ import torch.nn.functional as F
 from products.image.emoji import data
 from products.image.emoji.pipeline import EmojiDiffusionPipeline, build_scheduler, build_unet, condition
 
-PRESETS = {"presets": {"Emoji, 25 steps": {"steps": 25, "guidance": 3.0, "width": 256, "height": 256,
-                                           "scheduler": "Default"},
-                       "Emoji draft, 10 steps": {"steps": 10, "guidance": 3.0, "width": 256, "height": 256,
-                                                 "scheduler": "Default"}},
-           "default": "Emoji, 25 steps"}
+def presets(side: int) -> dict:
+    """The folder's aipm_image.json: 25 and 10 steps, guidance 3, shown at 8x the native size."""
+    shown = side * EmojiDiffusionPipeline.vae_scale_factor
+    return {"presets": {name: {"steps": steps, "guidance": 3.0, "width": shown, "height": shown, "scheduler": "Default"}
+                        for name, steps in (("Emoji, 25 steps", 25), ("Emoji draft, 10 steps", 10))},
+            "default": "Emoji, 25 steps"}
 
 
 def caption_vectors(captions: list[str], cache: Path, encode) -> np.ndarray:
@@ -129,7 +130,7 @@ def ema_update(ema, model, decay: float) -> None:
 def save_pipeline(unet, out: Path, prediction_type: str = "v_prediction") -> EmojiDiffusionPipeline:
     pipe = EmojiDiffusionPipeline(unet=unet, scheduler=build_scheduler(prediction_type))
     pipe.save_pretrained(out, safe_serialization=True)
-    (out / "aipm_image.json").write_text(json.dumps(PRESETS, indent=2) + "\n")
+    (out / "aipm_image.json").write_text(json.dumps(presets(unet.config.sample_size), indent=2) + "\n")
     return pipe
 
 
@@ -139,6 +140,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--cache", default="", help="data/checkpoint cache (default $AIPM_CACHE_DIR/emoji_model)")
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--channels", default="32,64,64")
+    parser.add_argument("--layers", type=int, default=1, help="ResNet layers per UNet block")
+    parser.add_argument("--self-attention-below", type=int, default=0,
+                        help="self-attention at levels of this many pixels or fewer (0: none, as v1)")
+    parser.add_argument("--styles", default="noto", help="art sets: noto,twemoji,fluent (see data.STYLES)")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-4)
@@ -154,6 +159,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--max-minutes", type=float, default=0, help="stop early (and save) after this long")
     parser.add_argument("--checkpoint-every", type=int, default=50)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init", default="", help="a saved model folder of the same shape whose (EMA) UNet weights "
+                        "start the run: v2 continues v1 on the larger data set")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training emoji (tests)")
     parser.add_argument("--no-card", action="store_true", help="skip the evaluation and model card")
     args = parser.parse_args(argv)
@@ -162,8 +169,8 @@ def main(argv=None) -> dict:
     cache = Path(args.cache) if args.cache else data.default_cache()
     out = Path(args.out)
     root = data.fetch(cache)
-    entries = data.load_entries(root)
-    train_set, held_out = data.split(entries)
+    entries = data.load_styles(cache, args.styles.split(","))
+    train_set, held_out = data.split_by_key(entries, data.held_out_keys(cache))
     if args.limit:
         train_set = train_set[:args.limit]
     from products.image.emoji.pipeline import registry_encode
@@ -171,11 +178,18 @@ def main(argv=None) -> dict:
     all_captions = sorted({c for e in entries for c in e.captions})
     print(f"{len(train_set)} train / {len(held_out)} held-out emoji, {len(all_captions)} captions", flush=True)
     vectors = caption_vectors(all_captions, cache, registry_encode)
+    torch.set_num_threads(args.threads)  # the registry's encoder load applies the app's own thread setting
     by_caption = dict(zip(all_captions, vectors))
     train_data = make_dataset(root, train_set, by_caption, args.size)
     held_data = make_dataset(root, held_out, by_caption, args.size)
 
-    unet = build_unet(args.size, [int(c) for c in args.channels.split(",")], seed=args.seed)
+    unet = build_unet(args.size, [int(c) for c in args.channels.split(",")], seed=args.seed, layers=args.layers,
+                      self_attention_below=args.self_attention_below)
+    if args.init:
+        from safetensors.torch import load_file
+
+        unet.load_state_dict(load_file(str(Path(args.init) / "unet" / "diffusion_pytorch_model.safetensors")))
+        print(f"initialised from {args.init}", flush=True)
     ema = copy.deepcopy(unet).eval().requires_grad_(False)
     scheduler = build_scheduler(args.prediction)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
@@ -191,6 +205,7 @@ def main(argv=None) -> dict:
     generator = torch.Generator().manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     ckpt = cache / "checkpoints" / (f"ckpt-{args.seed}-{args.size}-{args.channels.replace(',', '_')}-"
+                                    f"{args.layers}-{args.self_attention_below}-{args.styles.replace(',', '_')}-"
                                     f"{args.prediction}.pt")
     step, history, spent = 0, [], 0.0
     if args.resume and ckpt.is_file():
@@ -237,7 +252,8 @@ def main(argv=None) -> dict:
     metrics = {
         "steps": step, "batch": args.batch, "seconds": round(seconds, 1), "lr": args.lr, "seed": args.seed,
         "prediction": args.prediction, "min_snr": args.min_snr, "decay": args.decay, "ema": args.ema,
-        "size": args.size, "channels": args.channels, "train_emoji": len(train_set), "held_out_emoji": len(held_out),
+        "init": args.init, "size": args.size, "channels": args.channels, "layers": args.layers,
+        "self_attention_below": args.self_attention_below, "styles": args.styles, "train_emoji": len(train_set), "held_out_emoji": len(held_out),
         "parameters": sum(p.numel() for p in ema.parameters()),
         "held_out_loss": round(denoising_loss(ema, scheduler, held_data.images, held_cond), 5),
         "train_loss": round(denoising_loss(ema, scheduler, train_data.images[:n_eval], train_cond), 5),
