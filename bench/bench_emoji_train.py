@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import torch
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
+import torch  # noqa: E402
 
-from products.image.emoji.pipeline import build_scheduler, build_unet
-from products.image.emoji.train import train_step
+from products.image.emoji.pipeline import build_scheduler, build_unet  # noqa: E402
+from products.image.emoji.train import train_step  # noqa: E402
 
 CONFIGS = {  # name: (size, channels, layers, self_attention_below)
     "v1 32px 32-64-64": (32, (32, 64, 64), 1, 0),

@@ -108,3 +108,14 @@ def test_the_shape_check_counts_the_prompted_category_against_a_baseline():
     assert result["face"]["fraction"] == 1.0 and result["face"]["baseline"] == 1.0  # "an emoji" is yellow: a face
     assert result["flag"]["fraction"] == 0.0
     assert result["heart"]["prompts"] == {p: 1.0 for p in shapes.SHAPE_PROMPTS["heart"]}
+
+
+def test_guidance_is_tuned_on_prompts_the_evaluation_never_uses():
+    from products.image.emoji import tune
+
+    evaluated = {p for p, _ in evaluate.COLOUR_PROMPTS} | {p for ps in shapes.SHAPE_PROMPTS.values() for p in ps}
+    validation = {p for p, _ in tune.VALIDATION_COLOURS} | {p for ps in tune.VALIDATION_SHAPES.values() for p in ps}
+    assert not evaluated & validation and set(tune.VALIDATION_SHAPES) == set(shapes.CATEGORIES)
+    row = tune.score(PaintsHearts(), RedIsHeart(), 3.0, n=2, steps=1)
+    # Yellow everywhere but "a blue heart" (red): only the banana has its colour; the heart and the face their shape.
+    assert row == {"guidance": 3.0, "colour": round(1 / 6, 3), "shape": round(2 / 12, 3)}

@@ -18,7 +18,7 @@ class ImageSettings:
         as_text)
     offline_model: str = setting(
         "AIPM_IMAGE_OFFLINE_MODEL", "emoji",
-        "Image model used when neither of the above is set or reachable: `emoji` (the small 32x32 emoji model trained in this repo, `assets/emoji-diffusion`) or `none`.",
+        "Image model used when neither of the above is set or reachable: `emoji` (the small 32x32 emoji model trained in this repo on three open emoji sets, `assets/emoji-diffusion`) or `none`.",
         as_lower)
     variant: str = setting(
         "AIPM_IMAGE_VARIANT", "",

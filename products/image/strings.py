@@ -14,11 +14,13 @@ add({
                        "The other tabs are unaffected.",
                        "⚠️ 离线时没有可用的图像模型：请把 `AIPM_IMAGE_PATH` 设为本地 diffusers 文件夹，或在可访问模型中心"
                        "（`AIPM_OFFLINE=0`）时把 `AIPM_IMAGE_HUB` 设为模型 id。其他标签页不受影响。"),
-    "image.emoji_note": ("Model: **emoji-diffusion**, the offline default: a small 32x32 emoji model trained in this "
-                         "repo (loads on first use). It draws rough emoji-style icons; for photos or art set "
-                         "`AIPM_IMAGE_PATH` or `AIPM_IMAGE_HUB`. Presets: {presets}.",
-                         "模型：**emoji-diffusion**，离线默认模型：本仓库训练的 32x32 小型表情符号模型（首次使用时加载）。"
-                         "它只能画粗略的表情图标；要生成照片或艺术图，请设置 `AIPM_IMAGE_PATH` 或 `AIPM_IMAGE_HUB`。"
+    "image.emoji_note": ("Model: **emoji-diffusion**, the offline default: a small emoji model trained in this repo "
+                         "on three open emoji sets (loads on first use). It draws 32x32 emoji-style icons, shown as "
+                         "pixel art; add \"noto style\", \"twemoji style\" or \"fluent style\" to a prompt to pick a "
+                         "look. For photos or art set `AIPM_IMAGE_PATH` or `AIPM_IMAGE_HUB`. Presets: {presets}.",
+                         "模型：**emoji-diffusion**，离线默认模型：本仓库用三套开放表情图集训练的小型表情模型（首次使用时加载）。"
+                         "它画 32x32 的表情风格图标，以像素画显示；在提示词后加 \"noto style\"、\"twemoji style\" 或 "
+                         "\"fluent style\" 可选择画风。要生成照片或艺术图，请设置 `AIPM_IMAGE_PATH` 或 `AIPM_IMAGE_HUB`。"
                          "预设：{presets}。"),
     "image.model_card": ("Model card", "模型卡"),
     "image.prompt": ("Prompt", "提示词"),

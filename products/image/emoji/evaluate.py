@@ -143,8 +143,9 @@ def held_out_checks(pipe, classifier, held_out, steps: int = 25, guidance: float
 
 
 def prompt_grid(pipes: dict, per_category: int = 4, steps: int = 25, guidance: float = 3.0, scale: int = 3):
-    """A PIL image: for each category's first prompt, `per_category` seeded samples of each model side by side."""
-    from PIL import Image
+    """A PIL image: for each category's first prompt (a row, labelled), `per_category` seeded samples of
+    each model (a column block, headed by its name in `pipes`) side by side."""
+    from PIL import Image, ImageDraw, ImageFont
 
     from products.image.emoji import shapes
 
@@ -153,15 +154,21 @@ def prompt_grid(pipes: dict, per_category: int = 4, steps: int = 25, guidance: f
     for pipe in pipes.values():
         images = sample(pipe, [p for p in prompts for _ in range(per_category)], steps, guidance)
         columns.append(((images + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())
-    cell, pad = 32 * scale, 4
-    width = len(pipes) * (per_category * (cell + pad) + 3 * pad) + pad
-    canvas = Image.new("RGB", (width, len(prompts) * (cell + pad) + pad), (200, 200, 200))
-    for m, arrays in enumerate(columns):
-        x0 = pad + m * (per_category * (cell + pad) + 3 * pad)
+    cell, pad, label, header = 32 * scale, 4, 130, 24
+    block = per_category * (cell + pad) + 3 * pad
+    canvas = Image.new("RGB", (label + len(pipes) * block + pad, header + len(prompts) * (cell + pad) + pad),
+                       (200, 200, 200))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default(size=14)
+    for row, prompt in enumerate(prompts):
+        draw.text((pad, header + pad + row * (cell + pad) + cell // 2 - 8), prompt, fill=(0, 0, 0), font=font)
+    for m, (name, arrays) in enumerate(zip(pipes, columns)):
+        x0 = label + m * block
+        draw.text((x0, 4), name, fill=(0, 0, 0), font=font)
         for i, array in enumerate(arrays):
             row, col = divmod(i, per_category)
             tile = Image.fromarray(array).resize((cell, cell), Image.NEAREST)
-            canvas.paste(tile, (x0 + col * (cell + pad), pad + row * (cell + pad)))
+            canvas.paste(tile, (x0 + col * (cell + pad), header + pad + row * (cell + pad)))
     return canvas, prompts
 
 
@@ -221,7 +228,9 @@ def main(argv=None) -> dict:
     grid_path = Path(args.grid) if args.grid else model / "samples_grid.png"
     grid_path.parent.mkdir(parents=True, exist_ok=True)
     grid(pipe, root, picked, args.steps, args.guidance).save(grid_path, optimize=True)
-    prompts_image, grid_prompts = prompt_grid(pipes, steps=args.steps, guidance=args.guidance)
+    headed = {("before: " + Path(args.compare).name) if name == "compared" else ("this model: " + model.name): p
+              for name, p in pipes.items()}
+    prompts_image, grid_prompts = prompt_grid(headed, steps=args.steps, guidance=args.guidance)
     prompts_image.save(model / "prompts_grid.png", optimize=True)
     training = json.loads((model / "training.json").read_text()) if (model / "training.json").is_file() else {}
     metrics = {**results["model"], "samples_per_prompt": args.samples, "sample_steps": args.steps,
@@ -253,6 +262,12 @@ def write_card(model: Path, training: dict, metrics: dict) -> None:
     classifier = metrics.get("classifier") or {}
     colours = _side_by_side(metrics, "colour_check", "asked", lambda p, r: f"{p} ({r['asked']})")
     shapes_rows = _side_by_side(metrics, "shape_check", "", lambda c, r: f"{c}: {', '.join(r['prompts'])}")
+
+    ranked = sorted(metrics["shape_check"].items(), key=lambda item: -item[1]["fraction"])
+    best = ", ".join(f"{name} {r['fraction']:.0%}" for name, r in ranked[:3])
+    worst = ", ".join(f"{name} {r['fraction']:.0%}" for name, r in ranked[-3:])
+    started = (f"from the weights in `{Path(training['init']).name}`, continued" if training.get("init")
+               else "from random weights")
 
     def both(key, digits=2):
         before = compared.get(key)
@@ -287,8 +302,8 @@ held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {bo
   (`cldr-annotations-modern@45.0.0`, Unicode licence), Unicode names, short names, categories and a style token
   ("red heart, twemoji style"). {training.get('held_out_emoji')} images of 96 emoji (v1's 5% held-out set, seed 0)
   held out in every style.
-- **Training:** v1's weights (6,000 steps, 81 min) continued for {training.get('steps')} steps of batch
-  {training.get('batch')} on the three styles, AdamW lr {training.get('lr')} (warm-up, then
+- **Training:** {started} for {training.get('steps')} steps of batch
+  {training.get('batch')} on the styles {training.get('styles', 'noto')}, AdamW lr {training.get('lr')} (warm-up, then
   {training.get('decay', 'no')} decay), min-SNR-{training.get('min_snr')} loss weights, EMA {training.get('ema')},
   seed {training.get('seed')}, {training.get('seconds', 0) / 60:.1f} min on 2 CPU cores. Reproduce: see
   docs/emoji_model.md.
@@ -319,8 +334,8 @@ held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {bo
   prompt of each category, 4 seeds, v1 left, v2 right).
 
 ## Limits
-{side}x{side} only, shown as pixel art; faces, hearts, flags and simple objects work best, people and fine detail
-least; English prompts. Not a safety-filtered model (the data is emoji art only). License: CC-BY 4.0 for the
+{side}x{side} only, shown as pixel art; English prompts. Shapes it draws best (shape check): {best}; worst:
+{worst}. Not a safety-filtered model (the data is emoji art only). License: CC-BY 4.0 for the
 weights, because they derive from Twemoji art (CC-BY 4.0) as well as Noto (Apache-2.0) and Fluent (MIT) art;
 credit "Twemoji © Twitter/X, CC-BY 4.0; Noto Emoji © Google, Apache-2.0; Fluent UI emoji © Microsoft, MIT".
 """

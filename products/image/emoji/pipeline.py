@@ -135,8 +135,11 @@ def build_unet(sample_size: int = 32, channels=(32, 64, 64), seed: int = 0, laye
 def build_scheduler(prediction_type: str = "v_prediction"):
     """DDIM on a cosine schedule. v-prediction (Salimans & Ho 2022) keeps the target well scaled at
     every noise level, which matters when training is short: an epsilon model's errors at high noise
-    are what turned the first 740-step run's samples into noise."""
+    are what turned the first 740-step run's samples into noise. "trailing" timesteps start sampling
+    at t=999, where the model was trained on pure noise; diffusers' default ("leading") starts 20 steps
+    at t=950, a level the pure-noise start does not match (Lin et al. 2024, "Common Diffusion Noise
+    Schedules and Sample Steps are Flawed"). Training does not use the spacing."""
     from diffusers import DDIMScheduler
 
     return DDIMScheduler(num_train_timesteps=1000, beta_schedule="squaredcos_cap_v2", prediction_type=prediction_type,
-                         clip_sample=True, set_alpha_to_one=True)
+                         clip_sample=True, set_alpha_to_one=True, timestep_spacing="trailing")
