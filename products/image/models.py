@@ -33,7 +33,7 @@ EMOJI_FOLDER = Path(__file__).resolve().parents[2] / "assets" / "emoji-diffusion
 EMOJI_NAME = "emoji-diffusion (trained in this repo, the offline default)"
 # The trained UNet weights (`python -m products.image.emoji.train`, see docs/emoji_model.md).
 EMOJI_WEIGHTS_SIZE = 9178620
-EMOJI_WEIGHTS_SHA256 = "45999491b5e75e5ac9476d2388f712bc3c1b7a55f39e327d380a4feba291808b"
+EMOJI_WEIGHTS_SHA256 = "81690798ebd794e3daebcfd09fcd44d48da56c0c1d797a42a1fbe102e0f6ff5a"
 # Its memory estimate is its own (the UNet in fp32, with room to spare), not the spec's SD-sized
 # one: a small budget must not refuse the small model. Its text encoder is a model of its own.
 EMOJI_SIZE_ESTIMATE = 2 * EMOJI_WEIGHTS_SIZE
