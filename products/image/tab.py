@@ -18,8 +18,10 @@ EXAMPLES = [
     ["a bowl of ramen on a wooden table, studio lighting, 35mm", ""],
 ]
 
-# Prompts the offline emoji model knows how to follow (colours and simple objects).
-EMOJI_EXAMPLES = [["a red heart", ""], ["a yellow star", ""], ["a green tree", ""], ["a smiling face", ""]]
+# Prompts the offline emoji model follows best (faces, people, flags, red and green; docs/emoji_model.md),
+# one with a style token.
+EMOJI_EXAMPLES = [["a smiling face", ""], ["a red heart", ""], ["a green tree", ""], ["a woman, twemoji style", ""],
+                  ["a flag of Japan", ""]]
 
 STOPS = SessionStops()
 
