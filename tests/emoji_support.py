@@ -43,6 +43,7 @@ def _png_style(cache: Path, style: data.Style, entries: list[dict]) -> Path:
     images = root / style.image_dir
     images.mkdir(parents=True)
     (root / "package" / "emoji.json").write_text(json.dumps(entries))
+    (root / "package" / "package.json").write_text("{}")
     for entry in entries:
         if entry.get(style.has_img):
             rgba = Image.new("RGBA", (64, 64), (0, 0, 0, 0))

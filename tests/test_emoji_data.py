@@ -27,10 +27,10 @@ def test_captions_use_cldr_names_and_the_split_is_seeded(tmp_path):
 def test_images_are_composited_on_white_and_scaled(tmp_path):
     root = fake_package(tmp_path)
     entries = data.load_entries(root)
-    tensor = data.load_images(root, entries, 32)
+    tensor = data.load_images(entries, 32)
     assert tensor.shape == (2, 3, 32, 32) and tensor.min() >= -1 and tensor.max() <= 1
     assert torch.allclose(tensor[:, :, 0, 0], torch.ones(2, 3))  # transparent corner -> white
-    assert evaluate.dominant_hue(data.load_image(root / data.IMAGE_DIR / entries[1].image)) == "red"
+    assert evaluate.dominant_hue(data.load_image(entries[1].path)) == "red"
 
 
 @pytest.mark.parametrize("package", [data.NOTO.package, data.TWEMOJI.package, data.FLUENT.package, data.CLDR])
@@ -57,13 +57,13 @@ def test_every_style_is_loaded_with_style_tokens_and_cldr_keywords(tmp_path):
 def test_fluent_svgs_are_rasterized_once_and_load_like_the_pngs(tmp_path):
     fake_styles(tmp_path)
     fluent = [e for e in data.load_styles(tmp_path, ["fluent"]) if e.style == "fluent"]
-    images = data.load_images(None, fluent, 32)
+    images = data.load_images(fluent, 32)
     assert images.shape == (1, 3, 32, 32)
     assert evaluate.dominant_hue(((images[0].permute(1, 2, 0) + 1) * 127.5).byte().numpy()) == "red"
     png = fluent[0].path.parent.parent / data.RASTER / "red-heart.png"
     assert png.is_file()
     stamp = png.stat().st_mtime_ns
-    data.load_images(None, fluent, 32)
+    data.load_images(fluent, 32)
     assert png.stat().st_mtime_ns == stamp  # read from the raster cache, not drawn again
 
 

@@ -60,9 +60,6 @@ FLUENT = Style("fluent", Package("fluentui-emoji", "1.3.0",
 STYLES = {s.name: s for s in (NOTO, TWEMOJI, FLUENT)}
 CLDR = Package("cldr-annotations-modern", "45.0.0", "5f5ffa422353fa992b5932824f343bd247c325f99326cb0e353ffc851bc1c32b")
 
-# v1's names, still used by the tests and the Noto-only path.
-PACKAGE, VERSION, TARBALL, TARBALL_SHA256, IMAGE_DIR = (NOTO.package.name, NOTO.package.version,
-                                                         NOTO.package.tarball, NOTO.package.sha256, NOTO.image_dir)
 RASTER = "png-64"  # the cache subfolder for rasterized SVGs
 
 
@@ -79,7 +76,7 @@ class Emoji:
     category: str
     style: str = "noto"
     subcategory: str = ""
-    path: Path | None = field(default=None, compare=False)  # the image file; None: root/IMAGE_DIR/image
+    path: Path | None = field(default=None, compare=False)  # the image file
 
 
 def default_cache() -> Path:
@@ -100,7 +97,7 @@ def fetch(cache: Path, package: Package = NOTO.package) -> Path:
     """The unpacked package folder in `cache`, fetched with `npm pack` and verified by sha256."""
     cache.mkdir(parents=True, exist_ok=True)
     root = cache / f"{package.name}-{package.version}"
-    if (root / "package" / "package.json").is_file() or (root / "package" / "emoji.json").is_file():
+    if (root / "package" / "package.json").is_file():
         return root
     tarball = cache / package.tarball
     if not tarball.is_file():
@@ -135,10 +132,8 @@ def cldr_name(entry: dict) -> str:
     return (entry.get("name") or entry["short_name"]).lower()
 
 
-def load_keywords(cache: Path | None) -> dict[str, list[str]]:
-    """CLDR English keywords by emoji character (fully qualified and without FE0F), or {} offline."""
-    if cache is None:
-        return {}
+def load_keywords(cache: Path) -> dict[str, list[str]]:
+    """CLDR English keywords by emoji character (fully qualified and without FE0F)."""
     root = fetch(cache, CLDR)
     table = json.loads((root / "package" / "annotations" / "en" / "annotations.json").read_text(encoding="utf-8"))
     out = {}
@@ -253,14 +248,10 @@ def load_image(path: Path, size: int = 32):
     return np.asarray(rgb, dtype=np.uint8)
 
 
-def image_path(root: Path, entry: Emoji) -> Path:
-    return entry.path if entry.path is not None else root / IMAGE_DIR / entry.image
-
-
-def load_images(root: Path, entries: list[Emoji], size: int = 32):
+def load_images(entries: list[Emoji], size: int = 32):
     """float32 tensor (n, 3, size, size) in [-1, 1]."""
     import numpy as np
     import torch
 
-    array = np.stack([load_image(image_path(root, e), size) for e in entries])
+    array = np.stack([load_image(e.path, size) for e in entries])
     return torch.from_numpy(array).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)

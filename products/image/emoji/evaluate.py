@@ -1,10 +1,14 @@
 """Quality checks for a trained emoji model folder; writes metrics.json, the sample grid, the model card.
 
-    nice -n 10 python -m products.image.emoji.evaluate --model assets/emoji-diffusion
+    nice -n 10 python -m products.image.emoji.evaluate --model assets/emoji-diffusion [--compare v1]
 
 - colour check: for prompts that name a colour ("a red heart", "a blue circle", "a green tree", ...),
   the fraction of N seeded samples whose dominant non-white hue is the colour asked for;
-- a grid of 16 held-out emoji: the real one (top) above a sample for its caption (bottom);
+- shape check: the fraction of seeded samples for 3 prompts per category that the shape
+  classifier (shapes.py) puts in that category; the same for the held-out emoji's names;
+- Fréchet distance between the classifier features of real held-out emoji and samples for them;
+- grids: 16 held-out emoji (real above a sample for its name) and the prompts, side by side with
+  --compare's model on the same seeds;
 - the held-out vs train denoising loss, from training.json (written by the training run).
 """
 from __future__ import annotations
@@ -67,7 +71,7 @@ def colour_check(pipe, prompts=COLOUR_PROMPTS, n: int = 8, steps: int = 25, guid
     return out
 
 
-def grid(pipe, root: Path, entries, steps: int = 25, guidance: float = 3.0, seed: int = 0, scale: int = 2):
+def grid(pipe, entries, steps: int = 25, guidance: float = 3.0, seed: int = 0, scale: int = 2):
     """A PIL image: real held-out emoji (row 1 of each pair) above samples for their captions (row 2)."""
     import torch
     from PIL import Image
@@ -75,7 +79,7 @@ def grid(pipe, root: Path, entries, steps: int = 25, guidance: float = 3.0, seed
     from products.image.emoji import data
 
     side = pipe.unet.config.sample_size
-    reals = [data.load_image(root / data.IMAGE_DIR / e.image, side) for e in entries]
+    reals = [data.load_image(e.path, side) for e in entries]
     fakes = []
     for i, e in enumerate(entries):
         generator = torch.Generator().manual_seed(seed + i)
@@ -104,6 +108,11 @@ def sample(pipe, prompts: list[str], steps: int, guidance: float, seed: int = 0,
                       generator=generator, output_type="pt").images
         out.append(images * 2 - 1)
     return torch.cat(out)
+
+
+def as_uint8(images):
+    """(n, side, side, 3) uint8 arrays from images in [-1, 1], (n, 3, side, side)."""
+    return ((images + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
 
 
 def shape_check(pipe, classifier, n: int = 8, steps: int = 25, guidance: float = 3.0) -> dict:
@@ -136,7 +145,7 @@ def held_out_checks(pipe, classifier, held_out, steps: int = 25, guidance: float
     for seed in (0, 1):
         predicted, _ = shapes.predict(classifier, sample(pipe, [e.name for e in named], steps, guidance, seed=seed))
         found.append(predicted == labels.numpy())
-    _, real = shapes.predict(classifier, data.load_images(None, held_out, shapes.SIDE))
+    _, real = shapes.predict(classifier, data.load_images(held_out, shapes.SIDE))
     _, fake = shapes.predict(classifier, sample(pipe, [e.name for e in held_out], steps, guidance, seed=2))
     return {"held_out_shape": round(float(np.concatenate(found).mean()), 3), "held_out_shape_samples": 2 * len(named),
             "frechet": round(shapes.frechet_distance(real, fake), 2), "frechet_images": len(held_out)}
@@ -153,7 +162,7 @@ def prompt_grid(pipes: dict, per_category: int = 4, steps: int = 25, guidance: f
     columns = []
     for pipe in pipes.values():
         images = sample(pipe, [p for p in prompts for _ in range(per_category)], steps, guidance)
-        columns.append(((images + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy())
+        columns.append(as_uint8(images))
     cell, pad, label, header = 32 * scale, 4, 130, 24
     block = per_category * (cell + pad) + 3 * pad
     canvas = Image.new("RGB", (label + len(pipes) * block + pad, header + len(prompts) * (cell + pad) + pad),
@@ -213,21 +222,15 @@ def main(argv=None) -> dict:
     classifier_path = Path(args.classifier) if args.classifier else cache / "shape-classifier.safetensors"
     if not classifier_path.is_file():
         shapes.main(["--cache", str(cache), "--out", str(classifier_path), "--threads", str(args.threads)])
-    classifier = shapes.load(classifier_path)
-    from safetensors import safe_open
-
-    with safe_open(str(classifier_path), "pt") as handle:
-        classifier_metrics = json.loads(handle.metadata()["metrics"])
-    root = data.fetch(cache)
-    noto_held = data.split(data.load_entries(root))[1]
-    held_out = data.split_by_key(data.load_styles(cache, list(data.STYLES)), {e.key for e in noto_held})[1]
+    classifier, classifier_metrics = shapes.load(classifier_path), shapes.load_metrics(classifier_path)
+    held_out = data.split_by_key(data.load_styles(cache, list(data.STYLES)), data.held_out_keys(cache))[1]
     results = {name: quality(p, classifier, held_out, args) for name, p in pipes.items()}
     for name, r in results.items():
         print(name, json.dumps({k: v for k, v in r.items() if k not in ("colour_check", "shape_check")}), flush=True)
-    picked = noto_held[:16]
+    picked = [e for e in held_out if e.style == "noto"][:16]
     grid_path = Path(args.grid) if args.grid else model / "samples_grid.png"
     grid_path.parent.mkdir(parents=True, exist_ok=True)
-    grid(pipe, root, picked, args.steps, args.guidance).save(grid_path, optimize=True)
+    grid(pipe, picked, args.steps, args.guidance).save(grid_path, optimize=True)
     headed = {("before: " + Path(args.compare).name) if name == "compared" else ("this model: " + model.name): p
               for name, p in pipes.items()}
     prompts_image, grid_prompts = prompt_grid(headed, steps=args.steps, guidance=args.guidance)
@@ -246,7 +249,7 @@ def main(argv=None) -> dict:
     return metrics
 
 
-def _side_by_side(metrics: dict, check: str, key: str, label) -> str:
+def _side_by_side(metrics: dict, check: str, label) -> str:
     compared = metrics.get("compared") or {}
     rows = []
     for name, r in metrics[check].items():
@@ -260,8 +263,8 @@ def write_card(model: Path, training: dict, metrics: dict) -> None:
     compared = metrics.get("compared") or {}
     side = training.get("size", 32)
     classifier = metrics.get("classifier") or {}
-    colours = _side_by_side(metrics, "colour_check", "asked", lambda p, r: f"{p} ({r['asked']})")
-    shapes_rows = _side_by_side(metrics, "shape_check", "", lambda c, r: f"{c}: {', '.join(r['prompts'])}")
+    colours = _side_by_side(metrics, "colour_check", lambda p, r: f"{p} ({r['asked']})")
+    shapes_rows = _side_by_side(metrics, "shape_check", lambda c, r: f"{c}: {', '.join(r['prompts'])}")
 
     ranked = sorted(metrics["shape_check"].items(), key=lambda item: -item[1]["fraction"])
     best = ", ".join(f"{name} {r['fraction']:.0%}" for name, r in ranked[:3])

@@ -172,6 +172,14 @@ def save(model: EmojiClassifier, path: Path, metrics: dict) -> None:
     save_file(model.state_dict(), str(path), metadata={"metrics": json.dumps(metrics)})
 
 
+def load_metrics(path: Path) -> dict:
+    """The metrics `save` stored with a classifier (its held-out accuracy, ...)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as handle:
+        return json.loads(handle.metadata()["metrics"])
+
+
 def load(path: Path) -> EmojiClassifier:
     from safetensors.torch import load_file
 
@@ -196,8 +204,8 @@ def main(argv=None) -> dict:
     train_set, train_labels = labelled(train_set)
     held_out, held_labels = labelled(held_out)
     started = time.perf_counter()
-    model = train_classifier(data.load_images(None, train_set, SIDE), train_labels, args.epochs)
-    predicted, _ = predict(model, data.load_images(None, held_out, SIDE))
+    model = train_classifier(data.load_images(train_set, SIDE), train_labels, args.epochs)
+    predicted, _ = predict(model, data.load_images(held_out, SIDE))
     accuracy = float((predicted == held_labels.numpy()).mean())
     per_class = {c: round(float((predicted[held_labels.numpy() == i] == i).mean()), 3)
                  for i, c in enumerate(CATEGORIES) if (held_labels == i).any()}

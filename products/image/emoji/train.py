@@ -2,11 +2,12 @@
 
     nice -n 10 python -m products.image.emoji.train --out assets/emoji-diffusion --steps 600
 
-Data: emoji-datasource-google (npm, sha256-pinned) fetched into the cache folder (default
-$AIPM_CACHE_DIR/emoji_model), 1911 Noto emoji at 32x32 on white, 5% held out. Caption vectors
-are computed once with the shared encoder and cached. Each step: a random caption variant per
-image, the condition dropped to zeros 10% of the time (classifier-free guidance), uniform
-timesteps, epsilon MSE. An EMA copy of the weights is what gets saved. A checkpoint is written
+Data: the art sets named by --styles (data.STYLES; npm, sha256-pinned) fetched into the cache folder
+(default $AIPM_CACHE_DIR/emoji_model), at 32x32 on white; v1's held-out emoji held out in every
+style. Caption vectors are computed once with the shared encoder and cached. Each step: a random
+caption variant per image, the condition dropped to zeros 10% of the time (classifier-free
+guidance), uniform timesteps, the v (or epsilon) target with min-SNR weights. --init starts from a
+saved folder's weights (v2 continued v1). An EMA copy of the weights is what gets saved. A checkpoint is written
 every --checkpoint-every steps; --resume continues from it. At the end the held-out and train
 denoising losses are measured and the folder gets its model card (README.md) and metrics.
 """
@@ -58,12 +59,12 @@ class Dataset:
         return self.images[index], self.vectors[caption]
 
 
-def make_dataset(root: Path, entries: list[data.Emoji], vectors_by_caption: dict[str, np.ndarray], size: int):
+def make_dataset(entries: list[data.Emoji], vectors_by_caption: dict[str, np.ndarray], size: int):
     captions = sorted({c for e in entries for c in e.captions})
     position = {c: i for i, c in enumerate(captions)}
     vectors = torch.from_numpy(np.stack([vectors_by_caption[c] for c in captions]))
     rows = [[position[c] for c in e.captions] for e in entries]
-    return Dataset(data.load_images(root, entries, size), vectors, rows)
+    return Dataset(data.load_images(entries, size), vectors, rows)
 
 
 def target(scheduler, images, noise, steps) -> torch.Tensor:
@@ -168,7 +169,6 @@ def main(argv=None) -> dict:
     torch.set_num_threads(args.threads)
     cache = Path(args.cache) if args.cache else data.default_cache()
     out = Path(args.out)
-    root = data.fetch(cache)
     entries = data.load_styles(cache, args.styles.split(","))
     train_set, held_out = data.split_by_key(entries, data.held_out_keys(cache))
     if args.limit:
@@ -180,8 +180,8 @@ def main(argv=None) -> dict:
     vectors = caption_vectors(all_captions, cache, registry_encode)
     torch.set_num_threads(args.threads)  # the registry's encoder load applies the app's own thread setting
     by_caption = dict(zip(all_captions, vectors))
-    train_data = make_dataset(root, train_set, by_caption, args.size)
-    held_data = make_dataset(root, held_out, by_caption, args.size)
+    train_data = make_dataset(train_set, by_caption, args.size)
+    held_data = make_dataset(held_out, by_caption, args.size)
 
     unet = build_unet(args.size, [int(c) for c in args.channels.split(",")], seed=args.seed, layers=args.layers,
                       self_attention_below=args.self_attention_below)

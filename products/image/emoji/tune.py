@@ -27,11 +27,11 @@ VALIDATION_SHAPES = {
 
 def score(pipe, classifier, guidance: float, n: int, steps: int) -> dict:
     from products.image.emoji import shapes
-    from products.image.emoji.evaluate import dominant_hue, sample
+    from products.image.emoji.evaluate import as_uint8, dominant_hue, sample
 
     prompts = [p for p, _ in VALIDATION_COLOURS]
     images = sample(pipe, [p for p in prompts for _ in range(n)], steps, guidance, seed=100)
-    arrays = ((images + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+    arrays = as_uint8(images)
     colour = np.mean([dominant_hue(a) == VALIDATION_COLOURS[i // n][1] for i, a in enumerate(arrays)])
     asked = [(c, p) for c, ps in VALIDATION_SHAPES.items() for p in ps]
     found, _ = shapes.predict(classifier, sample(pipe, [p for _, p in asked for _ in range(n)], steps, guidance,
