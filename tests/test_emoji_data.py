@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from products.image.emoji import data, evaluate
+from products.image.emoji import colours, data
 from tests.emoji_support import fake_package, fake_styles
 
 
@@ -30,7 +30,7 @@ def test_images_are_composited_on_white_and_scaled(tmp_path):
     tensor = data.load_images(entries, 32)
     assert tensor.shape == (2, 3, 32, 32) and tensor.min() >= -1 and tensor.max() <= 1
     assert torch.allclose(tensor[:, :, 0, 0], torch.ones(2, 3))  # transparent corner -> white
-    assert evaluate.dominant_hue(data.load_image(entries[1].path)) == "red"
+    assert colours.dominant_hue(data.load_image(entries[1].path)) == "red"
 
 
 @pytest.mark.parametrize("package", [data.NOTO.package, data.TWEMOJI.package, data.FLUENT.package, data.CLDR])
@@ -59,7 +59,7 @@ def test_fluent_svgs_are_rasterized_once_and_load_like_the_pngs(tmp_path):
     fluent = [e for e in data.load_styles(tmp_path, ["fluent"]) if e.style == "fluent"]
     images = data.load_images(fluent, 32)
     assert images.shape == (1, 3, 32, 32)
-    assert evaluate.dominant_hue(((images[0].permute(1, 2, 0) + 1) * 127.5).byte().numpy()) == "red"
+    assert colours.dominant_hue(((images[0].permute(1, 2, 0) + 1) * 127.5).byte().numpy()) == "red"
     png = fluent[0].path.parent.parent / data.RASTER / "red-heart.png"
     assert png.is_file()
     stamp = png.stat().st_mtime_ns

@@ -16,7 +16,7 @@ from shared.config import settings
 from shared.registry import ModelRegistry
 from shared.sources import Bundled, SourceUnavailable
 
-from products.image.emoji import evaluate, pipeline, train
+from products.image.emoji import colours, evaluate, pipeline, train
 from products.image import core
 from products.image import models as image_models
 from products.image.models import IMAGE, IMAGE_SPEC
@@ -32,19 +32,19 @@ def tiny_unet(seed=0):
                                          ((250, 210, 40), "yellow"), ((245, 130, 20), "orange"),
                                          ((140, 60, 200), "purple")])
 def test_dominant_hue_names_the_colour(colour, name):
-    assert evaluate.dominant_hue(disc(colour)) == name
-    assert evaluate.dominant_hue(np.asarray(disc(colour))) == name
+    assert colours.dominant_hue(disc(colour)) == name
+    assert colours.dominant_hue(np.asarray(disc(colour))) == name
 
 
 def test_dominant_hue_ignores_white_grey_and_black():
-    assert evaluate.dominant_hue(Image.new("RGB", (32, 32), (255, 255, 255))) is None
-    assert evaluate.dominant_hue(disc((128, 128, 128))) is None
-    assert evaluate.dominant_hue(disc((0, 0, 0))) is None
+    assert colours.dominant_hue(Image.new("RGB", (32, 32), (255, 255, 255))) is None
+    assert colours.dominant_hue(disc((128, 128, 128))) is None
+    assert colours.dominant_hue(disc((0, 0, 0))) is None
     # A small red disc on a big grey-and-white area is still red; more green than red -> green.
     image = disc((220, 20, 30))
-    assert evaluate.dominant_hue(image) == "red"
+    assert colours.dominant_hue(image) == "red"
     ImageDraw.Draw(image).rectangle((0, 0, 31, 20), fill=(40, 170, 60))
-    assert evaluate.dominant_hue(image) == "green"
+    assert colours.dominant_hue(image) == "green"
 
 
 # ---- training ---------------------------------------------------------------------------------
@@ -186,6 +186,19 @@ def test_training_can_start_from_a_saved_model_on_every_style(tmp_path, monkeypa
     assert all(torch.equal(v1[k], v2[k]) for k in v1)  # no steps taken: the saved weights are v1's
 
 
+def test_training_with_recolouring_encodes_colour_captions(tmp_path, monkeypatch):
+    """--recolour turns part of each batch to other colours, captioned "a blue heart" (v3)."""
+    fake_package(tmp_path)
+    encoded = []
+    monkeypatch.setattr(pipeline, "registry_encode", lambda texts: encoded.extend(texts) or fake_encode(texts))
+    metrics = train.main(["--cache", str(tmp_path), "--out", str(tmp_path / "model"), "--size", "16", "--channels",
+                          "16,32,32", "--batch", "4", "--threads", "1", "--no-card", "--steps", "2",
+                          "--recolour", "0.5"])
+    assert metrics["recolour"] == 0.5 and metrics["steps"] == 2 and metrics["train_emoji"] == 1  # the red heart
+    assert {"a blue heart", "an orange heart", "purple heart"} <= set(encoded)
+    assert not any("circle" in c and c.split()[-2] in {"yellow", "green"} for c in encoded)  # held out: not recoloured
+
+
 # ---- the bundled offline default ----------------------------------------------------------------
 def test_the_offline_default_is_checked_by_size_and_sha256(tmp_path):
     weights = tmp_path / "diffusion_pytorch_model.safetensors"
@@ -221,7 +234,7 @@ def test_the_shipped_model_folder_matches_its_pin_and_card():
     assert Path(resolved.location).stat().st_size == image_models.EMOJI_WEIGHTS_SIZE <= 30 * 10**6
     assert json.loads((folder / "model_index.json").read_text())["_class_name"] == image_models.EMOJI_PIPELINE
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert metrics["held_out_loss"] > 0 and len(metrics["colour_check"]) == len(evaluate.COLOUR_PROMPTS)
+    assert metrics["held_out_loss"] > 0 and len(metrics["colour_check"]) == len(colours.COLOUR_PROMPTS)
     card = image_models.model_card()
     assert "default offline model" in card and str(metrics["held_out_loss"]) in card
     assert (folder / metrics["grid"]).is_file()
@@ -279,6 +292,6 @@ def test_the_bundled_model_follows_colour_prompts(bundled_env):
         result = core.generate(prompt, seed=0, steps=20, guidance=3.0, num_images=4, width=256, height=256,
                                registry=reg)
         assert [image.image.size for image in result.images] == [(256, 256)] * 4
-        found[colour] = [evaluate.dominant_hue(image.image) for image in result.images]
+        found[colour] = [colours.dominant_hue(image.image) for image in result.images]
     hits = sum(hues.count(colour) for colour, hues in found.items())
     assert hits >= MIN_COLOUR_HITS, found

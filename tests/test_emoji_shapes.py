@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from products.image.emoji import evaluate, shapes
+from products.image.emoji import colours, evaluate, shapes
 
 
 @pytest.mark.parametrize("subcategory, name, expected", [
@@ -113,7 +113,7 @@ def test_the_shape_check_counts_the_prompted_category_against_a_baseline():
 def test_guidance_is_tuned_on_prompts_the_evaluation_never_uses():
     from products.image.emoji import tune
 
-    evaluated = {p for p, _ in evaluate.COLOUR_PROMPTS} | {p for ps in shapes.SHAPE_PROMPTS.values() for p in ps}
+    evaluated = {p for p, _ in colours.COLOUR_PROMPTS} | {p for ps in shapes.SHAPE_PROMPTS.values() for p in ps}
     validation = {p for p, _ in tune.VALIDATION_COLOURS} | {p for ps in tune.VALIDATION_SHAPES.values() for p in ps}
     assert not evaluated & validation and set(tune.VALIDATION_SHAPES) == set(shapes.CATEGORIES)
     row = tune.score(PaintsHearts(), RedIsHeart(), 3.0, n=2, steps=1)

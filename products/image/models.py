@@ -33,7 +33,7 @@ EMOJI_FOLDER = Path(__file__).resolve().parents[2] / "assets" / "emoji-diffusion
 EMOJI_NAME = "emoji-diffusion (trained in this repo, the offline default)"
 # The trained UNet weights (`python -m products.image.emoji.train`, see docs/emoji_model.md).
 EMOJI_WEIGHTS_SIZE = 9178620
-EMOJI_WEIGHTS_SHA256 = "81690798ebd794e3daebcfd09fcd44d48da56c0c1d797a42a1fbe102e0f6ff5a"
+EMOJI_WEIGHTS_SHA256 = "fadf1b56b29c8193028cee6744fec4d9ec6d05943499b7ce0492f72a4de55a6a"
 # Its memory estimate is its own (the UNet in fp32, with room to spare), not the spec's SD-sized
 # one: a small budget must not refuse the small model. Its text encoder is a model of its own.
 EMOJI_SIZE_ESTIMATE = 2 * EMOJI_WEIGHTS_SIZE

@@ -16,10 +16,10 @@ add({
                        "（`AIPM_OFFLINE=0`）时把 `AIPM_IMAGE_HUB` 设为模型 id。其他标签页不受影响。"),
     "image.emoji_note": ("Model: **emoji-diffusion**, the offline default: a small emoji model trained in this repo "
                          "on three open emoji sets (loads on first use). It draws 32x32 emoji-style icons, shown as "
-                         "pixel art; add \"noto style\", \"twemoji style\" or \"fluent style\" to a prompt to pick a "
-                         "look. For photos or art set `AIPM_IMAGE_PATH` or `AIPM_IMAGE_HUB`. Presets: {presets}.",
+                         "pixel art; name a colour (\"a blue star\") to set it, and add \"noto style\", \"twemoji style\" "
+                         "or \"fluent style\" to pick a look. For photos or art set `AIPM_IMAGE_PATH` or `AIPM_IMAGE_HUB`. Presets: {presets}.",
                          "模型：**emoji-diffusion**，离线默认模型：本仓库用三套开放表情图集训练的小型表情模型（首次使用时加载）。"
-                         "它画 32x32 的表情风格图标，以像素画显示；在提示词后加 \"noto style\"、\"twemoji style\" 或 "
+                         "它画 32x32 的表情风格图标，以像素画显示；用英文颜色词（如 \"a blue star\"）指定颜色；在提示词后加 \"noto style\"、\"twemoji style\" 或 "
                          "\"fluent style\" 可选择画风。要生成照片或艺术图，请设置 `AIPM_IMAGE_PATH` 或 `AIPM_IMAGE_HUB`。"
                          "预设：{presets}。"),
     "image.model_card": ("Model card", "模型卡"),

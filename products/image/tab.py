@@ -18,10 +18,10 @@ EXAMPLES = [
     ["a bowl of ramen on a wooden table, studio lighting, 35mm", ""],
 ]
 
-# Prompts the offline emoji model follows best (faces, people, flags, red and green; docs/emoji_model.md),
+# Prompts the offline emoji model follows best (faces, people, colour words; docs/emoji_model.md),
 # one with a style token.
-EMOJI_EXAMPLES = [["a smiling face", ""], ["a red heart", ""], ["a green tree", ""], ["a woman, twemoji style", ""],
-                  ["a flag of Japan", ""]]
+EMOJI_EXAMPLES = [["a smiling face", ""], ["a red heart", ""], ["a purple heart", ""], ["a woman, twemoji style", ""],
+                  ["a blue car", ""]]
 
 STOPS = SessionStops()
 

@@ -6,8 +6,9 @@ Data: the art sets named by --styles (data.STYLES; npm, sha256-pinned) fetched i
 (default $AIPM_CACHE_DIR/emoji_model), at 32x32 on white; v1's held-out emoji held out in every
 style. Caption vectors are computed once with the shared encoder and cached. Each step: a random
 caption variant per image, the condition dropped to zeros 10% of the time (classifier-free
-guidance), uniform timesteps, the v (or epsilon) target with min-SNR weights. --init starts from a
-saved folder's weights (v2 continued v1). An EMA copy of the weights is what gets saved. A checkpoint is written
+guidance), uniform timesteps, the v (or epsilon) target with min-SNR weights; --recolour turns a
+share of each batch to another colour, captioned with it (recolour.py). --init starts from a saved
+folder's weights (v2 continued v1, v3 continued v2). An EMA copy of the weights is what gets saved. A checkpoint is written
 every --checkpoint-every steps; --resume continues from it. At the end the held-out and train
 denoising losses are measured and the folder gets its model card (README.md) and metrics.
 """
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from products.image.emoji import data
+from products.image.emoji import data, recolour
 from products.image.emoji.pipeline import EmojiDiffusionPipeline, build_scheduler, build_unet, condition
 
 def presets(side: int) -> dict:
@@ -155,13 +156,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--decay", default="cosine", choices=["cosine", "none"],
                         help="learning rate after warm-up: cosine down to 10%% at --steps, or constant")
     parser.add_argument("--drop", type=float, default=0.1)
+    parser.add_argument("--recolour", type=float, default=0.0, help="share of each batch turned to another colour "
+                        "and captioned with it (recolour.py; v3: 0.4)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=0, help="stop early (and save) after this long")
     parser.add_argument("--checkpoint-every", type=int, default=50)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--init", default="", help="a saved model folder of the same shape whose (EMA) UNet weights "
-                        "start the run: v2 continues v1 on the larger data set")
+                        "start the run (v2 continued v1, v3 continued v2)")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training emoji (tests)")
     parser.add_argument("--no-card", action="store_true", help="skip the evaluation and model card")
     args = parser.parse_args(argv)
@@ -182,6 +185,14 @@ def main(argv=None) -> dict:
     by_caption = dict(zip(all_captions, vectors))
     train_data = make_dataset(train_set, by_caption, args.size)
     held_data = make_dataset(held_out, by_caption, args.size)
+    recoloured = round(args.batch * args.recolour)
+    recolourer = None
+    if recoloured:
+        recolourer = recolour.Recolourer(train_data.images, [e.name for e in train_set],
+                                         lambda captions: caption_vectors(captions, cache, registry_encode))
+        torch.set_num_threads(args.threads)
+        print(f"{recoloured} of {args.batch} per batch recoloured, from {len(recolourer.eligible)} emoji with one "
+              f"dominant hue", flush=True)
 
     unet = build_unet(args.size, [int(c) for c in args.channels.split(",")], seed=args.seed, layers=args.layers,
                       self_attention_below=args.self_attention_below)
@@ -206,7 +217,7 @@ def main(argv=None) -> dict:
     rng = np.random.default_rng(args.seed)
     ckpt = cache / "checkpoints" / (f"ckpt-{args.seed}-{args.size}-{args.channels.replace(',', '_')}-"
                                     f"{args.layers}-{args.self_attention_below}-{args.styles.replace(',', '_')}-"
-                                    f"{args.prediction}.pt")
+                                    f"{args.prediction}{f'-recolour{args.recolour}' if recoloured else ''}.pt")
     step, history, spent = 0, [], 0.0
     if args.resume and ckpt.is_file():
         state = torch.load(ckpt, weights_only=True)
@@ -223,7 +234,10 @@ def main(argv=None) -> dict:
     start = time.perf_counter() - spent
     window = []
     while step < args.steps:
-        images, cond = train_data.batch(args.batch, rng)
+        images, cond = train_data.batch(args.batch - recoloured, rng)
+        if recolourer:
+            turned, turned_cond = recolourer.batch(train_data.images, recoloured, rng)
+            images, cond = torch.cat([images, turned]), torch.cat([cond, turned_cond])
         loss = train_step(unet, scheduler, optimizer, images, cond, generator, args.drop, args.min_snr)
         lr_sched.step()
         step += 1
@@ -252,7 +266,7 @@ def main(argv=None) -> dict:
     metrics = {
         "steps": step, "batch": args.batch, "seconds": round(seconds, 1), "lr": args.lr, "seed": args.seed,
         "prediction": args.prediction, "min_snr": args.min_snr, "decay": args.decay, "ema": args.ema,
-        "init": args.init, "size": args.size, "channels": args.channels, "layers": args.layers,
+        "init": args.init, "recolour": args.recolour, "size": args.size, "channels": args.channels, "layers": args.layers,
         "self_attention_below": args.self_attention_below, "styles": args.styles, "train_emoji": len(train_set), "held_out_emoji": len(held_out),
         "parameters": sum(p.numel() for p in ema.parameters()),
         "held_out_loss": round(denoising_loss(ema, scheduler, held_data.images, held_cond), 5),

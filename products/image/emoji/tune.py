@@ -4,7 +4,7 @@
 
 For each scale: the share of seeded samples whose dominant hue is the colour a validation prompt
 names, and the share the shape classifier puts in the category a validation prompt names. The
-prompts below are not those of evaluate.COLOUR_PROMPTS or shapes.SHAPE_PROMPTS, so choosing the
+prompts below are not those of colours.COLOUR_PROMPTS or shapes.SHAPE_PROMPTS, so choosing the
 scale here does not tune on the figures the model card reports. Prints a table and the best scale
 (highest mean of the two shares); `--write` stores it in the folder's presets (aipm_image.json).
 """
@@ -27,7 +27,8 @@ VALIDATION_SHAPES = {
 
 def score(pipe, classifier, guidance: float, n: int, steps: int) -> dict:
     from products.image.emoji import shapes
-    from products.image.emoji.evaluate import as_uint8, dominant_hue, sample
+    from products.image.emoji.colours import dominant_hue
+    from products.image.emoji.evaluate import as_uint8, sample
 
     prompts = [p for p, _ in VALIDATION_COLOURS]
     images = sample(pipe, [p for p in prompts for _ in range(n)], steps, guidance, seed=100)
