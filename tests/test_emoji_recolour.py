@@ -71,7 +71,7 @@ def test_the_art_colour_check_scores_the_art_named_with_each_colour():
                data.Emoji("c", "c.png", "blue book", ("blue book",), "c"),
                data.Emoji("d", "d.png", "star", ("star",), "c")]
     images = torch.stack([as_tensor(disc(c)) for c in ((220, 30, 40), (30, 80, 220), (30, 200, 40), (250, 200, 0))])
-    result = colours.art_colour_check(entries, images)
+    result = colours.art_colour_check(entries, evaluate.as_uint8(images))
     assert set(result) == {"red", "blue"} and result["red"] == {"fraction": 1.0, "images": 1, "by_style": {"noto": 1.0}}
     assert result["blue"]["fraction"] == 0.5 and result["blue"]["by_style"] == {"noto": 0.0, "twemoji": 1.0}
 

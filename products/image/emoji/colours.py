@@ -15,6 +15,8 @@ import numpy as np
 COLOUR_PROMPTS = [("a red heart", "red"), ("a blue circle", "blue"), ("a green tree", "green"),
                   ("a yellow star", "yellow"), ("an orange circle", "orange"), ("a purple heart", "purple")]
 BASELINE_PROMPT = "an emoji"
+# A pixel counts as coloured from this saturation and brightness (HSV, 0-1); white, grey and black do not.
+MIN_SATURATION, MIN_VALUE = 0.35, 0.25
 # Hue ranges in degrees, [low, high).
 HUES = {"red": [(0, 15), (340, 360)], "orange": [(15, 45)], "yellow": [(45, 70)], "green": [(70, 170)],
         "blue": [(170, 255)], "purple": [(255, 340)]}
@@ -27,7 +29,7 @@ def hue_name(degrees: float) -> str:
     return "red"
 
 
-def dominant_hue(image, min_saturation: float = 0.35, min_value: float = 0.25) -> str | None:
+def dominant_hue(image, min_saturation: float = MIN_SATURATION, min_value: float = MIN_VALUE) -> str | None:
     """The hue name held by most coloured pixels (saturated, not too dark; white/grey/black are
     ignored), or None when under 3% of the pixels are coloured."""
     rgb = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image, dtype=np.float32) / 255.0
@@ -63,12 +65,10 @@ def colour_check(pipe, prompts=COLOUR_PROMPTS, n: int = 8, steps: int = 25, guid
     return out
 
 
-
-def art_colour_check(entries, images) -> dict:
+def art_colour_check(entries, arrays) -> dict:
     """{colour: {"fraction", "images", "by_style": {style: fraction}}}: the share of the real images
-    whose name holds the colour word (entries[i] names images[i], (n, 3, s, s) in [-1, 1]) that the
+    whose name holds the colour word (entries[i] names arrays[i], (side, side, 3) uint8) that the
     detector calls that colour."""
-    arrays = ((images + 1) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
     out = {}
     for colour in HUES:
         word = re.compile(rf"\b{colour}\b")

@@ -109,11 +109,11 @@ def held_out_colour_check(pipe, held_out, names: int = 16, steps: int = 25, guid
     """Colour words on shapes never trained on: for each colour, "a <colour> <name>" for the same
     `names` held-out emoji names (a seeded pick of those without a colour word), one sample each;
     {colour: share whose dominant hue is that colour}, and the names."""
-    from products.image.emoji.recolour import plain_name
+    from products.image.emoji.recolour import colour_captions, plain_name
 
     plain = sorted({e.name for e in held_out if plain_name(e.name) == e.name})
     picked = random.Random(seed).sample(plain, min(names, len(plain)))
-    prompts = [f"{'an' if c[0] in 'aeiou' else 'a'} {c} {n}" for c in HUES for n in picked]
+    prompts = [colour_captions(n, c)[1] for c in HUES for n in picked]  # "a blue jellyfish"
     found = [dominant_hue(a) for a in as_uint8(sample(pipe, prompts, steps, guidance, seed=seed + 300))]
     per = len(picked)
     return {c: round(float(np.mean([f == c for f in found[i * per:(i + 1) * per]])), 3)
@@ -197,7 +197,7 @@ def main(argv=None) -> dict:
     classifier, classifier_metrics = shapes.load(classifier_path), shapes.load_metrics(classifier_path)
     everything = data.load_styles(cache, list(data.STYLES))
     held_out = data.split_by_key(everything, data.held_out_keys(cache))[1]
-    art_colour = colours.art_colour_check(everything, data.load_images(everything, 32))
+    art_colour = colours.art_colour_check(everything, as_uint8(data.load_images(everything, 32)))
     results = {name: quality(p, classifier, held_out, args) for name, p in pipes.items()}
     for name, r in results.items():
         print(name, json.dumps({k: v for k, v in r.items() if k not in ("colour_check", "shape_check")}), flush=True)

@@ -18,6 +18,8 @@ import re
 import numpy as np
 import torch
 
+from products.image.emoji.colours import MIN_SATURATION, MIN_VALUE
+
 COLOUR_HUES = {"red": 0.0, "orange": 39.0, "yellow": 60.0, "green": 120.0, "blue": 240.0, "purple": 300.0}
 JITTER = 5.0  # degrees either side of the target hue
 _COLOUR_WORD = re.compile(r"\b(red|orange|yellow|green|blue|purple|brown|black|white|light blue)\s+")
@@ -43,7 +45,7 @@ def hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
     return v[:, None] - v[:, None] * s[:, None] * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
 
 
-def dominant_hues(images: torch.Tensor, min_saturation: float = 0.35, min_value: float = 0.25,
+def dominant_hues(images: torch.Tensor, min_saturation: float = MIN_SATURATION, min_value: float = MIN_VALUE,
                   min_coloured: float = 0.15, min_share: float = 0.5) -> torch.Tensor:
     """For images in [-1, 1]: the mean hue in degrees of the 30° bin holding most coloured pixels, or
     NaN where the emoji has no dominant hue (under `min_coloured` of its pixels coloured, or the bin
