@@ -15,6 +15,11 @@ PASSAGE = ("Speech recognition turns spoken words into written text. "
 CHINESE_PINYIN = ("da4 jia1 hao3. huan1 ying2 lai2 dao4 wo3 men de jie2 mu4. jin1 tian1 wo3 men yao4 tao3 lun4 "
                   "ren2 gong1 zhi4 neng2 de fa1 zhan3. ren2 gong1 zhi4 neng2 zheng4 zai4 gai3 bian4 wo3 men de "
                   "sheng1 huo2 he2 gong1 zuo4 fang1 shi4. xie4 xie4 da4 jia1.")
+# The translation check speaks Spanish: Whisper base translates it to the same English on every
+# CTranslate2 compute type (int8, int8_float32, int16, float32), while its translation of the
+# synthetic Mandarin changes with the CPU's int8 kernels (sometimes it stays Chinese).
+SPANISH = ("Buenos días y bienvenidos a nuestro programa. Hoy hablamos del desarrollo de la inteligencia "
+           "artificial. Está cambiando nuestra vida y nuestro trabajo. Muchas gracias.")
 
 
 def speak(text: str, path: Path, voice: str = "en-us", speed: int = 150) -> Path:

@@ -9,7 +9,7 @@ import pytest
 
 from products.speech import core, models, subtitles
 from products.speech.engines import Options
-from tests.speech_support import CHINESE_PINYIN, PASSAGE, convert, speak, wer
+from tests.speech_support import CHINESE_PINYIN, PASSAGE, SPANISH, convert, speak, wer
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -22,7 +22,8 @@ def passage(tmp_path_factory):
     folder = tmp_path_factory.mktemp("speech-int")
     wav = speak(PASSAGE, folder / "passage.wav")
     return {"wav": wav, "mp3": convert(wav, folder / "passage.mp3"),
-            "zh": speak(CHINESE_PINYIN, folder / "chinese.wav", voice="cmn-latn-pinyin+f2", speed=130)}
+            "zh": speak(CHINESE_PINYIN, folder / "chinese.wav", voice="cmn-latn-pinyin+f2", speed=130),
+            "es": speak(SPANISH, folder / "spanish.wav", voice="es", speed=140)}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_word_timestamps_monotonic_and_subtitles_parse_back(results, engine, tmp
     assert all(len(text.split("\n")) <= 2 for _, _, text in wrapped)
 
 
-def test_language_detection_chinese_script_and_translate(passage):
+def test_language_detection_and_chinese_script(passage):
     """espeak-ng Mandarin (its pinyin voice) comes out in Simplified characters unless Traditional is asked."""
     from products.speech.chinese import convert_text
 
@@ -79,8 +80,16 @@ def test_language_detection_chinese_script_and_translate(passage):
                                   options=core.default_options(chinese="traditional")).text.replace(" ", "")
     assert convert_text(traditional, "traditional") == traditional and traditional != text  # 们 -> 們, ...
     assert convert_text(traditional, "simplified") == text
+
+
+def test_translate_to_english(passage):
+    """task=translate turns Spanish speech into English text; the same audio transcribed stays Spanish."""
+    samples = core.load_audio(str(passage["es"]))
+    spoken = core.run_to_end(samples, model="base", engine=ENGINES[0])
     translated = core.run_to_end(samples, model="base", engine=ENGINES[0], options=Options(task="translate"))
-    assert translated.text.isascii() and translated.info.language == "zh"
+    assert spoken.info.language == translated.info.language == "es"
+    assert "inteligencia artificial" in spoken.text.lower(), spoken.text
+    assert translated.text.isascii() and "artificial intelligence" in translated.text.lower(), translated.text
 
 
 def test_tiny_en_and_initial_prompt(passage):
