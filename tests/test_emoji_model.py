@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 from shared.config import settings
 from shared.registry import ModelRegistry
 from shared.sources import Bundled, SourceUnavailable
+from shared.ui import UserError
 
 from products.image.emoji import colours, evaluate, pipeline, train
 from products.image import core
@@ -115,13 +116,33 @@ def test_saved_model_loads_through_the_image_registry_and_is_deterministic(emoji
 
 
 def test_prompt_guidance_and_schedulers_change_the_image(emoji_env):
+    import warnings
+
     reg = private_registry()
-    base = dict(seed=1, steps=3, width=64, height=64, registry=reg)
-    red = np.asarray(core.generate("a red heart", guidance=3.0, **base).images[0].image)
-    blue = np.asarray(core.generate("a blue circle", guidance=3.0, **base).images[0].image)
-    negative = np.asarray(core.generate("a red heart", negative_prompt="blue", guidance=3.0, **base).images[0].image)
-    euler = np.asarray(core.generate("a red heart", guidance=3.0, scheduler="Euler a", **base).images[0].image)
+    base = dict(seed=1, steps=4, width=64, height=64, registry=reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a NaN image warns when cast to uint8
+        red = np.asarray(core.generate("a red heart", guidance=3.0, **base).images[0].image)
+        blue = np.asarray(core.generate("a blue circle", guidance=3.0, **base).images[0].image)
+        negative = np.asarray(core.generate("a red heart", negative_prompt="blue", guidance=3.0,
+                                            **base).images[0].image)
+        euler = np.asarray(core.generate("a red heart", guidance=3.0, scheduler="Euler a", **base).images[0].image)
     assert not np.array_equal(red, blue) and not np.array_equal(red, negative) and not np.array_equal(red, euler)
+
+
+def test_samplers_that_break_on_the_emoji_schedule_get_a_clear_message(emoji_env):
+    """The emoji schedule's sigma_max is 20,291: diffusers' Euler a gives NaN at 3 steps and its Karras
+    sigmas repeat timesteps (an IndexError) from 4 steps; the user is told which samplers work."""
+    reg = private_registry()
+    base = dict(width=64, height=64, registry=reg)
+    with pytest.raises(UserError, match="The Euler a sampler cannot run .* in 3 steps") as caught:
+        core.generate("a red heart", seed=1, steps=3, scheduler="Euler a", **base)
+    assert str(caught.value).endswith("choose one of: Default, Euler, DPM++ 2M, DPM++ 2M Karras.")
+    with pytest.raises(UserError, match="DPM\\+\\+ 2M Karras sampler cannot run .* in 25 steps") as caught:
+        core.generate("a red heart", seed=1, steps=25, scheduler="DPM++ 2M Karras", **base)
+    assert str(caught.value).endswith("choose one of: Default, Euler, Euler a, DPM++ 2M.")
+    with reg.use(IMAGE) as model:
+        assert type(model.pipe.scheduler).__name__ == "DDIMScheduler"  # the dry runs left the pipeline alone
 
 
 def test_stop_interrupts_the_emoji_pipeline(emoji_env):

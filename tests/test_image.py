@@ -141,6 +141,12 @@ def test_scheduler_switching(env, reg, name, cls):
     assert result.images[0].params.scheduler == name
 
 
+def test_every_sampler_runs_a_stable_diffusion_schedule(env, reg):
+    """The dry run (samplers.py) passes every sampler on SD's schedule at 1 to 50 steps."""
+    with reg.use(IMAGE) as model:
+        assert all(model.sampler_works(name, steps) for name in model.scheduler_names() for steps in range(1, 51))
+
+
 def test_lcm_needs_an_lcm_model(env, reg, tmp_path, fresh_settings):
     with pytest.raises(UserError, match="LCM-distilled"):
         core.generate(PROMPT, seed=1, steps=2, width=64, height=64, scheduler="LCM", registry=reg)

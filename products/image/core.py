@@ -194,6 +194,10 @@ def fit_to_model(params: Params, model, lang: str = "en",
     if params.scheduler not in choices:
         key = "image.error.lcm" if params.scheduler == "LCM" else "image.error.scheduler"
         raise UserError(t(key, lang, name=params.scheduler, choices=", ".join(choices)))
+    if not model.sampler_works(params.scheduler, params.steps):
+        working = [name for name in choices if model.sampler_works(name, params.steps)]
+        raise UserError(t("image.error.sampler_steps", lang, name=params.scheduler, steps=params.steps,
+                          choices=", ".join(working)))
     prompt, negative = params.prompt, params.negative_prompt
     limit = model.token_limit()
     if limit:

@@ -20,6 +20,7 @@ from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Bundled, HubModel, LocalPath, Resolved, SourceUnavailable
 
+from products.image.samplers import runs_cleanly
 from products.image.settings import ImageSettings
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ class ImageModel:
         extra = _read_json(folder / PRESETS_FILE) if folder else {}
         self.profile = make_profile(name, type(pipe).__name__, native, lcm, extra)
         self.tiling = False
+        self._dry_runs: dict[tuple[str, int], bool] = {}
 
     # The registry's status table reads these.
     @property
@@ -245,16 +247,25 @@ class ImageModel:
                 names.append(name)
         return names
 
-    def use_scheduler(self, name: str) -> None:
-        """Switch the pipeline's scheduler (call with `lock` held)."""
+    def make_scheduler(self, name: str):
+        """A scheduler of the named kind on this model's noise schedule."""
         import diffusers
 
         cls_name, extra = SCHEDULERS[name]
         if not cls_name:
-            self.pipe.scheduler = self.default_scheduler
-            return
-        config = dict(self.default_scheduler.config)
-        self.pipe.scheduler = getattr(diffusers, cls_name).from_config(config, **extra)
+            return self.default_scheduler
+        return getattr(diffusers, cls_name).from_config(dict(self.default_scheduler.config), **extra)
+
+    def sampler_works(self, name: str, steps: int) -> bool:
+        """Whether the named scheduler runs `steps` steps of this model's schedule (samplers.py)."""
+        key = (name, int(steps))
+        if key not in self._dry_runs:
+            self._dry_runs[key] = runs_cleanly(self.make_scheduler(name), int(steps))
+        return self._dry_runs[key]
+
+    def use_scheduler(self, name: str) -> None:
+        """Switch the pipeline's scheduler (call with `lock` held)."""
+        self.pipe.scheduler = self.make_scheduler(name)
 
     def use_tiling(self, pixels: int) -> None:
         """VAE tiling per AIPM_IMAGE_VAE_TILING: auto tiles images above 1 MP on CUDA."""

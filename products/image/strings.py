@@ -61,6 +61,9 @@ add({
     "image.error.scheduler": ("Unknown scheduler '{name}': choose one of {choices}.", "未知的采样器“{name}”：请从 {choices} 中选择。"),
     "image.error.lcm": ("The LCM scheduler needs an LCM-distilled model; this model supports: {choices}.",
                         "LCM 采样器需要 LCM 蒸馏模型；此模型支持：{choices}。"),
+    "image.error.sampler_steps": ("The {name} sampler cannot run this model's noise schedule in {steps} steps; "
+                                  "at {steps} steps choose one of: {choices}.",
+                                  "{name} 采样器无法以 {steps} 步运行此模型的噪声调度；{steps} 步时请选择：{choices}。"),
     "image.error.prompt_chars": ("The prompt has {chars} characters; the limit is {limit}.", "提示词有 {chars} 个字符，上限为 {limit}。"),
     "image.note.size": ("Size {asked} was adjusted to {used} ({why}).", "尺寸 {asked} 已调整为 {used}（{why}）。"),
     "image.note.multiple": ("multiples of {multiple}", "须为 {multiple} 的倍数"),
