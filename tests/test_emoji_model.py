@@ -74,6 +74,22 @@ def test_ema_moves_towards_the_model():
     assert float((p - e).detach().abs().sum()) == pytest.approx(0.9 * gap, rel=1e-4)
 
 
+def test_balanced_sampling_draws_each_subcategory_by_its_weight():
+    """--balance 1 draws every subcategory equally often; 0 (the default) keeps uniform draws over images."""
+    images = torch.arange(4, dtype=torch.float32).view(4, 1, 1, 1)
+    dataset = train.Dataset(images, torch.eye(4), [[0], [1], [2], [3]])
+    rng = np.random.default_rng(0)
+    uniform, _ = dataset.batch(4000, rng)
+    assert np.bincount(uniform.view(-1).long().numpy(), minlength=4) / 4000 == pytest.approx([0.25] * 4, abs=0.03)
+    dataset.balance(["flag", "flag", "flag", "heart"], alpha=1.0)
+    drawn, vectors = dataset.batch(4000, rng)
+    share = np.bincount(drawn.view(-1).long().numpy(), minlength=4) / 4000
+    assert share[3] == pytest.approx(0.5, abs=0.03) and share[:3] == pytest.approx([1 / 6] * 3, abs=0.03)
+    assert torch.equal(vectors.argmax(1), drawn.view(-1).long())  # each image keeps its caption
+    dataset.balance(["flag", "flag", "flag", "heart"], alpha=0.5)
+    assert dataset.weights[3] / dataset.weights[0] == pytest.approx(3 ** 0.5)
+
+
 # ---- the pipeline through the Image product ---------------------------------------------------
 @pytest.fixture(scope="module")
 def emoji_dir(tmp_path_factory):
@@ -214,8 +230,8 @@ def test_training_with_recolouring_encodes_colour_captions(tmp_path, monkeypatch
     monkeypatch.setattr(pipeline, "registry_encode", lambda texts: encoded.extend(texts) or fake_encode(texts))
     metrics = train.main(["--cache", str(tmp_path), "--out", str(tmp_path / "model"), "--size", "16", "--channels",
                           "16,32,32", "--batch", "4", "--threads", "1", "--no-card", "--steps", "2",
-                          "--recolour", "0.5"])
-    assert metrics["recolour"] == 0.5 and metrics["steps"] == 2 and metrics["train_emoji"] == 1  # the red heart
+                          "--recolour", "0.5", "--balance", "0.5"])
+    assert metrics["balance"] == 0.5 and metrics["recolour"] == 0.5 and metrics["steps"] == 2 and metrics["train_emoji"] == 1  # the red heart
     assert {"a blue heart", "an orange heart", "purple heart"} <= set(encoded)
     assert not any("circle" in c and c.split()[-2] in {"yellow", "green"} for c in encoded)  # held out: not recoloured
 

@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -53,9 +54,21 @@ class Dataset:
 
     def __init__(self, images: torch.Tensor, vectors: torch.Tensor, rows: list[list[int]]):
         self.images, self.vectors, self.rows = images, vectors, rows
+        self.weights = None  # sampling probabilities per image; None: uniform
+
+    def balance(self, groups: list[str], alpha: float) -> None:
+        """Sample an image with probability proportional to its group's size ** -alpha (0: uniform,
+        1: every group equally often), so rare subcategories (hearts: 75 images) are seen more next
+        to large ones (country flags: 518)."""
+        counts = Counter(groups)
+        weights = np.array([counts[g] ** -alpha for g in groups])
+        self.weights = weights / weights.sum()
 
     def batch(self, size: int, rng: np.random.Generator):
-        index = rng.integers(0, len(self.images), size)
+        if self.weights is None:
+            index = rng.integers(0, len(self.images), size)
+        else:
+            index = rng.choice(len(self.images), size, p=self.weights)
         caption = [self.rows[i][rng.integers(0, len(self.rows[i]))] for i in index]
         return self.images[index], self.vectors[caption]
 
@@ -158,6 +171,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--drop", type=float, default=0.1)
     parser.add_argument("--recolour", type=float, default=0.0, help="share of each batch turned to another colour "
                         "and captioned with it (recolour.py; v3: 0.4)")
+    parser.add_argument("--balance", type=float, default=0.0, help="sample images by subcategory size ** -BALANCE "
+                        "(0: uniform, as v1-v3; 1: each subcategory equally)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=0, help="stop early (and save) after this long")
@@ -185,6 +200,8 @@ def main(argv=None) -> dict:
     by_caption = dict(zip(all_captions, vectors))
     train_data = make_dataset(train_set, by_caption, args.size)
     held_data = make_dataset(held_out, by_caption, args.size)
+    if args.balance:
+        train_data.balance([e.subcategory for e in train_set], args.balance)
     recoloured = round(args.batch * args.recolour)
     recolourer = None
     if recoloured:
@@ -217,7 +234,8 @@ def main(argv=None) -> dict:
     rng = np.random.default_rng(args.seed)
     ckpt = cache / "checkpoints" / (f"ckpt-{args.seed}-{args.size}-{args.channels.replace(',', '_')}-"
                                     f"{args.layers}-{args.self_attention_below}-{args.styles.replace(',', '_')}-"
-                                    f"{args.prediction}{f'-recolour{args.recolour}' if recoloured else ''}.pt")
+                                    f"{args.prediction}{f'-recolour{args.recolour}' if recoloured else ''}"
+                                    f"{f'-balance{args.balance}' if args.balance else ''}.pt")
     step, history, spent = 0, [], 0.0
     if args.resume and ckpt.is_file():
         state = torch.load(ckpt, weights_only=True)
@@ -266,7 +284,7 @@ def main(argv=None) -> dict:
     metrics = {
         "steps": step, "batch": args.batch, "seconds": round(seconds, 1), "lr": args.lr, "seed": args.seed,
         "prediction": args.prediction, "min_snr": args.min_snr, "decay": args.decay, "ema": args.ema,
-        "init": args.init, "recolour": args.recolour, "size": args.size, "channels": args.channels, "layers": args.layers,
+        "init": args.init, "recolour": args.recolour, "balance": args.balance, "size": args.size, "channels": args.channels, "layers": args.layers,
         "self_attention_below": args.self_attention_below, "styles": args.styles, "train_emoji": len(train_set), "held_out_emoji": len(held_out),
         "parameters": sum(p.numel() for p in ema.parameters()),
         "held_out_loss": round(denoising_loss(ema, scheduler, held_data.images, held_cond), 5),
