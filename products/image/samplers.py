@@ -13,14 +13,14 @@ the samplers that do work instead of a NaN image or a generic error.
 """
 from __future__ import annotations
 
-import torch
-
 DRY_RUN_SHAPE = (1, 4, 4, 4)
 
 
 def runs_cleanly(scheduler, steps: int) -> bool:
     """True when a scheduler like `scheduler` steps `steps` times to finite numbers. A new one from
     its config runs, so the pipeline's own (perhaps mid-generation in another thread) is not touched."""
+    import torch  # here, not at the top: importing the app must not import torch
+
     scheduler = type(scheduler).from_config(scheduler.config)
     generator = torch.Generator().manual_seed(0)
     try:
