@@ -24,15 +24,16 @@ def test_categories_come_from_cldr_subcategories(subcategory, name, expected):
     assert shapes.category(subcategory, name) == expected
 
 
-def shape_images(kind: str, n: int, seed: int) -> torch.Tensor:
-    """n 32x32 images in [-1, 1] of one shape in random colours and positions."""
+def shape_images(kind: str, n: int, seed: int, colour: tuple | None = None) -> torch.Tensor:
+    """n 32x32 images in [-1, 1] of one shape in random positions, in `colour` or random colours."""
     rng = np.random.default_rng(seed)
     out = []
+    given = colour
     for _ in range(n):
         image = Image.new("RGB", (32, 32), (255, 255, 255))
         draw = ImageDraw.Draw(image)
         x, y = rng.integers(2, 8, 2)
-        colour = tuple(int(c) for c in rng.integers(0, 200, 3))
+        colour = given or tuple(int(c) for c in rng.integers(0, 200, 3))
         if kind == "disc":
             draw.ellipse((x, y, x + 20, y + 20), fill=colour)
         else:
@@ -53,6 +54,23 @@ def test_the_classifier_learns_shapes_it_has_not_seen():
     assert features.shape == (32, 128)
     # 64x64 samples are area-reduced to the classifier's 32x32.
     assert shapes.predict(model, torch.nn.functional.interpolate(test, scale_factor=2))[0].shape == (32,)
+
+
+def test_hue_turns_make_the_classifier_judge_shape_not_colour():
+    """Trained on red discs and blue bars, a classifier without hue turns calls a blue disc a bar;
+    with them (classifier v2's default) it goes by the shape."""
+    red, blue = (220, 30, 30), (30, 30, 220)
+    face, flag = shapes.CATEGORIES.index("face"), shapes.CATEGORIES.index("flag")
+    images = torch.cat([shape_images("disc", 48, 0, red), shape_images("bar", 48, 1, blue)])
+    labels = torch.tensor([face] * 48 + [flag] * 48)
+    swapped = torch.cat([shape_images("disc", 16, 2, blue), shape_images("bar", 16, 3, red)])
+    expected = torch.tensor([face] * 16 + [flag] * 16)
+    right = {}
+    for hue in (0.0, shapes.HUE_ROTATE):
+        model = shapes.train_classifier(images, labels, epochs=8, batch=32, log=lambda *_: None, hue=hue)
+        right[hue] = (shapes.predict(model, swapped)[0] == expected.numpy()).mean()
+    assert right[0.0] <= 0.5 and right[shapes.HUE_ROTATE] >= 0.9, right
+    assert shapes.hue_turned_accuracy(model, swapped, expected) >= 0.8
 
 
 def test_a_saved_classifier_loads_with_the_same_verdicts(tmp_path):

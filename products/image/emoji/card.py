@@ -97,8 +97,10 @@ held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {bo
 |---|---|---|---|
 {held_rows}
 
-- Shape check: a small CNN trained on the real emoji of the training split (held-out accuracy
-  {classifier.get('held_out_accuracy')} on {classifier.get('held_out_images')} held-out images) classifies
+- Shape check: a small CNN trained on the real emoji of the training split, half of them hue-turned so it
+  judges shape rather than colour (held-out accuracy {classifier.get('held_out_accuracy')} on
+  {classifier.get('held_out_images')} held-out images, {classifier.get('held_out_accuracy_hue_turned')} on the same
+  images hue-turned), classifies
   {metrics['samples_per_prompt']} seeded samples for each of 3 prompts per category, written for this check:
 
 | category: prompts | {before} | {version} | same seeds, "an emoji" |

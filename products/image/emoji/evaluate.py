@@ -171,7 +171,7 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="assets/emoji-diffusion")
     parser.add_argument("--compare", default="", help="another model folder (v1) checked on the same seeds")
-    parser.add_argument("--classifier", default="", help="default <cache>/shape-classifier.safetensors (trained "
+    parser.add_argument("--classifier", default="", help="default <cache>/shape-classifier-v2.safetensors (trained "
                         "with products.image.emoji.shapes when missing)")
     parser.add_argument("--cache", default="")
     parser.add_argument("--samples", type=int, default=8, help="seeded samples per colour or shape prompt")
@@ -191,7 +191,7 @@ def main(argv=None) -> dict:
     pipe = pipes["model"]
     registry_encode([BASELINE_PROMPT])  # loads the encoder now: loading applies the app's thread setting,
     torch.set_num_threads(args.threads)  # which this overrides for the sampling below
-    classifier_path = Path(args.classifier) if args.classifier else cache / "shape-classifier.safetensors"
+    classifier_path = Path(args.classifier) if args.classifier else cache / shapes.CLASSIFIER_FILE
     if not classifier_path.is_file():
         shapes.main(["--cache", str(cache), "--out", str(classifier_path), "--threads", str(args.threads)])
     classifier, classifier_metrics = shapes.load(classifier_path), shapes.load_metrics(classifier_path)
