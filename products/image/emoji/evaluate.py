@@ -192,9 +192,8 @@ def main(argv=None) -> dict:
     registry_encode([BASELINE_PROMPT])  # loads the encoder now: loading applies the app's thread setting,
     torch.set_num_threads(args.threads)  # which this overrides for the sampling below
     classifier_path = Path(args.classifier) if args.classifier else cache / shapes.CLASSIFIER_FILE
-    if not classifier_path.is_file():
-        shapes.main(["--cache", str(cache), "--out", str(classifier_path), "--threads", str(args.threads)])
-    classifier, classifier_metrics = shapes.load(classifier_path), shapes.load_metrics(classifier_path)
+    classifier = shapes.load_or_train(classifier_path, cache, args.threads)
+    classifier_metrics = shapes.load_metrics(classifier_path)
     everything = data.load_styles(cache, list(data.STYLES))
     held_out = data.split_by_key(everything, data.held_out_keys(cache))[1]
     art_colour = colours.art_colour_check(everything, as_uint8(data.load_images(everything, 32)))

@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from products.image.emoji.recolour import rotate_hue
+
 CATEGORIES = ("heart", "star", "face", "animal", "plant", "food", "vehicle", "flag", "person", "hand",
               "clothing", "building")
 PERSON = {"person", "person-role", "person-activity", "person-sport", "person-fantasy", "person-gesture",
@@ -99,8 +101,6 @@ def to_side(images: torch.Tensor) -> torch.Tensor:
 
 
 def augment(x: torch.Tensor, generator: torch.Generator, hue: float = HUE_ROTATE) -> torch.Tensor:
-    from products.image.emoji.recolour import rotate_hue
-
     n = len(x)
     turn = torch.rand(n, generator=generator) < hue  # shape, not colour: a green heart is still a heart
     if turn.any():
@@ -162,8 +162,6 @@ def hue_turned_accuracy(model: EmojiClassifier, images: torch.Tensor, labels: to
                         repeats: int = 3, seed: int = 0) -> float:
     """Accuracy on the images with their hue turned by seeded angles of 30-330 degrees: a classifier
     of shape should barely notice."""
-    from products.image.emoji.recolour import rotate_hue
-
     generator = torch.Generator().manual_seed(seed)
     right = []
     for _ in range(repeats):
@@ -212,6 +210,13 @@ def load(path: Path) -> EmojiClassifier:
     model = EmojiClassifier()
     model.load_state_dict(load_file(str(path)))
     return model.eval()
+
+
+def load_or_train(path: Path, cache: Path, threads: int) -> EmojiClassifier:
+    """The classifier saved at `path`, trained there first (about 3 minutes) when it is missing."""
+    if not path.is_file():
+        main(["--cache", str(cache), "--out", str(path), "--threads", str(threads)])
+    return load(path)
 
 
 def main(argv=None) -> dict:

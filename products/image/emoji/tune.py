@@ -60,7 +60,7 @@ def main(argv=None) -> dict:
     pipe = EmojiDiffusionPipeline.from_pretrained(args.model)
     pipe.set_progress_bar_config(disable=True)
     cache = Path(args.cache) if args.cache else data.default_cache()
-    classifier = shapes.load(cache / shapes.CLASSIFIER_FILE)
+    classifier = shapes.load_or_train(cache / shapes.CLASSIFIER_FILE, cache, args.threads)
     rows = []
     for scale in (float(s) for s in args.scales.split(",")):
         rows.append(score(pipe, classifier, scale, args.samples, args.steps))
