@@ -18,11 +18,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 import torch  # noqa: E402
 
-from products.image.emoji.pipeline import build_scheduler, build_unet  # noqa: E402
+from products.image.emoji.pipeline import build_scheduler, build_unet, condition  # noqa: E402
 from products.image.emoji.train import train_step  # noqa: E402
 
-CONFIGS = {  # name: (size, channels, layers, self_attention_below)
+CONFIGS = {  # name: (size, channels, layers, self_attention_below[, prompt rows])
     "v1 32px 32-64-64": (32, (32, 64, 64), 1, 0),
+    "v1's shape, 32 token rows (--tokens)": (32, (32, 64, 64), 1, 0, 32),
     "32px 64-128-128": (32, (64, 128, 128), 1, 0),
     "32px 64-128-128 +attn8": (32, (64, 128, 128), 1, 8),
     "32px 64-128-128 x2": (32, (64, 128, 128), 2, 8),
@@ -32,12 +33,12 @@ CONFIGS = {  # name: (size, channels, layers, self_attention_below)
 }
 
 
-def measure(size, channels, layers, attn, repeats, batch):
+def measure(size, channels, layers, attn, repeats, batch, rows=1):
     unet = build_unet(size, channels, layers=layers, self_attention_below=attn)
     scheduler = build_scheduler()
     optimizer = torch.optim.AdamW(unet.parameters(), lr=1e-4)
     generator = torch.Generator().manual_seed(0)
-    images, cond = torch.rand(batch, 3, size, size) * 2 - 1, torch.randn(batch, 384)
+    images, cond = torch.rand(batch, 3, size, size) * 2 - 1, torch.randn(batch, rows, 384)
     times = []
     for i in range(repeats + 1):
         start = time.perf_counter()
@@ -46,11 +47,11 @@ def measure(size, channels, layers, attn, repeats, batch):
             times.append(time.perf_counter() - start)
     unet.eval()
     scheduler.set_timesteps(25)
-    x, c = torch.randn(2, 3, size, size), torch.randn(2, 384)
+    x, c = torch.randn(2, 3, size, size), torch.randn(2, rows, 384)
     start = time.perf_counter()
     with torch.no_grad():
         for t in scheduler.timesteps:
-            unet(x, t, encoder_hidden_states=c[:, None], class_labels=c)
+            unet(x, t, **condition(c))
     sample = time.perf_counter() - start
     return sum(p.numel() for p in unet.parameters()), statistics.median(times), sample
 
@@ -66,10 +67,10 @@ def main(argv=None):
     print(f"| configuration | parameters | s / training step (batch {args.batch}) | vs v1 | s / 25-step image |")
     print("|---|---|---|---|---|")
     base = None
-    for name, (size, channels, layers, attn) in CONFIGS.items():
+    for name, config in CONFIGS.items():
         if args.only and name not in args.only:
             continue
-        params, step, sample = measure(size, channels, layers, attn, args.repeats, args.batch)
+        params, step, sample = measure(*config[:4], args.repeats, args.batch, *config[4:])
         base = base or step
         print(f"| {name} | {params / 1e6:.2f}M | {step:.3f} | {step / base:.2f} | {sample:.2f} |", flush=True)
 

@@ -51,6 +51,29 @@ class SentenceEncoder:
                 out.append(self.pool(hidden, batch["attention_mask"]).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")
 
+    def encode_tokens(self, texts: list[str], length: int, batch_size: int = 32):
+        """(n, length, dim) float32 token vectors, scaled so that each text's mean token is its unit
+        sentence vector (what `encode` gives); the rows after a text's last token hold that sentence
+        vector, so the mean over all `length` rows is it too. Texts are cut at `length` tokens. The
+        emoji image model cross-attends to these rows: a mean over them is where it starts."""
+        import numpy as np
+        import torch
+
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = self.tokenizer([self.prompt + t for t in texts[start:start + batch_size]], padding="max_length",
+                                       truncation=True, max_length=min(length, self.max_tokens),
+                                       return_tensors="pt").to(self.model.device)
+                hidden = self.model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"][..., None].to(hidden.dtype)
+                pooled = mean_pool(hidden, batch["attention_mask"])
+                scale = pooled.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+                rows = torch.cat([hidden, pooled[:, None].expand(-1, length - hidden.shape[1], -1)], 1)
+                mask = torch.nn.functional.pad(mask, (0, 0, 0, length - hidden.shape[1]))
+                out.append(((rows * mask + pooled[:, None] * (1 - mask)) / scale[:, None]).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, length, self.dim), dtype="float32")
+
 
 def load_encoder(ctx: LoadContext) -> SentenceEncoder:
     from transformers import AutoModel, AutoTokenizer

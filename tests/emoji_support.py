@@ -32,6 +32,18 @@ def fake_encode(texts):
     return np.stack(out)
 
 
+def fake_encode_tokens(texts, length: int = 32):
+    """Token rows per text whose mean is fake_encode's vector for it (a stand-in for
+    SentenceEncoder.encode_tokens): the vector plus seeded zero-mean offsets."""
+    vectors = fake_encode(texts)
+    out = []
+    for text, vector in zip(texts, vectors):
+        seed = int(hashlib.sha256(("tokens " + text).encode()).hexdigest()[:8], 16)
+        offsets = np.random.default_rng(seed).standard_normal((length, 384)).astype(np.float32) * 0.1
+        out.append(vector + offsets - offsets.mean(0))
+    return np.stack(out)
+
+
 def disc(colour, background=(255, 255, 255), size=32):
     image = Image.new("RGB", (size, size), background)
     ImageDraw.Draw(image).ellipse((6, 6, size - 6, size - 6), fill=colour)

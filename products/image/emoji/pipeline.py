@@ -2,8 +2,12 @@
 
 The prompt is encoded by the shared "text-encoder" (all-MiniLM-L6-v2, through the model
 registry at call time) into one 384-d unit vector. It reaches the UNet twice: as the
-cross-attention states (a sequence of length 1) and through the UNet's projection class
-embedding (added to the timestep embedding, so every ResNet block sees it). The unconditional
+cross-attention states and through the UNet's projection class embedding (added to the timestep
+embedding, so every ResNet block sees it). Up to v3 the cross-attention states are that one
+vector: attention over a single key gives every pixel the same output, a per-channel bias. A model
+saved with `token_condition` (`train --tokens`: tried after v3, not shipped) cross-attends to the
+prompt's token vectors instead (`SentenceEncoder.encode_tokens`, scaled so their mean is the
+sentence vector), so different pixels can take different words. The unconditional
 vector for classifier-free guidance is zeros (what training dropped the condition to); a
 negative prompt replaces it. The model samples at its native size (32x32 for v1, see the UNet's
 sample_size) and the pipeline scales the result to the asked width x height with nearest-neighbour
@@ -18,6 +22,7 @@ import torch
 from diffusers import DiffusionPipeline, ImagePipelineOutput
 
 ENCODER = "text-encoder"
+TOKENS = 32  # token rows of a token-conditioned model: every emoji caption (at most 30 tokens) fits
 
 
 def registry_encode(texts: list[str]) -> np.ndarray:
@@ -28,9 +33,41 @@ def registry_encode(texts: list[str]) -> np.ndarray:
         return encoder.encode(list(texts))
 
 
-def condition(vectors: torch.Tensor) -> dict:
-    """UNet keyword arguments for (n, 384) condition vectors."""
-    return {"encoder_hidden_states": vectors[:, None, :], "class_labels": vectors}
+def registry_encode_tokens(texts: list[str]) -> np.ndarray:
+    """(n, TOKENS, 384) token vectors from the shared encoder, through the registry."""
+    from shared.models import registry
+
+    with registry.use(ENCODER) as encoder:
+        return encoder.encode_tokens(list(texts), TOKENS)
+
+
+def condition(cond: torch.Tensor) -> dict:
+    """UNet keyword arguments for (n, 384) sentence vectors or (n, TOKENS, 384) token vectors. The
+    class embedding gets the mean row, which is the sentence vector either way (encode_tokens fills
+    the rows after the last token with it); zeros are the unconditional input. No attention mask:
+    every row is meaningful, and the UNet's middle block attends over pixels with its attn1."""
+    tokens = cond[:, None, :] if cond.dim() == 2 else cond
+    return {"encoder_hidden_states": tokens, "class_labels": tokens.mean(1)}
+
+
+def zero_cross_attention_keys(unet) -> int:
+    """Set the prompt cross-attention's key projections to zero: attention over the tokens is then
+    uniform, its output the value of the mean token, which is what a sentence-vector model (v3) saw.
+    So a v3 UNet given token conditions starts out computing exactly what it did, and training
+    learns where to look. Returns how many projections were zeroed."""
+    count = 0
+    for name, module in unet.named_modules():
+        if name.endswith("attn2.to_k") or (name.endswith("attn1.to_k") and _is_cross(unet, name)):
+            torch.nn.init.zeros_(module.weight)
+            if module.bias is not None:
+                torch.nn.init.zeros_(module.bias)
+            count += 1
+    return count
+
+
+def _is_cross(unet, key_name: str) -> bool:
+    """Whether an attn1 block is cross-attention (the UNet's only_cross_attention blocks)."""
+    return unet.get_submodule(key_name.rsplit(".", 1)[0]).is_cross_attention
 
 
 class EmojiDiffusionPipeline(DiffusionPipeline):
@@ -40,10 +77,12 @@ class EmojiDiffusionPipeline(DiffusionPipeline):
     # to pick the native display size; any multiple of 8 works (the native sample is scaled).
     vae_scale_factor = 8
 
-    def __init__(self, unet, scheduler):
+    def __init__(self, unet, scheduler, token_condition: bool = False):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
-        self.encode_fn: Callable[[list[str]], np.ndarray] = registry_encode
+        self.register_to_config(token_condition=token_condition)
+        self.encode_fn: Callable[[list[str]], np.ndarray] = (registry_encode_tokens if token_condition
+                                                              else registry_encode)
         self._interrupt = False
 
     def encode(self, texts: list[str]) -> torch.Tensor:

@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 
 from products.image.emoji import data, recolour
-from products.image.emoji.pipeline import EmojiDiffusionPipeline, build_scheduler, build_unet, condition
+from products.image.emoji.pipeline import (EmojiDiffusionPipeline, build_scheduler, build_unet, condition,
+                                           zero_cross_attention_keys)
 
 def presets(side: int) -> dict:
     """The folder's aipm_image.json: 25 and 10 steps, guidance 3, shown at 8x the native size."""
@@ -37,15 +38,16 @@ def presets(side: int) -> dict:
             "default": "Emoji, 25 steps"}
 
 
-def caption_vectors(captions: list[str], cache: Path, encode) -> np.ndarray:
-    """(n, 384) vectors for the captions, cached by the captions' hash."""
+def caption_vectors(captions: list[str], cache: Path, encode, kind: str = "") -> np.ndarray:
+    """(n, 384) vectors for the captions, or (n, TOKENS, 384) token vectors when `encode` gives those
+    (`kind` names them in the cache file), cached by the captions' hash; token vectors as float16."""
     key = hashlib.sha256("\n".join(captions).encode()).hexdigest()[:16]
-    path = cache / f"captions-{key}.npy"
+    path = cache / f"captions{kind}-{key}.npy"
     if path.is_file():
-        return np.load(path)
+        return np.load(path).astype(np.float32)
     vectors = np.asarray(encode(captions), dtype=np.float32)
     cache.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
+    np.save(path, vectors.astype(np.float16) if kind else vectors)
     return vectors
 
 
@@ -103,7 +105,7 @@ def train_step(unet, scheduler, optimizer, images, cond, generator: torch.Genera
                min_snr: float = 5.0) -> float:
     """One denoising step on a batch; the condition is zeroed with probability `drop`."""
     n = images.shape[0]
-    keep = (torch.rand(n, generator=generator) >= drop).float()[:, None]
+    keep = (torch.rand(n, generator=generator) >= drop).float().view(-1, *[1] * (cond.dim() - 1))
     cond = cond * keep
     noise = torch.randn(images.shape, generator=generator)
     steps = torch.randint(0, scheduler.config.num_train_timesteps, (n,), generator=generator)
@@ -142,8 +144,10 @@ def ema_update(ema, model, decay: float) -> None:
         e.mul_(decay).add_(p.detach(), alpha=1 - decay)
 
 
-def save_pipeline(unet, out: Path, prediction_type: str = "v_prediction") -> EmojiDiffusionPipeline:
-    pipe = EmojiDiffusionPipeline(unet=unet, scheduler=build_scheduler(prediction_type))
+def save_pipeline(unet, out: Path, prediction_type: str = "v_prediction",
+                  token_condition: bool = False) -> EmojiDiffusionPipeline:
+    pipe = EmojiDiffusionPipeline(unet=unet, scheduler=build_scheduler(prediction_type),
+                                  token_condition=token_condition)
     pipe.save_pretrained(out, safe_serialization=True)
     (out / "aipm_image.json").write_text(json.dumps(presets(unet.config.sample_size), indent=2) + "\n")
     return pipe
@@ -173,6 +177,9 @@ def main(argv=None) -> dict:
                         "and captioned with it (recolour.py; v3: 0.4)")
     parser.add_argument("--balance", type=float, default=0.0, help="sample images by subcategory size ** -BALANCE "
                         "(0: uniform, as v1-v3; 1: each subcategory equally)")
+    parser.add_argument("--tokens", action="store_true", help="cross-attend to the prompt's token vectors instead "
+                        "of its sentence vector (tried after v3, not shipped; an --init model of v1-v3 gets its cross-attention keys zeroed, "
+                        "so it starts out computing what it did)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=0, help="stop early (and save) after this long")
@@ -191,11 +198,12 @@ def main(argv=None) -> dict:
     train_set, held_out = data.split_by_key(entries, data.held_out_keys(cache))
     if args.limit:
         train_set = train_set[:args.limit]
-    from products.image.emoji.pipeline import registry_encode
+    from products.image.emoji.pipeline import TOKENS, registry_encode, registry_encode_tokens
 
+    encode, kind = (registry_encode_tokens, f"-tokens{TOKENS}") if args.tokens else (registry_encode, "")
     all_captions = sorted({c for e in entries for c in e.captions})
     print(f"{len(train_set)} train / {len(held_out)} held-out emoji, {len(all_captions)} captions", flush=True)
-    vectors = caption_vectors(all_captions, cache, registry_encode)
+    vectors = caption_vectors(all_captions, cache, encode, kind)
     torch.set_num_threads(args.threads)  # the registry's encoder load applies the app's own thread setting
     by_caption = dict(zip(all_captions, vectors))
     train_data = make_dataset(train_set, by_caption, args.size)
@@ -206,7 +214,7 @@ def main(argv=None) -> dict:
     recolourer = None
     if recoloured:
         recolourer = recolour.Recolourer(train_data.images, [e.name for e in train_set],
-                                         lambda captions: caption_vectors(captions, cache, registry_encode))
+                                         lambda captions: caption_vectors(captions, cache, encode, kind))
         torch.set_num_threads(args.threads)
         print(f"{recoloured} of {args.batch} per batch recoloured, from {len(recolourer.eligible)} emoji with one "
               f"dominant hue", flush=True)
@@ -218,6 +226,9 @@ def main(argv=None) -> dict:
 
         unet.load_state_dict(load_file(str(Path(args.init) / "unet" / "diffusion_pytorch_model.safetensors")))
         print(f"initialised from {args.init}", flush=True)
+        index = json.loads((Path(args.init) / "model_index.json").read_text())
+        if args.tokens and not index.get("token_condition"):
+            print(f"{zero_cross_attention_keys(unet)} cross-attention key projections zeroed", flush=True)
     ema = copy.deepcopy(unet).eval().requires_grad_(False)
     scheduler = build_scheduler(args.prediction)
     optimizer = torch.optim.AdamW(unet.parameters(), lr=args.lr, weight_decay=0.0)
@@ -235,7 +246,7 @@ def main(argv=None) -> dict:
     ckpt = cache / "checkpoints" / (f"ckpt-{args.seed}-{args.size}-{args.channels.replace(',', '_')}-"
                                     f"{args.layers}-{args.self_attention_below}-{args.styles.replace(',', '_')}-"
                                     f"{args.prediction}{f'-recolour{args.recolour}' if recoloured else ''}"
-                                    f"{f'-balance{args.balance}' if args.balance else ''}.pt")
+                                    f"{f'-balance{args.balance}' if args.balance else ''}{'-tokens' if args.tokens else ''}.pt")
     step, history, spent = 0, [], 0.0
     if args.resume and ckpt.is_file():
         state = torch.load(ckpt, weights_only=True)
@@ -284,7 +295,7 @@ def main(argv=None) -> dict:
     metrics = {
         "steps": step, "batch": args.batch, "seconds": round(seconds, 1), "lr": args.lr, "seed": args.seed,
         "prediction": args.prediction, "min_snr": args.min_snr, "decay": args.decay, "ema": args.ema,
-        "init": args.init, "recolour": args.recolour, "balance": args.balance, "size": args.size, "channels": args.channels, "layers": args.layers,
+        "init": args.init, "tokens": args.tokens, "recolour": args.recolour, "balance": args.balance, "size": args.size, "channels": args.channels, "layers": args.layers,
         "self_attention_below": args.self_attention_below, "styles": args.styles, "train_emoji": len(train_set), "held_out_emoji": len(held_out),
         "parameters": sum(p.numel() for p in ema.parameters()),
         "held_out_loss": round(denoising_loss(ema, scheduler, held_data.images, held_cond), 5),
@@ -295,7 +306,7 @@ def main(argv=None) -> dict:
     }
     print(json.dumps({k: v for k, v in metrics.items() if k != "history"}), flush=True)
     out.mkdir(parents=True, exist_ok=True)
-    save_pipeline(ema, out, args.prediction)
+    save_pipeline(ema, out, args.prediction, args.tokens)
     (out / "training.json").write_text(json.dumps(metrics, indent=1) + "\n")
     if not args.no_card:
         from products.image.emoji import evaluate
