@@ -3,7 +3,7 @@ same run, same seed and parameters.
 
 Random-weight pipelines built from configs (products/image/tiny.py): "tiny" (diffusers' test sizes)
 and "mid" (a ~30M-parameter UNet at 256x256); and "emoji", the bundled offline default
-(assets/emoji-diffusion: 32x32, shown at 256x256), with its own preset (25 steps, guidance 3). The app
+(assets/emoji-diffusion: 32x32, shown at 256x256), with its own preset (25 steps, guidance 2). The app
 path is core.generate: input checks, the registry lease, scheduler selection, the per-step callback
 (progress + Stop check) and PNG-free results. The raw path is
 `pipe(prompt, num_inference_steps=..., guidance_scale=..., width=..., height=..., generator=...)`.
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 
 CASES = {"tiny": dict(side=64, steps=20), "mid": dict(side=256, steps=8),
-         "emoji": dict(side=256, steps=25, guidance=3.0, prompt="a red heart")}
+         "emoji": dict(side=256, steps=25, guidance=2.0, prompt="a red heart")}
 PROMPT = "a watercolor painting of a lighthouse at sunset by the sea"
 
 

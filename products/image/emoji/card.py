@@ -44,12 +44,13 @@ def write_card(model: Path, training: dict, metrics: dict, version: str = VERSIO
         return (f"{before:.{digits}f} → " if before is not None else "") + f"{metrics[key]:.{digits}f}"
 
     if training.get("tokens"):
-        conditioning = ("the prompt's all-MiniLM-L6-v2 token vectors (32 rows of 384, the app's shared \"text-encoder\", "
-                        "Apache-2.0; rows after the last token hold the sentence vector) as the cross-attention "
-                        "sequence, and their mean, the sentence vector, as a projected class embedding.")
+        conditioning = ("the prompt's all-MiniLM-L6-v2 token vectors (32 rows of 384, the app's shared\n"
+                        "  \"text-encoder\", Apache-2.0; rows after the last token hold the sentence vector) as the\n"
+                        "  cross-attention sequence, and their mean, the sentence vector, as a projected class embedding.")
     else:
-        conditioning = ("the prompt's all-MiniLM-L6-v2 sentence vector (384-d, the app's shared \"text-encoder\", "
-                        "Apache-2.0) as a length-1 cross-attention sequence and as a projected class embedding.")
+        conditioning = ("the prompt's all-MiniLM-L6-v2 sentence vector (384-d, the app's shared\n"
+                        "  \"text-encoder\", Apache-2.0) as a length-1 cross-attention sequence and as a projected class\n"
+                        "  embedding.")
     card = f"""---
 license: cc-by-4.0
 library_name: diffusers
@@ -67,7 +68,8 @@ held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {bo
   {training.get('parameters', 0) / 1e6:.2f}M parameters, channels {training.get('channels')}, cross-attention to the
   prompt vector below the top level (no self-attention); `DDIMScheduler` (squaredcos_cap_v2,
   {training.get('prediction', 'v_prediction')}), 25 steps by default.
-- **Text conditioning:** {conditioning} Classifier-free guidance (condition dropped to zeros 10% of training steps; default scale 3).
+- **Text conditioning:** {conditioning} Classifier-free guidance (condition dropped to zeros 10% of
+  training steps; default scale {metrics['guidance']:g}, the scale the checks below use).
 - **Pipeline:** `products.image.emoji.pipeline.EmojiDiffusionPipeline` (this folder's model_index.json);
   the native pixels are scaled up with nearest-neighbour (crisp pixel art, {side * 8}x{side * 8} by default).
 - **Data:** {training.get('train_emoji')} training images in three open styles, all from npm, sha256-pinned:

@@ -31,7 +31,8 @@ from products.image.emoji.pipeline import (EmojiDiffusionPipeline, build_schedul
                                            zero_cross_attention_keys)
 
 def presets(side: int) -> dict:
-    """The folder's aipm_image.json: 25 and 10 steps, guidance 3, shown at 8x the native size."""
+    """The folder's aipm_image.json: 25 and 10 steps, guidance 3 (tune.py --write stores the scale it picks;
+    the shipped v3 has 2), shown at 8x the native size."""
     shown = side * EmojiDiffusionPipeline.vae_scale_factor
     return {"presets": {name: {"steps": steps, "guidance": 3.0, "width": shown, "height": shown, "scheduler": "Default"}
                         for name, steps in (("Emoji, 25 steps", 25), ("Emoji draft, 10 steps", 10))},
