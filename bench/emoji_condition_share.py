@@ -2,10 +2,11 @@
 
     OMP_WAIT_POLICY=PASSIVE python bench/emoji_condition_share.py --model assets/emoji-diffusion
 
-For 256 seeded training emoji and 256 held-out ones (their first caption), the model's target MSE with
-the prompt and with the condition zeroed, at fixed timesteps and seeded noise; the share is
-1 - with / without. At t=999 the input is pure noise, so the share says how well the prompt alone
-predicts the image: how strongly the model is conditioned where its layout is decided.
+For 256 seeded training emoji and 256 held-out ones (their first caption), the model's denoising
+loss (train.denoising_loss: its own target, seeded noise) at fixed timesteps with the prompt and with
+the condition zeroed; the share is 1 - with / without. At t=999 the input is pure noise, so the
+share says how well the prompt alone predicts the image: how strongly the model is conditioned
+where its layout is decided.
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from products.image.emoji import data  # noqa: E402
-from products.image.emoji.pipeline import (TOKENS, EmojiDiffusionPipeline, build_scheduler, condition,  # noqa: E402
-                                           registry_encode, registry_encode_tokens)
-from products.image.emoji.train import caption_vectors, make_dataset, target  # noqa: E402
+from products.image.emoji.pipeline import (TOKENS, EmojiDiffusionPipeline, registry_encode,  # noqa: E402
+                                           registry_encode_tokens)
+from products.image.emoji.train import caption_vectors, denoising_loss, make_dataset  # noqa: E402
 
 
 def main(argv=None):
@@ -31,32 +32,26 @@ def main(argv=None):
     parser.add_argument("--timesteps", default="999,900,700,500")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    unet = EmojiDiffusionPipeline.from_pretrained(args.model).unet.eval()
-    tokens = EmojiDiffusionPipeline.load_config(args.model).get("token_condition", False)
+    pipe = EmojiDiffusionPipeline.from_pretrained(args.model)
     cache = data.default_cache()
     entries = data.load_styles(cache, list(data.STYLES))
     train_set, held_out = data.split_by_key(entries, data.held_out_keys(cache))
     captions = sorted({c for e in entries for c in e.captions})
+    tokens = pipe.config.token_condition
     encode, kind = (registry_encode_tokens, f"-tokens{TOKENS}") if tokens else (registry_encode, "")
     vectors = dict(zip(captions, caption_vectors(captions, cache, encode, kind)))
     torch.set_num_threads(args.threads)  # after the encoder's load, which applies the app's own setting
-    scheduler = build_scheduler(unet.config.get("prediction_type", "v_prediction"))
     print("| images | t | loss with prompt | loss without | prompt's share |\n|---|---|---|---|---|")
     for label, subset in (("train", train_set), ("held-out", held_out)):
         rng = np.random.default_rng(0)
         picked = [subset[i] for i in rng.choice(len(subset), min(args.images, len(subset)), replace=False)]
-        dataset = make_dataset(picked, vectors, unet.config.sample_size)
+        dataset = make_dataset(picked, vectors, pipe.unet.config.sample_size)
         images, cond = dataset.images, dataset.vectors[[rows[0] for rows in dataset.rows]]
-        generator = torch.Generator().manual_seed(0)
-        with torch.no_grad():
-            for t in (int(s) for s in args.timesteps.split(",")):
-                noise = torch.randn(images.shape, generator=generator)
-                steps = torch.full((len(images),), t)
-                noisy, wanted = scheduler.add_noise(images, noise, steps), target(scheduler, images, noise, steps)
-                with_prompt = float(((unet(noisy, steps, **condition(cond)).sample - wanted) ** 2).mean())
-                without = float(((unet(noisy, steps, **condition(torch.zeros_like(cond))).sample - wanted) ** 2).mean())
-                print(f"| {label} | {t} | {with_prompt:.4f} | {without:.4f} | {1 - with_prompt / without:.3f} |",
-                      flush=True)
+        for t in (int(s) for s in args.timesteps.split(",")):
+            with_prompt = denoising_loss(pipe.unet, pipe.scheduler, images, cond, timestep=t)
+            without = denoising_loss(pipe.unet, pipe.scheduler, images, torch.zeros_like(cond), timestep=t)
+            print(f"| {label} | {t} | {with_prompt:.4f} | {without:.4f} | {1 - with_prompt / without:.3f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from products.image.emoji import data
+from products.image.emoji.pipeline import TOKENS
 
 HEART = {"name": "HEAVY BLACK HEART", "unified": "2764-FE0F", "non_qualified": "2764", "image": "2764-fe0f.png",
          "short_names": ["heart"], "category": "Smileys & Emotion", "subcategory": "heart", "sort_order": 2,
@@ -32,7 +33,7 @@ def fake_encode(texts):
     return np.stack(out)
 
 
-def fake_encode_tokens(texts, length: int = 32):
+def fake_encode_tokens(texts, length: int = TOKENS):
     """Token rows per text whose mean is fake_encode's vector for it (a stand-in for
     SentenceEncoder.encode_tokens): the vector plus seeded zero-mean offsets."""
     vectors = fake_encode(texts)

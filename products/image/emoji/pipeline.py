@@ -54,20 +54,16 @@ def zero_cross_attention_keys(unet) -> int:
     """Set the prompt cross-attention's key projections to zero: attention over the tokens is then
     uniform, its output the value of the mean token, which is what a sentence-vector model (v3) saw.
     So a v3 UNet given token conditions starts out computing exactly what it did, and training
-    learns where to look. Returns how many projections were zeroed."""
-    count = 0
-    for name, module in unet.named_modules():
-        if name.endswith("attn2.to_k") or (name.endswith("attn1.to_k") and _is_cross(unet, name)):
-            torch.nn.init.zeros_(module.weight)
-            if module.bias is not None:
-                torch.nn.init.zeros_(module.bias)
-            count += 1
-    return count
+    learns where to look. Pixel self-attention (the middle block's attn1) is left alone. Returns how
+    many projections were zeroed."""
+    from diffusers.models.attention_processor import Attention
 
-
-def _is_cross(unet, key_name: str) -> bool:
-    """Whether an attn1 block is cross-attention (the UNet's only_cross_attention blocks)."""
-    return unet.get_submodule(key_name.rsplit(".", 1)[0]).is_cross_attention
+    cross = [m for m in unet.modules() if isinstance(m, Attention) and m.is_cross_attention]
+    for module in cross:
+        torch.nn.init.zeros_(module.to_k.weight)
+        if module.to_k.bias is not None:
+            torch.nn.init.zeros_(module.to_k.bias)
+    return len(cross)
 
 
 class EmojiDiffusionPipeline(DiffusionPipeline):

@@ -122,9 +122,11 @@ def train_step(unet, scheduler, optimizer, images, cond, generator: torch.Genera
 
 
 @torch.no_grad()
-def denoising_loss(unet, scheduler, images, cond, seed: int = 1234, repeats: int = 4, batch: int = 64) -> float:
+def denoising_loss(unet, scheduler, images, cond, seed: int = 1234, repeats: int = 4, batch: int = 64,
+                   timestep: int | None = None) -> float:
     """Mean MSE of the model's own target (epsilon or v, unweighted) over fixed seeded (timestep,
-    noise) draws: comparable across models of the same prediction type."""
+    noise) draws: comparable across models of the same prediction type. `timestep` fixes the
+    timestep (the same seeded noise), for the loss at one noise level."""
     unet.eval()
     generator = torch.Generator().manual_seed(seed)
     total, count = 0.0, 0
@@ -133,6 +135,8 @@ def denoising_loss(unet, scheduler, images, cond, seed: int = 1234, repeats: int
             x, c = images[start:start + batch], cond[start:start + batch]
             noise = torch.randn(x.shape, generator=generator)
             steps = torch.randint(0, scheduler.config.num_train_timesteps, (len(x),), generator=generator)
+            if timestep is not None:
+                steps = torch.full_like(steps, timestep)
             pred = unet(scheduler.add_noise(x, noise, steps), steps, **condition(c)).sample
             total += float(F.mse_loss(pred, target(scheduler, x, noise, steps), reduction="sum"))
             count += noise.numel()
@@ -179,8 +183,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--balance", type=float, default=0.0, help="sample images by subcategory size ** -BALANCE "
                         "(0: uniform, as v1-v3; 1: each subcategory equally)")
     parser.add_argument("--tokens", action="store_true", help="cross-attend to the prompt's token vectors instead "
-                        "of its sentence vector (tried after v3, not shipped; an --init model of v1-v3 gets its cross-attention keys zeroed, "
-                        "so it starts out computing what it did)")
+                        "of its sentence vector (tried after v3, not shipped; an --init model of v1-v3 gets its "
+                        "cross-attention keys zeroed, so it starts out computing what it did)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-minutes", type=float, default=0, help="stop early (and save) after this long")
@@ -227,8 +231,7 @@ def main(argv=None) -> dict:
 
         unet.load_state_dict(load_file(str(Path(args.init) / "unet" / "diffusion_pytorch_model.safetensors")))
         print(f"initialised from {args.init}", flush=True)
-        index = json.loads((Path(args.init) / "model_index.json").read_text())
-        if args.tokens and not index.get("token_condition"):
+        if args.tokens and not EmojiDiffusionPipeline.load_config(args.init).get("token_condition"):
             print(f"{zero_cross_attention_keys(unet)} cross-attention key projections zeroed", flush=True)
     ema = copy.deepcopy(unet).eval().requires_grad_(False)
     scheduler = build_scheduler(args.prediction)
