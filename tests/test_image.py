@@ -186,13 +186,33 @@ def test_iter_generate_yields_each_finished_image(env, reg):
     assert counts == [1, 2, 3]
 
 
+def test_what_a_plain_call_leaves_out_comes_from_the_models_default_preset(env, reg):
+    preset = core.default_preset(reg)
+    assert (preset.guidance, preset.scheduler) != (0.0, "Default")  # so the check below can fail
+    result = core.generate(PROMPT, seed=5, steps=1, width=64, height=64, registry=reg)
+    assert (result.params.guidance, result.params.scheduler) == (preset.guidance, preset.scheduler)
+
+
+def test_the_plain_default_is_the_shipped_emoji_preset(monkeypatch):
+    from products.image.models import EMOJI_FOLDER
+
+    for key in ("AIPM_IMAGE_PATH", "AIPM_IMAGE_HUB"):
+        monkeypatch.delenv(key, raising=False)
+    settings.cache_clear()
+    presets = json.loads((EMOJI_FOLDER / "aipm_image.json").read_text())
+    shipped = presets["presets"][presets["default"]]
+    preset = core.default_preset()
+    settings.cache_clear()
+    assert (preset.steps, preset.guidance, preset.width) == (shipped["steps"], shipped["guidance"], shipped["width"])
+
+
 def test_an_abandoned_stream_does_not_block_others(env, reg):
     params, _ = core.check_request(PROMPT, seed=5, steps=1, width=64, height=64, num_images=3)
     stream = core.iter_generate(params, registry=reg)
     first = next(stream)  # suspended after image 1, still holding its lease
     results = []
     worker = threading.Thread(target=lambda: results.append(
-        core.generate(PROMPT, seed=5, steps=1, width=64, height=64, registry=reg)))
+        core.generate(PROMPT, seed=5, steps=1, guidance=0, width=64, height=64, scheduler="Default", registry=reg)))
     worker.start()
     worker.join(timeout=60)
     assert not worker.is_alive(), "a suspended stream blocked another generation"
