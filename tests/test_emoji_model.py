@@ -129,6 +129,11 @@ def test_saved_model_loads_through_the_image_registry_and_is_deterministic(emoji
     assert one.images[0].image.size == (64, 96)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     assert one.params.model == "emoji-diffusion"
+    # The ancestral sampler's fresh noise at every step comes from the seeded generator too.
+    one, two, other = (core.generate("a red heart", seed=seed, steps=4, guidance=3.0, width=64, height=64,
+                                     scheduler="Euler a", registry=reg) for seed in (7, 7, 8))
+    a, b, c = (np.asarray(r.images[0].image) for r in (one, two, other))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
 def test_prompt_guidance_and_schedulers_change_the_image(emoji_env):
@@ -275,6 +280,20 @@ def test_the_shipped_model_folder_matches_its_pin_and_card():
     card = image_models.model_card()
     assert "default offline model" in card and str(metrics["held_out_loss"]) in card
     assert (folder / metrics["grid"]).is_file()
+
+
+def test_the_shipped_presets_use_the_measured_sampler_and_it_runs_at_their_steps():
+    from diffusers import DDIMScheduler
+
+    from products.image.samplers import runs_cleanly
+
+    folder = image_models.EMOJI_FOLDER
+    default = DDIMScheduler.from_pretrained(folder / "scheduler")
+    presets = json.loads((folder / "aipm_image.json").read_text())["presets"].values()
+    for preset in presets:
+        assert runs_cleanly(image_models.scheduler_named(default, preset["scheduler"]), preset["steps"])
+    metrics = json.loads((folder / "metrics.json").read_text())  # what the card reports was measured so
+    assert {(p["guidance"], p["scheduler"]) for p in presets} == {(metrics["guidance"], metrics["sampler"])}
 
 
 def test_with_nothing_configured_the_emoji_model_is_the_default(fresh_settings):

@@ -53,6 +53,17 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
 }
 
 
+def scheduler_named(default, name: str):
+    """A scheduler of the kind SCHEDULERS names, on the noise schedule of `default` (a model's own
+    scheduler, which "Default" returns)."""
+    import diffusers
+
+    cls_name, extra = SCHEDULERS[name]
+    if not cls_name:
+        return default
+    return getattr(diffusers, cls_name).from_config(dict(default.config), **extra)
+
+
 @dataclass(frozen=True)
 class Preset:
     steps: int
@@ -249,12 +260,7 @@ class ImageModel:
 
     def make_scheduler(self, name: str):
         """A scheduler of the named kind on this model's noise schedule."""
-        import diffusers
-
-        cls_name, extra = SCHEDULERS[name]
-        if not cls_name:
-            return self.default_scheduler
-        return getattr(diffusers, cls_name).from_config(dict(self.default_scheduler.config), **extra)
+        return scheduler_named(self.default_scheduler, name)
 
     def sampler_works(self, name: str, steps: int) -> bool:
         """Whether the named scheduler runs `steps` steps of this model's schedule (samplers.py)."""

@@ -21,6 +21,8 @@ def write_card(model: Path, training: dict, metrics: dict, version: str = VERSIO
     compared = metrics.get("compared") or {}
     side = training.get("size", 32)
     classifier = metrics.get("classifier") or {}
+    sampler = {"Default": "DDIM", "Euler a": "Euler ancestral (the Image tab's \"Euler a\")"}.get(
+        metrics.get("sampler", "Default"), metrics.get("sampler"))
     colours = _side_by_side(metrics, "colour_check", lambda p, r: f"{p} ({r['asked']})")
     shapes_rows = _side_by_side(metrics, "shape_check", lambda c, r: f"{c}: {', '.join(r['prompts'])}")
 
@@ -67,7 +69,7 @@ held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {bo
 - **Architecture:** diffusers `UNet2DConditionModel` in pixel space (3x{side}x{side}, no VAE),
   {training.get('parameters', 0) / 1e6:.2f}M parameters, channels {training.get('channels')}, cross-attention to the
   prompt vector below the top level (no self-attention); `DDIMScheduler` (squaredcos_cap_v2,
-  {training.get('prediction', 'v_prediction')}), 25 steps by default.
+  {training.get('prediction', 'v_prediction')}), 25 steps by default, sampled with {sampler}.
 - **Text conditioning:** {conditioning} Classifier-free guidance (condition dropped to zeros 10% of
   training steps; default scale {metrics['guidance']:g}, the scale the checks below use).
 - **Pipeline:** `products.image.emoji.pipeline.EmojiDiffusionPipeline` (this folder's model_index.json);
@@ -90,7 +92,7 @@ held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {bo
   {training.get('held_out_loss')}, train {training.get('train_loss')}, held-out with the condition zeroed
   {training.get('held_out_loss_uncond')}.
 - Colour check ({metrics['samples_per_prompt']} seeded samples per prompt, {metrics['sample_steps']} steps, guidance
-  {metrics['guidance']}; fraction whose dominant non-white hue is the asked colour):
+  {metrics['guidance']}, {sampler}; fraction whose dominant non-white hue is the asked colour):
 
 | prompt (asked colour) | {before} | {version} | same seeds, "an emoji" |
 |---|---|---|---|

@@ -120,17 +120,19 @@ def held_out_colour_check(pipe, held_out, names: int = 16, steps: int = 25, guid
             for i, c in enumerate(HUES)}, picked
 
 
-def prompt_grid(pipes: dict, per_category: int = 4, steps: int = 25, guidance: float = 3.0, scale: int = 3):
+def prompt_grid(pipes: dict, per_category: int = 4, steps: int = 25, guidance: float | dict = 3.0, scale: int = 3):
     """A PIL image: for each category's first prompt (a row, labelled), `per_category` seeded samples of
-    each model (a column block, headed by its name in `pipes`) side by side."""
+    each model (a column block, headed by its name in `pipes`) side by side. `guidance` may be a
+    scale per name (to show one model at two settings)."""
     from PIL import Image, ImageDraw, ImageFont
 
     from products.image.emoji import shapes
 
     prompts = [shapes.SHAPE_PROMPTS[c][0] for c in shapes.CATEGORIES]
     columns = []
-    for pipe in pipes.values():
-        images = sample(pipe, [p for p in prompts for _ in range(per_category)], steps, guidance)
+    for name, pipe in pipes.items():
+        cfg = guidance[name] if isinstance(guidance, dict) else guidance
+        images = sample(pipe, [p for p in prompts for _ in range(per_category)], steps, cfg)
         columns.append(as_uint8(images))
     cell, pad, label, header = 32 * scale, 4, 130, 24
     block = per_category * (cell + pad) + 3 * pad
@@ -167,6 +169,7 @@ def main(argv=None) -> dict:
 
     from products.image.emoji import colours, data, shapes
     from products.image.emoji.pipeline import EmojiDiffusionPipeline, registry_encode
+    from products.image.models import scheduler_named
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="assets/emoji-diffusion")
@@ -177,6 +180,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--samples", type=int, default=8, help="seeded samples per colour or shape prompt")
     parser.add_argument("--steps", type=int, default=25)
     parser.add_argument("--guidance", type=float, default=3.0)
+    parser.add_argument("--sampler", default="Default", help="a sampler name of the Image tab (products.image."
+                        "models.SCHEDULERS), for every model checked; Default is the folder's DDIM")
     parser.add_argument("--grid", default="", help="PNG path (default: samples_grid.png in the model folder)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
@@ -188,6 +193,7 @@ def main(argv=None) -> dict:
         if folder:
             pipes[name] = EmojiDiffusionPipeline.from_pretrained(folder)
             pipes[name].set_progress_bar_config(disable=True)
+            pipes[name].scheduler = scheduler_named(pipes[name].scheduler, args.sampler)
     pipe = pipes["model"]
     registry_encode([BASELINE_PROMPT])  # loads the encoder now: loading applies the app's thread setting,
     torch.set_num_threads(args.threads)  # which this overrides for the sampling below
@@ -210,7 +216,7 @@ def main(argv=None) -> dict:
     prompts_image.save(model / "prompts_grid.png", optimize=True)
     training = json.loads((model / "training.json").read_text()) if (model / "training.json").is_file() else {}
     metrics = {**results["model"], "samples_per_prompt": args.samples, "sample_steps": args.steps,
-               "guidance": args.guidance, "classifier": classifier_metrics, "art_colour": art_colour,
+               "guidance": args.guidance, "sampler": args.sampler, "classifier": classifier_metrics, "art_colour": art_colour,
                "compared": {"model": str(args.compare), **results["compared"]} if args.compare else None,
                "grid": grid_path.name if grid_path.parent == model else str(grid_path),
                "grid_captions": [e.name for e in picked], "prompts_grid": "prompts_grid.png",

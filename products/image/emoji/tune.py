@@ -1,12 +1,13 @@
 """Choose the emoji model's default guidance scale on prompts the evaluation never uses.
 
-    python -m products.image.emoji.tune --model assets/emoji-diffusion --scales 3,5,7.5
+    python -m products.image.emoji.tune --model assets/emoji-diffusion --scales 2,3 --samplers "Default,Euler a"
 
 For each scale: the share of seeded samples whose dominant hue is the colour a validation prompt
 names, and the share the shape classifier puts in the category a validation prompt names. The
 prompts below are not those of colours.COLOUR_PROMPTS or shapes.SHAPE_PROMPTS, so choosing the
-scale here does not tune on the figures the model card reports. Prints a table and the best scale
-(highest mean of the two shares); `--write` stores it in the folder's presets (aipm_image.json).
+scale here does not tune on the figures the model card reports. Each scale is scored with each of
+--samplers (the Image tab's sampler names). Prints a row per pair and the best (highest mean of the
+two shares); `--write` stores its scale and sampler in the folder's presets (aipm_image.json).
 """
 from __future__ import annotations
 
@@ -46,12 +47,15 @@ def main(argv=None) -> dict:
 
     from products.image.emoji import data, shapes
     from products.image.emoji.pipeline import EmojiDiffusionPipeline
+    from products.image.models import scheduler_named
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="assets/emoji-diffusion")
     parser.add_argument("--scales", default="3,5,7.5")
     parser.add_argument("--samples", type=int, default=6, help="seeded samples per prompt")
     parser.add_argument("--steps", type=int, default=25)
+    parser.add_argument("--samplers", default="Default", help="comma-separated sampler names of the Image tab "
+                        "(products.image.models.SCHEDULERS); every scale is scored with each")
     parser.add_argument("--cache", default="")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--write", action="store_true", help="store the best scale in the folder's presets")
@@ -61,20 +65,23 @@ def main(argv=None) -> dict:
     pipe.set_progress_bar_config(disable=True)
     cache = Path(args.cache) if args.cache else data.default_cache()
     classifier = shapes.load_or_train(cache / shapes.CLASSIFIER_FILE, cache, args.threads)
+    default = pipe.scheduler
     rows = []
-    for scale in (float(s) for s in args.scales.split(",")):
-        rows.append(score(pipe, classifier, scale, args.samples, args.steps))
-        torch.set_num_threads(args.threads)  # the first encode loads MiniLM, which applies the app's threads
-        print(json.dumps(rows[-1]), flush=True)
+    for sampler in args.samplers.split(","):
+        pipe.scheduler = scheduler_named(default, sampler)
+        for scale in (float(s) for s in args.scales.split(",")):
+            rows.append({**score(pipe, classifier, scale, args.samples, args.steps), "sampler": sampler})
+            torch.set_num_threads(args.threads)  # the first encode loads MiniLM, which applies the app's threads
+            print(json.dumps(rows[-1]), flush=True)
     best = max(rows, key=lambda r: (r["colour"] + r["shape"]) / 2)
-    print(f"best guidance: {best['guidance']}", flush=True)
+    print(f"best: guidance {best['guidance']}, sampler {best['sampler']}", flush=True)
     if args.write:
         presets_file = Path(args.model) / "aipm_image.json"
         presets = json.loads(presets_file.read_text())
         for preset in presets["presets"].values():
-            preset["guidance"] = best["guidance"]
+            preset["guidance"], preset["scheduler"] = best["guidance"], best["sampler"]
         presets_file.write_text(json.dumps(presets, indent=2) + "\n")
-    return {"rows": rows, "best": best["guidance"]}
+    return {"rows": rows, "best": best["guidance"], "best_sampler": best["sampler"]}
 
 
 if __name__ == "__main__":
