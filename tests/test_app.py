@@ -111,9 +111,9 @@ def test_system_endpoints(client, fresh_settings):
 def test_image_endpoint_uses_the_offline_emoji_model(client):
     """Nothing configured (tests are offline): the app's Image tab draws with the bundled emoji model."""
     gallery, seed_used, parameters, notes, files = client.predict(
-        "a red heart", "", "3", 10, 3.0, 256, 256, 1, "Default", api_name="/image_generate")
+        "a red heart", "", "3", 10, 7.5, 256, 256, 1, "Euler a", api_name="/image_generate")  # the draft preset
     assert len(gallery) == 1 and len(files) == 1 and seed_used == "3"
-    assert "emoji-diffusion" in parameters and "Seed: 3" in parameters
+    assert "emoji-diffusion" in parameters and "Seed: 3" in parameters and "Sampler: Euler a" in parameters
     from PIL import Image
 
     assert Image.open(gallery[0]["image"]).size == (256, 256)
