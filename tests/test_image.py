@@ -193,16 +193,14 @@ def test_what_a_plain_call_leaves_out_comes_from_the_models_default_preset(env, 
     assert (result.params.guidance, result.params.scheduler) == (preset.guidance, preset.scheduler)
 
 
-def test_the_plain_default_is_the_shipped_emoji_preset(monkeypatch):
+def test_the_plain_default_is_the_shipped_emoji_preset(fresh_settings):
     from products.image.models import EMOJI_FOLDER
 
-    for key in ("AIPM_IMAGE_PATH", "AIPM_IMAGE_HUB"):
-        monkeypatch.delenv(key, raising=False)
-    settings.cache_clear()
+    for key, value in {"AIPM_IMAGE_PATH": "", "AIPM_OFFLINE": "1", "AIPM_IMAGE_OFFLINE_MODEL": "emoji"}.items():
+        fresh_settings.setenv(key, value)
     presets = json.loads((EMOJI_FOLDER / "aipm_image.json").read_text())
     shipped = presets["presets"][presets["default"]]
     preset = core.default_preset()
-    settings.cache_clear()
     assert (preset.steps, preset.guidance, preset.width) == (shipped["steps"], shipped["guidance"], shipped["width"])
 
 

@@ -1,4 +1,4 @@
-"""Choose the emoji model's default guidance scale on prompts the evaluation never uses.
+"""Choose the emoji model's default guidance scale and sampler on prompts the evaluation never uses.
 
     python -m products.image.emoji.tune --model assets/emoji-diffusion --scales 2,3 --samplers "Default,Euler a"
 
@@ -58,7 +58,7 @@ def main(argv=None) -> dict:
                         "(products.image.models.SCHEDULERS); every scale is scored with each")
     parser.add_argument("--cache", default="")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--write", action="store_true", help="store the best scale in the folder's presets")
+    parser.add_argument("--write", action="store_true", help="store the best scale and sampler in the folder's presets")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     pipe = EmojiDiffusionPipeline.from_pretrained(args.model)
