@@ -20,8 +20,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from products.image.emoji import data  # noqa: E402
-from products.image.emoji.pipeline import (TOKENS, EmojiDiffusionPipeline, registry_encode,  # noqa: E402
-                                           registry_encode_tokens)
+from products.image.emoji.pipeline import EmojiDiffusionPipeline, prompt_encoder  # noqa: E402
 from products.image.emoji.train import caption_vectors, denoising_loss, make_dataset  # noqa: E402
 
 
@@ -37,8 +36,7 @@ def main(argv=None):
     entries = data.load_styles(cache, list(data.STYLES))
     train_set, held_out = data.split_by_key(entries, data.held_out_keys(cache))
     captions = sorted({c for e in entries for c in e.captions})
-    tokens = pipe.config.token_condition
-    encode, kind = (registry_encode_tokens, f"-tokens{TOKENS}") if tokens else (registry_encode, "")
+    encode, kind = prompt_encoder(pipe.config.token_condition)
     vectors = dict(zip(captions, caption_vectors(captions, cache, encode, kind)))
     torch.set_num_threads(args.threads)  # after the encoder's load, which applies the app's own setting
     print("| images | t | loss with prompt | loss without | prompt's share |\n|---|---|---|---|---|")

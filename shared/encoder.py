@@ -37,6 +37,13 @@ class SentenceEncoder:
 
         return torch.nn.functional.normalize(mean_pool(hidden, attention_mask).float(), dim=-1)
 
+    def hidden_states(self, texts: list[str], padding, max_length: int):
+        """(last hidden states, attention mask) for one batch of texts, the task prompt put before each
+        and each cut at max_length tokens (call under torch.inference_mode)."""
+        batch = self.tokenizer([self.prompt + t for t in texts], padding=padding, truncation=True,
+                               max_length=max_length, return_tensors="pt").to(self.model.device)
+        return self.model(**batch).last_hidden_state, batch["attention_mask"]
+
     def encode(self, texts: list[str], batch_size: int = 32):
         """Unit-length float32 numpy vectors, one per text; texts longer than max_tokens are cut."""
         import numpy as np
@@ -45,10 +52,8 @@ class SentenceEncoder:
         out = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                batch = self.tokenizer([self.prompt + t for t in texts[start:start + batch_size]], padding=True,
-                                       truncation=True, max_length=self.max_tokens, return_tensors="pt").to(self.model.device)
-                hidden = self.model(**batch).last_hidden_state
-                out.append(self.pool(hidden, batch["attention_mask"]).cpu().numpy())
+                hidden, mask = self.hidden_states(texts[start:start + batch_size], True, self.max_tokens)
+                out.append(self.pool(hidden, mask).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")
 
     def encode_tokens(self, texts: list[str], length: int, batch_size: int = 32):
@@ -62,12 +67,11 @@ class SentenceEncoder:
         out = []
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
-                batch = self.tokenizer([self.prompt + t for t in texts[start:start + batch_size]], padding="max_length",
-                                       truncation=True, max_length=min(length, self.max_tokens),
-                                       return_tensors="pt").to(self.model.device)
-                hidden = self.model(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"][..., None].to(hidden.dtype)
-                pooled = mean_pool(hidden, batch["attention_mask"])
+                hidden, attention_mask = self.hidden_states(texts[start:start + batch_size], "max_length",
+                                                      min(length, self.max_tokens))
+                hidden = hidden.float()
+                mask = attention_mask[..., None].to(hidden.dtype)
+                pooled = mean_pool(hidden, attention_mask)
                 scale = pooled.norm(dim=-1, keepdim=True).clamp(min=1e-12)
                 rows = torch.cat([hidden, pooled[:, None].expand(-1, length - hidden.shape[1], -1)], 1)
                 mask = torch.nn.functional.pad(mask, (0, 0, 0, length - hidden.shape[1]))

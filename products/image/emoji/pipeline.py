@@ -41,6 +41,12 @@ def registry_encode_tokens(texts: list[str]) -> np.ndarray:
         return encoder.encode_tokens(list(texts), TOKENS)
 
 
+def prompt_encoder(token_condition: bool) -> tuple[Callable[[list[str]], np.ndarray], str]:
+    """The registry encode function a model of this kind takes, and the name its vectors carry in the
+    training caption cache ("" for sentence vectors)."""
+    return (registry_encode_tokens, f"-tokens{TOKENS}") if token_condition else (registry_encode, "")
+
+
 def condition(cond: torch.Tensor) -> dict:
     """UNet keyword arguments for (n, 384) sentence vectors or (n, TOKENS, 384) token vectors. The
     class embedding gets the mean row, which is the sentence vector either way (encode_tokens fills
@@ -77,8 +83,7 @@ class EmojiDiffusionPipeline(DiffusionPipeline):
         super().__init__()
         self.register_modules(unet=unet, scheduler=scheduler)
         self.register_to_config(token_condition=token_condition)
-        self.encode_fn: Callable[[list[str]], np.ndarray] = (registry_encode_tokens if token_condition
-                                                              else registry_encode)
+        self.encode_fn: Callable[[list[str]], np.ndarray] = prompt_encoder(token_condition)[0]
         self._interrupt = False
 
     def encode(self, texts: list[str]) -> torch.Tensor:

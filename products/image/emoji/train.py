@@ -31,8 +31,8 @@ from products.image.emoji.pipeline import (EmojiDiffusionPipeline, build_schedul
                                            zero_cross_attention_keys)
 
 def presets(side: int) -> dict:
-    """The folder's aipm_image.json: 25 and 10 steps, guidance 3 (tune.py --write stores the scale it picks;
-    the shipped v3 has 2), shown at 8x the native size."""
+    """The folder's aipm_image.json: 25 and 10 steps, guidance 3 with the folder's DDIM, shown at 8x the
+    native size (tune.py --write stores the scale and sampler it picks; the shipped v3 has Euler a at 7.5)."""
     shown = side * EmojiDiffusionPipeline.vae_scale_factor
     return {"presets": {name: {"steps": steps, "guidance": 3.0, "width": shown, "height": shown, "scheduler": "Default"}
                         for name, steps in (("Emoji, 25 steps", 25), ("Emoji draft, 10 steps", 10))},
@@ -203,9 +203,9 @@ def main(argv=None) -> dict:
     train_set, held_out = data.split_by_key(entries, data.held_out_keys(cache))
     if args.limit:
         train_set = train_set[:args.limit]
-    from products.image.emoji.pipeline import TOKENS, registry_encode, registry_encode_tokens
+    from products.image.emoji.pipeline import prompt_encoder
 
-    encode, kind = (registry_encode_tokens, f"-tokens{TOKENS}") if args.tokens else (registry_encode, "")
+    encode, kind = prompt_encoder(args.tokens)
     all_captions = sorted({c for e in entries for c in e.captions})
     print(f"{len(train_set)} train / {len(held_out)} held-out emoji, {len(all_captions)} captions", flush=True)
     vectors = caption_vectors(all_captions, cache, encode, kind)
