@@ -7,7 +7,6 @@ Importing this module builds the interface and loads no model: models load on fi
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 from pathlib import Path
 
@@ -16,8 +15,9 @@ from shared.config import settings
 
 import gradio as gr
 
+import products
 from products import PRODUCTS
-from shared import capture, feedback, insights_tab, outputs, system_tab
+from shared import capture, descriptor, feedback, insights_tab, outputs, system_tab
 from shared.artifacts import clean_stale_partials
 from shared.i18n import I18N, gradio_i18n
 from shared.models import registry
@@ -28,23 +28,27 @@ log = logging.getLogger("app")
 ROOT = Path(__file__).resolve().parent
 
 
-def build_app() -> gr.Blocks:
-    report: list[list[str]] = []
+def build_app(packages: list[str] | None = None) -> gr.Blocks:
+    """One tab per product package (default: products.PRODUCTS), then Insights and System. The
+    products' descriptors are handed to the shared layer first: capture, feedback and both tabs read them."""
+    loaded = products.load(PRODUCTS if packages is None else packages)
+    descriptor.register([product for _, product, _ in loaded if product is not None])
     if capture.model_event not in registry.listeners:  # loads and evictions, for the Insights tab
         registry.listeners.append(capture.model_event)
     with SafeBlocks(title="AI Product Matrix", delete_cache=(600, int(settings().output_ttl_s))) as demo:
         gr.Markdown(I18N("app.title"), elem_id="app-title")
         gr.Markdown(I18N("app.subtitle"))
         with gr.Tabs():
-            for name in PRODUCTS:
-                try:
-                    module = importlib.import_module(name)
-                    with gr.Tab(I18N(module.TAB_TITLE), id=name.rsplit(".", 1)[-1]):
-                        module.build_tab()
-                    report.append([name, "ok"])
-                except Exception as err:  # a broken product hides its tab; the others still run
-                    log.exception("product %s is not shown", name)
-                    report.append([name, f"not shown: {type(err).__name__}: {err}"])
+            report = []
+            for package, product, status in loaded:
+                if product is not None:
+                    try:
+                        with gr.Tab(I18N(product.title), id=product.name):
+                            product.build_tab()
+                    except Exception as err:  # a broken product hides its tab; the others still run
+                        log.exception("product %s is not shown", package)
+                        status = f"not shown: {type(err).__name__}: {err}"
+                report.append((package, product, status))
             with gr.Tab(I18N("insights.tab"), id="insights"):
                 insights_tab.build_tab()
             with gr.Tab(I18N("system.tab"), id="system"):

@@ -4,7 +4,7 @@ Each Artifact names the package, its version, and the files we use with their si
 Files are found through the installed distribution, never downloaded. A split artifact lists its
 parts (each in its own package) and is joined once into the cache directory, then verified.
 Verification hashes are remembered per (path, size, mtime) in the cache, so a 1 GB file is
-hashed once, not at every load; `verify_all` (System tab, `python -m shared.catalog --verify`)
+hashed once, not at every load; `verify_all` (System tab, `python -m products catalog --verify`)
 hashes everything again, which catches a file altered in place with its mtime restored.
 A file we build in the cache (a joined file) that fails verification is removed and rebuilt on
 the next try (CacheDamaged): reinstalling packages would not help. `clean_stale_partials` removes
@@ -303,16 +303,18 @@ def verify_artifact(artifact: Artifact, force: bool = True) -> dict:
     return row
 
 
-def verify_all(items: list[Artifact] | None = None, force: bool = True) -> list[dict]:
-    """verify_artifact for every Artifact in shared.catalog (or `items`); hashes every file when force."""
-    if items is None:
-        from shared import catalog
-
-        items = catalog.all_artifacts()
+def verify_all(items: list[Artifact], force: bool = True) -> list[dict]:
+    """verify_artifact for each of `items` (shared.catalog.all_artifacts() for all); hashes every file
+    when force."""
     rows = [verify_artifact(artifact, force) for artifact in items]
     for row in rows:
         (log.info if row["ok"] else log.error)("verify %s: %s", row["name"], row["detail"])
     return rows
+
+
+def declared_in(module) -> tuple[Artifact, ...]:
+    """The Artifacts a module defines at top level, in order (a product's artifacts.py)."""
+    return tuple(value for value in vars(module).values() if isinstance(value, Artifact))
 
 
 def _is_partial(name: str, is_dir: bool) -> bool:

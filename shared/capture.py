@@ -1,11 +1,12 @@
 """Every request measured, in one place: SafeBlocks.process_api opens a Record before the inputs are
 checked and closes it when the event ends (streaming events: after their last step).
 
-A Record holds what is stored (time, product, action = api name, model/engine, queue wait and run
-time, sizes, outcome with error id, UI language, session) and, in memory only, what feedback compares
-with (`memo`: the label given, the transcript, the items shown). Handlers add what only they know:
+A Record holds what is stored (time, product = the product that declared the api name, action = api
+name, model/engine, queue wait and run time, the usage measures the product declares, outcome with
+error id, UI language, session) and, in memory only, what feedback compares with (`memo`: the label
+given, the transcript, the items shown). Handlers add what only they know:
 
-    capture.note(model="base", engine="faster-whisper", audio_s=12.5, memo={"transcript": text})
+    capture.note(model="base", engine="fast", audio_s=12.5, memo={"transcript": text})
     capture.note(index=i, ...)            # in a batched handler: sample i
     capture.current_id()                  # the request id of the running request
 
@@ -22,21 +23,12 @@ import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from shared import store
+from shared import descriptor, store
 from shared.config import settings
 
 log = logging.getLogger(__name__)
 
-def _product_names() -> tuple[str, ...]:
-    """The products' short names ("copy", ...), from products/__init__.py: a new product is captured
-    without an edit here."""
-    from products import PRODUCTS as packages
-
-    return tuple(package.rsplit(".", 1)[-1] for package in packages)
-
-
-PRODUCTS = _product_names()
-FIELDS = ("model", "engine", "template", "preset", "tokens_in", "tokens_out", "audio_s", "rows", "images", "pixels")
+FIELDS = ("model", "engine", "template", "preset")  # what shaped a result; measures are the products' own
 OUTCOMES = ("ok", "user_error", "server_error", "cancelled")
 _RECENT = 4096  # records kept in memory for feedback (about an hour of a busy demo)
 _CONTENT_CHARS = 200_000  # most characters of content stored per request
@@ -66,10 +58,12 @@ _lock = threading.Lock()
 _recent: OrderedDict[str, Record] = OrderedDict()
 _latest: OrderedDict[tuple[str, str], str] = OrderedDict()  # (session_hash, action) -> request id
 _pending: dict[str, tuple[Record, ...]] = {}  # event id -> records of a streaming event
+_undeclared: set[tuple[str, str]] = set()  # (product, measure) warned about once
 
 
 def product_of(action: str) -> str:
-    return action.split("_", 1)[0]
+    """The product that declared this api name (shared/descriptor.py); "-" for the shared tabs' events."""
+    return descriptor.owner_of(action) or "-"
 
 
 def measured(fn) -> bool:
@@ -91,7 +85,7 @@ def begin(fn, requests: list, langs: list[str], enqueued: float | None) -> tuple
     with _lock:
         for record in records:
             _recent[record.id] = record
-            if record.session_hash and record.product in PRODUCTS:
+            if record.session_hash and record.product != "-":
                 _latest[(record.session_hash, action)] = record.id
                 _latest.move_to_end((record.session_hash, action))
         while len(_recent) > _RECENT:
@@ -107,7 +101,7 @@ _spots: dict[int, list[tuple[int, str]]] = {}
 
 def from_inputs(records, fn, inputs: list) -> None:
     """Model, engine, template and preset chosen in the form, read from the inputs whose label key
-    names them (copy's template and model, speech's model and engine): no product code needed."""
+    names them (a template, a model or an engine chosen in a form): no product code needed."""
     if not records or len(records) != 1:
         return
     spots = _spots.get(id(fn))
@@ -201,9 +195,15 @@ def note(index: int | None = None, memo: dict | None = None, inputs=None, output
         record = records[index or 0]
     except IndexError:
         return
+    product = descriptor.get(record.product)
+    declared = {m.name for m in product.measures} if product else set()
     for name, value in values.items():
-        if name in FIELDS and value is not None:
-            record.fields[name] = value
+        if value is None:
+            continue
+        record.fields[name] = value  # stored either way: a measurement is never lost
+        if name not in FIELDS and name not in declared and (record.product, name) not in _undeclared:
+            _undeclared.add((record.product, name))  # Insights and usage report declared measures only
+            log.warning("capture.note: %r is not a measure %s declares", name, record.product)
     if memo:
         record.memo.update(memo)
     if settings().store_content:
@@ -238,7 +238,7 @@ def latest(session_hash: str | None, actions) -> Record | None:
 def session_requests(session_hash: str | None, limit: int = 20) -> list[Record]:
     with _lock:
         mine = [r for r in _recent.values() if session_hash and r.session_hash == session_hash
-                and r.product in PRODUCTS]
+                and r.product != "-"]
     return mine[-limit:]
 
 

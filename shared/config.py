@@ -1,16 +1,15 @@
 """All configuration: environment variables with defaults, each declared once.
 
 The server, store, registry and shared-model settings are declared here (SHARED_SETTINGS) and read by
-`settings()`. A product declares its own in `products/<name>/settings.py`: a class decorated with
-`@product_settings`, one typed field per variable made with `setting(env, default, help, parse)`,
-built by `current()` (parsed and clamped once per environment) or directly in tests
-(`RecommendSettings(factors=4)`). SETTINGS collects both, in PRODUCTS order, for README's table
-(`python -m shared.config --readme`) and the test that checks README lists every variable.
+`settings()`. A product declares its own beside itself: a class decorated with `@product_settings`,
+one typed field per variable made with `setting(env, default, help, parse)`, built by `current()`
+(parsed and clamped once per environment) or directly in tests (`ExampleSettings(factors=4)`), and
+named by its descriptor (`Product.settings`). SETTINGS collects both, in the registered products'
+order, for README's table (`python -m products config --readme`) and the test that checks README lists
+every variable.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -63,7 +62,7 @@ def raw(env: str) -> str:
     """The value of a declared setting: the environment's, else its default. Source chains name
     their setting by env (LocalPath("AIPM_IMAGE_PATH")); products read typed fields instead."""
     if env not in _BY_NAME:
-        _import_product_settings()  # declared by a product whose settings module is not imported yet
+        _import_product_settings()  # declared by a registered product whose settings are not imported yet
     return os.environ.get(env, _BY_NAME[env].default).strip()
 
 
@@ -130,17 +129,12 @@ def product_settings(cls):
 
 
 def _import_product_settings() -> list[type]:
-    """Import every product's settings module (products/<name>/settings.py, where there is one), in
-    PRODUCTS order; the classes they declare, in that order."""
-    from products import PRODUCTS
+    """Every registered product's settings classes (its descriptor imports them), in product order."""
+    from shared import descriptor
 
     classes = []
-    for package in PRODUCTS:
-        name = f"{package}.settings"
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        classes += [c for c in _PRODUCT_CLASSES if c.__module__ == module.__name__ and c not in classes]
+    for product in descriptor.registered():
+        classes += [c for c in product.settings() if c not in classes]
     return classes
 
 
@@ -241,12 +235,10 @@ def update_readme(path: Path) -> None:
     path.write_text(f"{head}{start}\n{markdown_table()}\n{end}{tail}", encoding="utf-8")
 
 
-if __name__ == "__main__":
-    import sys
-
-    from shared import config  # this file runs as __main__: product settings register with shared.config
-
-    if sys.argv[1:] == ["--readme"]:
-        config.update_readme(Path(__file__).resolve().parent.parent / "README.md")
+def main(argv: list[str] | None = None) -> int:
+    """`python -m products config` prints every setting; `--readme` rewrites README's table."""
+    if argv == ["--readme"]:
+        update_readme(Path(__file__).resolve().parent.parent / "README.md")
     else:
-        print(config.markdown_table())
+        print(markdown_table())
+    return 0

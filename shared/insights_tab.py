@@ -1,9 +1,10 @@
 """The Insights tab: what the store recorded, for a product team showing the demo.
 
 Requests per product over time, p50/p95 latency per product and model, error rate, feedback rate and
-satisfaction per product/model/template (the copy A/B view), the sentiment confusion of corrections,
-speech word error rate from corrections, model loads and unloads; filters for time, product and model;
-deleting this session's data; an admin export of feedback as a training set (CSV or Parquet).
+satisfaction per product/model/template (an A/B view of templates), the confusion of label corrections,
+word error rate from text corrections, usage per product (its declared measures), model loads and
+unloads; filters for time, product and model; deleting this session's data; an admin export of
+feedback as a training set (CSV or Parquet). The products are the registered descriptors.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 
 import gradio as gr
 
-from shared import admin, capture, store
+from shared import admin, descriptor, store
 from shared.i18n import I18N, add, request_lang, t
 from shared.outputs import request_dir
 from shared.ui import user_errors
@@ -28,10 +29,13 @@ add({
     "insights.requests_plot": ("Requests per product", "各产品请求数"),
     "insights.latency": ("Latency, errors and feedback per product and model", "各产品和模型的延迟、错误与反馈"),
     "insights.p95_plot": ("p95 latency (ms) per model", "各模型 p95 延迟（毫秒）"),
-    "insights.templates": ("Feedback per template, preset and model (copy: what gets picked and liked)",
-                           "按模板、预设和模型统计的反馈（文案：哪些被选用和喜欢）"),
-    "insights.confusion": ("Sentiment: model label vs the label users gave", "情感分析：模型标签与用户给出的标签"),
-    "insights.wer": ("Speech: word error rate from users' corrections", "语音：根据用户校正计算的词错误率"),
+    "insights.templates": ("Feedback per template, preset and model (what gets picked and liked)",
+                           "按模板、预设和模型统计的反馈（哪些被选用和喜欢）"),
+    "insights.confusion": ("Labels: the model's label vs the label users gave", "标签：模型标签与用户给出的标签"),
+    "insights.wer": ("Corrections: word error rate of the model's text against users' corrections",
+                     "校正：模型文本与用户校正相比的词错误率"),
+    "insights.usage": ("Usage per product: requests and the units each product measures",
+                       "各产品用量：请求数和各产品计量的单位"),
     "insights.models": ("Model loads and unloads", "模型加载与卸载"),
     "insights.summary": ("**{requests}** requests ({errors:.1%} errors), **{feedback}** ratings (feedback rate "
                          "{rate:.1%}, satisfaction {satisfaction}). Store: {written} events written, {queued} waiting, "
@@ -128,7 +132,7 @@ def latency_table(requests, feedback):
 
 
 def template_table(feedback):
-    """Per product, template, preset and model: ratings by kind and satisfaction (copy's A/B view)."""
+    """Per product, template, preset and model: ratings by kind and satisfaction (an A/B view of templates)."""
     import pandas as pd
 
     if feedback.empty:
@@ -143,31 +147,53 @@ def template_table(feedback):
 
 
 def confusion_table(feedback):
-    """Sentiment: counts of (model's label, user's label) per language."""
+    """Label corrections: counts of (model's label, user's label) per product and language."""
     import pandas as pd
 
-    rows = feedback[(feedback["product"] == "sentiment") & feedback["predicted"].notna()] if not feedback.empty \
-        else feedback
+    rows = feedback[feedback["predicted"].notna()] if not feedback.empty else feedback
     if rows.empty:
         return pd.DataFrame(columns=["language", "model said"])
-    table = pd.crosstab([rows["language"].fillna("-"), rows["predicted"]], rows["value"])
-    table.index.names = ["language", "model said"]
+    table = pd.crosstab([rows["product"], rows["language"].fillna("-"), rows["predicted"]], rows["value"])
+    table.index.names = ["product", "language", "model said"]
     return table.reset_index()
 
 
 def wer_table(feedback):
-    """Speech: corrections, mean and word-weighted WER per model (and engine when known)."""
+    """Text corrections: count, words, mean and word-weighted WER per product and model."""
     import pandas as pd
 
-    rows = feedback[(feedback["product"] == "speech") & feedback["wer"].notna()] if not feedback.empty else feedback
+    rows = feedback[feedback["wer"].notna()] if not feedback.empty else feedback
+    columns = ["product", "model", "corrections", "words", "WER (word-weighted)", "WER (mean)"]
     if rows.empty:
-        return pd.DataFrame(columns=["model", "corrections", "words", "WER (word-weighted)", "WER (mean)"])
+        return pd.DataFrame(columns=columns)
     rows = rows.assign(model=rows["model"].fillna("-"), edits=rows["wer"] * rows["words"].fillna(0))
-    out = rows.groupby("model").agg(corrections=("id", "size"), words=("words", "sum"), edits=("edits", "sum"),
-                                    mean=("wer", "mean")).reset_index()
+    out = rows.groupby(["product", "model"]).agg(corrections=("id", "size"), words=("words", "sum"),
+                                                 edits=("edits", "sum"), mean=("wer", "mean")).reset_index()
     out["WER (word-weighted)"] = (out["edits"] / out["words"].where(out["words"] > 0)).round(4)
     out["WER (mean)"] = out["mean"].round(4)
-    return out[["model", "corrections", "words", "WER (word-weighted)", "WER (mean)"]]
+    return out[columns]
+
+
+def usage_table(requests):
+    """Per product: requests, and the sum of every measure it declares (its columns, or the measures JSON)."""
+    import json
+
+    import pandas as pd
+
+    if requests.empty:
+        return pd.DataFrame(columns=["product", "requests"])
+    stored = requests["measures"] if "measures" in requests else pd.Series(None, index=requests.index)
+    extra = pd.DataFrame([json.loads(m) if isinstance(m, str) and m else {} for m in stored], index=requests.index)
+    frame = requests.join(extra.drop(columns=list(requests.columns), errors="ignore"))
+    out = []
+    for name, group in frame.groupby("product"):
+        product = descriptor.get(name)
+        row = {"product": name, "requests": int(len(group))}
+        for measure in product.measures if product else ():
+            values = pd.to_numeric(group[measure.name], errors="coerce") if measure.name in group else None
+            row[measure.name] = float(values.sum()) if values is not None else 0.0
+        out.append(row)
+    return pd.DataFrame(out).fillna(0)
 
 
 def model_events_table(events):
@@ -200,12 +226,12 @@ def refresh(range_key: str, product: str, model: str, request: gr.Request = None
     lang = request_lang(request)
     data = load(range_key, product, model)
     requests, feedback = data["requests"], data["feedback"]
-    requests = requests[requests["product"].isin(capture.PRODUCTS)] if not requests.empty else requests
+    requests = requests[requests["product"].isin(descriptor.names())] if not requests.empty else requests
     latency = latency_table(requests, feedback)
     models = sorted({m for m in requests.get("model", []) if isinstance(m, str)})
     return (summary_line(requests, feedback, lang), requests_over_time(requests, range_key), latency,
             latency.assign(name=latency["product"] + " · " + latency["model"]) if not latency.empty else latency,
-            template_table(feedback), confusion_table(feedback), wer_table(feedback),
+            template_table(feedback), confusion_table(feedback), wer_table(feedback), usage_table(requests),
             model_events_table(data["models"]), gr.update(choices=[ALL] + models))
 
 
@@ -213,10 +239,12 @@ def summary(range_key: str = "day", product: str = ALL, model: str = ALL) -> dic
     """API: /insights_summary. The latency and feedback tables as records."""
     data = load(range_key, product, model)
     requests = data["requests"]
-    requests = requests[requests["product"].isin(capture.PRODUCTS)] if not requests.empty else requests
+    requests = requests[requests["product"].isin(descriptor.names())] if not requests.empty else requests
     latency = latency_table(requests, data["feedback"])
+    usage = usage_table(requests)
     return {"requests": int(len(requests)), "ratings": int(len(data["feedback"])), "store": store.writer().stats(),
-            "per_model": latency.astype(object).where(latency.notna(), None).to_dict("records")}
+            "per_model": latency.astype(object).where(latency.notna(), None).to_dict("records"),
+            "usage": usage.astype(object).where(usage.notna(), None).to_dict("records")}
 
 
 @user_errors
@@ -262,7 +290,7 @@ def build_tab() -> None:
     gr.Markdown(I18N("insights.intro"))
     with gr.Row():
         range_key = gr.Dropdown(list(RANGES), value="day", label=I18N("insights.range"), scale=1)
-        product = gr.Dropdown([ALL] + list(capture.PRODUCTS), value=ALL, label=I18N("insights.product"), scale=1)
+        product = gr.Dropdown([ALL] + list(descriptor.names()), value=ALL, label=I18N("insights.product"), scale=1)
         model = gr.Dropdown([ALL], value=ALL, allow_custom_value=True, label=I18N("insights.model"), scale=2)
         go = gr.Button(I18N("insights.refresh"), variant="primary", scale=1)
     line = gr.Markdown()
@@ -273,6 +301,7 @@ def build_tab() -> None:
     with gr.Row():
         confusion = gr.Dataframe(label=I18N("insights.confusion"), interactive=False)
         wer = gr.Dataframe(label=I18N("insights.wer"), interactive=False)
+    usage = gr.Dataframe(label=I18N("insights.usage"), interactive=False, wrap=True)
     models = gr.Dataframe(label=I18N("insights.models"), interactive=False, wrap=True, max_height=320)
     with gr.Accordion(I18N("insights.mine"), open=False):
         forget_button = gr.Button(I18N("insights.forget"), variant="stop", size="sm")
@@ -283,7 +312,7 @@ def build_tab() -> None:
             password = gr.Textbox(label=I18N("admin.password"), type="password", max_length=200)
             export_button = gr.Button(I18N("insights.export_go"))
         exported = gr.File(label=I18N("insights.file"))
-    outputs = [line, over_time, latency, p95, templates, confusion, wer, models, model]
+    outputs = [line, over_time, latency, p95, templates, confusion, wer, usage, models, model]
     gr.on([go.click, range_key.change, product.change, model.change], refresh, [range_key, product, model], outputs,
           api_visibility="private", concurrency_limit=2, concurrency_id="insights")
     gr.Button(visible=False).click(summary, [range_key, product, model], gr.JSON(visible=False),

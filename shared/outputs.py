@@ -31,7 +31,7 @@ def root() -> Path:
 
 
 def request_dir(prefix: str) -> Path:
-    """A new empty folder for one request's files, e.g. request_dir("sentiment")."""
+    """A new empty folder for one request's files, e.g. request_dir("insights")."""
     _maybe_sweep()
     return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=root()))
 

@@ -7,7 +7,7 @@ import importlib.metadata
 
 import gradio as gr
 
-from shared import admin
+from shared import admin, descriptor
 from shared import device as devices
 from shared.i18n import I18N, add, request_lang, t
 from shared.models import registry
@@ -93,11 +93,12 @@ def verify_files(password: str = "", request: gr.Request = None):
     import pandas as pd
 
     from shared.artifacts import verify_all
+    from shared.catalog import all_artifacts
 
     lang = request_lang(request)
     admin.require(password, lang)
     start = time.perf_counter()
-    rows = verify_all(force=True)
+    rows = verify_all(all_artifacts(), force=True)
     ok = sum(1 for r in rows if r["ok"])
     gr.Info(t("system.verified", lang, ok=ok, total=len(rows), failed=len(rows) - ok,
               seconds=time.perf_counter() - start))
@@ -127,7 +128,24 @@ def device_info() -> dict:
     return devices.describe()
 
 
-def build_tab(product_report: list[list[str]]) -> None:
+PRODUCT_COLUMNS = ["product", "package", "status", "actions", "rated", "feedback kinds", "measures", "settings"]
+
+
+def product_rows(report) -> list[dict]:
+    """What each product package declared and whether its tab is shown (API: /system_products)."""
+    rows = []
+    for package, product, status in report:
+        declared = product or descriptor.Product(name="-", title="", build_tab=lambda: None, actions=())
+        rows.append({"product": declared.name, "package": package, "status": status,
+                     "actions": ", ".join(declared.actions), "rated": ", ".join(declared.rated),
+                     "feedback kinds": ", ".join(declared.kind_names),
+                     "measures": ", ".join(m.name for m in declared.measures),
+                     "settings": ", ".join(s.env for cls in (product.settings() if product else ()) for s in cls.declared)})
+    return rows
+
+
+def build_tab(product_report) -> None:
+    """product_report: (package, Product or None, status) per product package, in tab order."""
     budget = gr.Markdown()
     table = gr.Dataframe(label=I18N("system.models"), headers=STATUS_COLUMNS, interactive=False, wrap=True)
     with gr.Row():
@@ -153,7 +171,9 @@ def build_tab(product_report: list[list[str]]) -> None:
             gr.Markdown(I18N("system.versions"))
             gr.Dataframe(versions(), headers=["library", "version"], interactive=False)
             gr.Markdown(I18N("system.products"))
-            gr.Dataframe(product_report, headers=["product", "status"], interactive=False)
+            listed = product_rows(product_report)
+            gr.Dataframe([[r[c] for c in PRODUCT_COLUMNS] for r in listed], headers=PRODUCT_COLUMNS,
+                         interactive=False, wrap=True)
 
     load.click(load_model, [name, password], [table, budget], api_name="system_load", concurrency_limit=1)
     unload.click(unload_model, [name, password], [table, budget], api_name="system_unload", concurrency_limit=1)
@@ -166,6 +186,12 @@ def build_tab(product_report: list[list[str]]) -> None:
           api_visibility="private", queue=False, show_progress="hidden")
     gr.api(status_rows, api_name="system_status")
     gr.api(device_info, api_name="system_device")
+
+    def system_products() -> list[dict]:
+        """Each product package: what it declared and whether its tab is shown."""
+        return listed
+
+    gr.api(system_products, api_name="system_products")
 
 
 def refresh_all(request: gr.Request = None):

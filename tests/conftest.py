@@ -23,6 +23,8 @@ import socket  # noqa: E402
 
 import pytest  # noqa: E402
 
+import products  # noqa: E402,F401  (hands the products' descriptors to shared/, as app.py does)
+
 
 def free_port() -> int:
     """A free local port for an app launched in a test."""
@@ -67,3 +69,15 @@ def fresh_settings(monkeypatch):
     yield _Env(monkeypatch)
     monkeypatch.undo()
     settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _registered_products():
+    """A test that builds an app from other products (app.build_app registers them) leaves the
+    registered descriptors as it found them."""
+    from shared import descriptor
+
+    before = descriptor.registered()
+    yield
+    if descriptor.registered() != before:
+        descriptor.register(before)

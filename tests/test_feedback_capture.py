@@ -164,26 +164,38 @@ def test_a_stream_the_queue_forgot_ends_as_cancelled(writer):
 
 
 def test_registry_loads_and_unloads_are_model_events(writer):
-    from shared.registry import ModelRegistry, ModelSpec
-    from shared.sources import Bundled  # noqa: F401
-
-    registry = ModelRegistry(budget_bytes=10**9)
-    registry.listeners.append(capture.model_event)
-    registry.register(ModelSpec(name="toy", loader=lambda ctx: object(), sources=(), size_estimate=10))
-    try:
-        registry.load("toy")
-    except Exception:
-        pass
-    registry.unload("toy")
     from shared.store.schema import model_events
+    from tests.registry_support import make, spec
 
+    registry = make(100 * 10**6, 0.0, None, spec("toy"), spec("broken", fail_times=1))
+    registry.listeners.append(capture.model_event)
+    registry.load("toy")
+    assert registry.unload("toy"), "a loaded, unleased model unloads"
+    with pytest.raises(Exception):
+        registry.load("broken")
     events = [(r["model"], r["event"]) for r in rows(model_events)]
-    assert ("toy", "load") in events or ("toy", "fail") in events
+    assert events == [("toy", "load"), ("toy", "unload"), ("broken", "fail")]
 
 
 def test_the_captured_products_are_the_ones_products_lists():
-    from products import PRODUCTS
-    from shared import capture
+    from products import PRODUCTS, load
+    from shared import descriptor
 
-    assert capture.PRODUCTS == tuple(p.split(".")[-1] for p in PRODUCTS) == ("copy", "sentiment", "recommend",
-                                                                              "speech", "image")
+    declared = [product.name for _, product, _ in load()]
+    assert descriptor.names() == tuple(declared) == ("copy", "sentiment", "recommend", "speech", "image")
+    assert len(PRODUCTS) == len(declared)
+
+
+def test_an_action_belongs_to_the_product_that_declares_it_not_to_its_prefix():
+    from shared import descriptor
+    from shared.descriptor import Product
+
+    before = descriptor.registered()
+    try:
+        descriptor.register(before + (Product(name="text_to_sql", title="x", build_tab=lambda: None,
+                                              actions=("text_to_sql_run",)),))
+        assert capture.product_of("text_to_sql_run") == "text_to_sql"
+        assert capture.product_of("sentiment") == "sentiment"
+        assert capture.product_of("insights_summary") == "-", "the shared tabs' events belong to no product"
+    finally:
+        descriptor.register(before)

@@ -1,9 +1,30 @@
 """Image generation: any diffusers text-to-image pipeline, with seeds, schedulers, presets, per-step
 progress, Stop, and the generation parameters embedded in every PNG."""
-TAB_TITLE = "image.tab"
+from shared import feedback
+from shared.descriptor import FeedbackKind, Measure, Product
+
+from products.image import strings  # noqa: F401  (the tab title and messages)
 
 
 def build_tab() -> None:
     from products.image.tab import build_tab as build
 
     build()
+
+
+def _settings():
+    from products.image.settings import ImageSettings
+
+    return (ImageSettings,)
+
+
+PRODUCT = Product(
+    name="image",
+    title="image.tab",
+    build_tab=build_tab,
+    actions=("image_generate", "image_stop", "image_preset", "image_reuse_seed"),
+    rated=("image_generate",),
+    feedback=(FeedbackKind("favourite", 1.0, feedback.check_item), FeedbackKind("down", 0.0, feedback.check_item)),
+    measures=(Measure("images", "images made"), Measure("pixels", "pixels made")),
+    settings=_settings,
+)

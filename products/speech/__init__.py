@@ -1,9 +1,43 @@
 """Speech to text: Whisper (base, tiny.en, or a configured model) on faster-whisper or openai-whisper,
 with progressive segments, language detection, translation to English, word timestamps and subtitles."""
-TAB_TITLE = "speech.tab"
+from shared import feedback
+from shared.artifacts import declared_in
+from shared.descriptor import FeedbackKind, Measure, Product, Rating
+
+from products.speech import strings  # noqa: F401  (the tab title and messages)
 
 
 def build_tab() -> None:
     from products.speech.tab import build_tab as build
 
     build()
+
+
+def score_transcript(rating: Rating) -> None:
+    """A corrected transcript: the model's word error rate against it, told to the user."""
+    feedback.score_correction(rating, rating.memo.get("transcript"), thanks_with_rate=True)
+
+
+def _settings():
+    from products.speech.settings import SpeechSettings
+
+    return (SpeechSettings,)
+
+
+def _artifacts():
+    from products.speech import artifacts
+
+    return declared_in(artifacts)
+
+
+PRODUCT = Product(
+    name="speech",
+    title="speech.tab",
+    build_tab=build_tab,
+    actions=("speech_transcribe", "speech_stop"),
+    rated=("speech_transcribe",),
+    feedback=(FeedbackKind("correction", None, score_transcript),),
+    measures=(Measure("audio_s", "seconds of audio"), Measure("tokens_out", "words transcribed")),
+    settings=_settings,
+    artifacts=_artifacts,
+)

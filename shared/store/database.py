@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def make_engine(url: str) -> Engine:
                          connect_args={"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {})
 
 
+_migrating = threading.Lock()
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (several replicas may race: one wins, the
     others find the tables there)."""
@@ -43,7 +47,10 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    # Alembic's `op` is one module-wide proxy: two writers of this process migrating at once (two
+    # databases, or a test's and the app's) would run each other's operations. One at a time here;
+    # other processes are separate and race only on the database, as above.
+    with _migrating, engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -7,6 +7,8 @@ tables; tests check that the migrated database matches this metadata.
 """
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
@@ -19,7 +21,7 @@ requests = Table(
     Column("action", String(64), nullable=False),  # the event's api_name
     Column("model", String(128)),
     Column("engine", String(64)),
-    Column("template", String(64)),  # copy template; image preset; sentiment language
+    Column("template", String(64)),  # what the product says shaped the result (a template, a preset, a language)
     Column("preset", String(64)),
     Column("queue_ms", Float),
     Column("run_ms", Float),
@@ -29,6 +31,7 @@ requests = Table(
     Column("rows", Integer),
     Column("images", Integer),
     Column("pixels", BigInteger),
+    Column("measures", Text),  # JSON: every other usage measure a product declares (shared/descriptor.py)
     Column("outcome", String(16), nullable=False),  # ok | user_error | server_error | cancelled
     Column("error_id", String(16)),
     Column("lang", String(8)),
@@ -62,10 +65,11 @@ feedback = Table(
     Column("kind", String(24), nullable=False),  # up, down, pick, edit, correction, favourite, ...
     Column("value", String(200)),  # a label, an item id
     Column("item", String(200)),  # which variant, image or item of the result
-    Column("predicted", String(200)),  # what the model said (sentiment label)
+    Column("predicted", String(200)),  # what the model said (a label)
     Column("score", Float),  # satisfaction: 1 good, 0 bad, empty when the kind says neither
-    Column("wer", Float),  # speech: word error rate of the model's transcript against the correction
-    Column("words", Integer),  # speech: words in the correction
+    Column("wer", Float),  # word error rate of the model's text against the user's correction
+    Column("words", Integer),  # words in the correction
+    Column("measures", Text),  # JSON: every other number a product's check hook measured
     Column("language", String(8)),
     Column("text", Text),  # content (the rated input, an edit, a correction): AIPM_STORE_CONTENT=1 only
     Column("session", String(32)),
@@ -95,3 +99,18 @@ meta = Table(  # small facts shared by every replica (the session-hash key)
 )
 
 TABLES = {t.name: t for t in (requests, contents, feedback, model_events, meta)}
+
+
+def fold_measures(table: str, row: dict) -> dict:
+    """The row as the table stores it: keys that are not columns go into its `measures` JSON (a new
+    measure a product declares needs no schema change); tables without one keep the row as given."""
+    columns = TABLES[table].columns
+    if "measures" not in columns:
+        return row
+    extra = {k: v for k, v in row.items() if k not in columns and v is not None}
+    if not extra:
+        return row
+    folded = {k: v for k, v in row.items() if k in columns}
+    folded["measures"] = json.dumps({**json.loads(row.get("measures") or "{}"), **extra}, ensure_ascii=False,
+                                    default=str)
+    return folded

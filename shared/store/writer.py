@@ -15,7 +15,7 @@ from typing import Callable
 from sqlalchemy import insert
 
 from shared.store import database
-from shared.store.schema import TABLES
+from shared.store.schema import TABLES, fold_measures
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +166,9 @@ class Writer:
                     group.append((kind, payload))
                     continue
                 if group:
-                    keys = sorted({k for _, row in group for k in row})
-                    values = [{k: row.get(k) for k in keys} for _, row in group]
+                    rows_in = [fold_measures(kind_, row) for kind_, row in group]  # undeclared keys -> measures JSON
+                    keys = sorted({k for row in rows_in for k in row})
+                    values = [{k: row.get(k) for k in keys} for row in rows_in]
                     if "session" in keys:  # pseudonymised here, where the key is
                         for value in values:
                             value["session"] = database.pseudonym(value["session"], self._key)
