@@ -38,7 +38,7 @@ def all_artifacts() -> list[Artifact]:
 
     found = [value for value in globals().values() if isinstance(value, Artifact)]
     for product in descriptor.registered():
-        found += [artifact for artifact in product.artifacts() if artifact not in found]
+        found += [artifact for artifact in product.artifacts if artifact not in found]
     return found
 
 

@@ -134,7 +134,7 @@ def _import_product_settings() -> list[type]:
 
     classes = []
     for product in descriptor.registered():
-        classes += [c for c in product.settings() if c not in classes]
+        classes += [c for c in product.settings if c not in classes]
     return classes
 
 

@@ -9,7 +9,7 @@ System tabs, the catalog and the settings table read the registered descriptors 
         actions=("echo_run",), rated=("echo_run",),
         feedback=(FeedbackKind("up", score=1.0), FeedbackKind("fix", check=check_fix)),
         measures=(Measure("chars", "characters read"),),
-        settings=lambda: (EchoSettings,), artifacts=lambda: (),
+        settings=(EchoSettings,), artifacts=declared_in(artifacts),
     )
 """
 from __future__ import annotations
@@ -63,8 +63,8 @@ class Product:
     rated: tuple[str, ...] = ()  # the actions whose results feedback rates
     feedback: tuple[FeedbackKind, ...] = ()
     measures: tuple[Measure, ...] = ()
-    settings: Callable[[], tuple[type, ...]] = lambda: ()  # its @product_settings classes (imported on demand)
-    artifacts: Callable[[], tuple] = lambda: ()  # its embedded Artifacts (imported on demand)
+    settings: tuple[type, ...] = ()  # its @product_settings classes (README's table, the System tab)
+    artifacts: tuple = ()  # its embedded Artifacts (the catalog: verification and licences)
     description: str = ""  # i18n key of a one-line summary, for overviews
 
     def __post_init__(self):

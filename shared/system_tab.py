@@ -140,7 +140,7 @@ def product_rows(report) -> list[dict]:
                      "actions": ", ".join(declared.actions), "rated": ", ".join(declared.rated),
                      "feedback kinds": ", ".join(declared.kind_names),
                      "measures": ", ".join(m.name for m in declared.measures),
-                     "settings": ", ".join(s.env for cls in (product.settings() if product else ()) for s in cls.declared)})
+                     "settings": ", ".join(s.env for cls in (product.settings if product else ()) for s in cls.declared)})
     return rows
 
 

@@ -57,7 +57,7 @@ PRODUCT = Product(
     actions=("toyecho_shout",), rated=("toyecho_shout",),
     feedback=(FeedbackKind("fix", 0.0, check_fix),),
     measures=(Measure("chars", "characters echoed"),),
-    settings=lambda: (EchoSettings,),
+    settings=(EchoSettings,),
 )
 '''
 

@@ -4,7 +4,8 @@ from shared import feedback
 from shared.artifacts import declared_in
 from shared.descriptor import FeedbackKind, Measure, Product, Rating
 
-from products.copy import strings  # noqa: F401  (the tab title and messages)
+from products.copy import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.copy.settings import CopySettings
 
 
 def build_tab() -> None:
@@ -23,18 +24,6 @@ def score_edit(rating: Rating) -> None:
     feedback.score_correction(rating, original)
 
 
-def _settings():
-    from products.copy.settings import CopySettings
-
-    return (CopySettings,)
-
-
-def _artifacts():
-    from products.copy import artifacts
-
-    return declared_in(artifacts)
-
-
 PRODUCT = Product(
     name="copy",
     title="copy.tab",
@@ -44,6 +33,6 @@ PRODUCT = Product(
     feedback=(FeedbackKind("up", 1.0, feedback.check_item), FeedbackKind("down", 0.0, feedback.check_item),
               FeedbackKind("pick", 1.0, feedback.check_item), FeedbackKind("edit", None, score_edit)),
     measures=(Measure("tokens_in", "prompt tokens"), Measure("tokens_out", "tokens decoded, all variants")),
-    settings=_settings,
-    artifacts=_artifacts,
+    settings=(CopySettings,),
+    artifacts=declared_in(artifacts),
 )

@@ -4,18 +4,13 @@ from shared import feedback
 from shared.descriptor import FeedbackKind, Measure, Product
 
 from products.image import strings  # noqa: F401  (the tab title and messages)
+from products.image.settings import ImageSettings
 
 
 def build_tab() -> None:
     from products.image.tab import build_tab as build
 
     build()
-
-
-def _settings():
-    from products.image.settings import ImageSettings
-
-    return (ImageSettings,)
 
 
 PRODUCT = Product(
@@ -26,5 +21,5 @@ PRODUCT = Product(
     rated=("image_generate",),
     feedback=(FeedbackKind("favourite", 1.0, feedback.check_item), FeedbackKind("down", 0.0, feedback.check_item)),
     measures=(Measure("images", "images made"), Measure("pixels", "pixels made")),
-    settings=_settings,
+    settings=(ImageSettings,),
 )

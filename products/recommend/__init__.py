@@ -4,25 +4,14 @@ from shared import feedback
 from shared.artifacts import declared_in
 from shared.descriptor import FeedbackKind, Measure, Product
 
-from products.recommend import strings  # noqa: F401  (the tab title and messages)
+from products.recommend import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.recommend.settings import RecommendSettings
 
 
 def build_tab() -> None:
     from products.recommend.tab import build_tab as build
 
     build()
-
-
-def _settings():
-    from products.recommend.settings import RecommendSettings
-
-    return (RecommendSettings,)
-
-
-def _artifacts():
-    from products.recommend import artifacts
-
-    return declared_in(artifacts)
 
 
 PRODUCT = Product(
@@ -35,6 +24,6 @@ PRODUCT = Product(
     feedback=(FeedbackKind("not_interested", 0.0, feedback.require_item, remember_item=True),
               FeedbackKind("liked", 1.0, feedback.require_item, remember_item=True)),
     measures=(Measure("rows", "items recommended"),),
-    settings=_settings,
-    artifacts=_artifacts,
+    settings=(RecommendSettings,),
+    artifacts=declared_in(artifacts),
 )

@@ -3,25 +3,14 @@ from shared import feedback
 from shared.artifacts import declared_in
 from shared.descriptor import FeedbackKind, Measure, Product
 
-from products.sentiment import strings  # noqa: F401  (the tab title and messages)
+from products.sentiment import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.sentiment.settings import SentimentSettings
 
 
 def build_tab() -> None:
     from products.sentiment.tab import build_tab as build
 
     build()
-
-
-def _settings():
-    from products.sentiment.settings import SentimentSettings
-
-    return (SentimentSettings,)
-
-
-def _artifacts():
-    from products.sentiment import artifacts
-
-    return declared_in(artifacts)
 
 
 PRODUCT = Product(
@@ -34,6 +23,6 @@ PRODUCT = Product(
     feedback=(FeedbackKind("correction", None, feedback.check_label),
               FeedbackKind("confirm", 1.0, feedback.check_label)),
     measures=(Measure("rows", "texts scored"),),
-    settings=_settings,
-    artifacts=_artifacts,
+    settings=(SentimentSettings,),
+    artifacts=declared_in(artifacts),
 )

@@ -4,7 +4,8 @@ from shared import feedback
 from shared.artifacts import declared_in
 from shared.descriptor import FeedbackKind, Measure, Product, Rating
 
-from products.speech import strings  # noqa: F401  (the tab title and messages)
+from products.speech import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.speech.settings import SpeechSettings
 
 
 def build_tab() -> None:
@@ -18,18 +19,6 @@ def score_transcript(rating: Rating) -> None:
     feedback.score_correction(rating, rating.memo.get("transcript"), thanks_with_rate=True)
 
 
-def _settings():
-    from products.speech.settings import SpeechSettings
-
-    return (SpeechSettings,)
-
-
-def _artifacts():
-    from products.speech import artifacts
-
-    return declared_in(artifacts)
-
-
 PRODUCT = Product(
     name="speech",
     title="speech.tab",
@@ -38,6 +27,6 @@ PRODUCT = Product(
     rated=("speech_transcribe",),
     feedback=(FeedbackKind("correction", None, score_transcript),),
     measures=(Measure("audio_s", "seconds of audio"), Measure("tokens_out", "words transcribed")),
-    settings=_settings,
-    artifacts=_artifacts,
+    settings=(SpeechSettings,),
+    artifacts=declared_in(artifacts),
 )
