@@ -92,8 +92,9 @@ def bench_app(model: str, tokens: int, repeat: int) -> dict:
             for n in (1, 3):
                 marks = []
                 start = time.perf_counter()
-                result = cm.decode([Row(prompt, "", 11 * r + i) for i in range(n)], Sampling(**SAMPLING), tokens,
-                                   threading.Event(), on_step=lambda texts: marks.append(time.perf_counter()) and None)
+                result = cm.decode_rows([Row(prompt, "", 11 * r + i) for i in range(n)], Sampling(**SAMPLING),
+                                        tokens, threading.Event(),
+                                        on_step=lambda texts: marks.append(time.perf_counter()) and None)
                 end = time.perf_counter()
                 rate = _rate(len(marks), marks[0], end)
                 runs.append({"variants": n, "ttft_s": marks[0] - start, "tokens": len(marks), "per_variant": rate,
@@ -197,8 +198,8 @@ def bench_first_use(model: str, tokens: int, repeat: int) -> dict:
         registry, name, _ = _registry_model(model, "llama.cpp")
         with registry.use(name) as cm:
             marks = []
-            cm.decode([Row(_prompt(cm))], Sampling(**SAMPLING), 2, threading.Event(),
-                      on_step=lambda texts: marks.append(time.perf_counter()) and None)
+            cm.decode_rows([Row(_prompt(cm))], Sampling(**SAMPLING), 2, threading.Event(),
+                           on_step=lambda texts: marks.append(time.perf_counter()) and None)
         first = marks[0] - start
         registry.unload(name)
     return {"first_use_s": first, "peak_rss_mb": peak_rss_mb()}

@@ -124,14 +124,14 @@ def test_a_broken_product_hides_its_tab_and_the_others_still_build(monkeypatch):
     import types
 
     import app
+    from shared.descriptor import Product
 
     broken = types.ModuleType("products.broken_demo")
-    broken.TAB_TITLE = "sentiment.tab"
 
     def build_tab():
         raise RuntimeError("model package missing")
 
-    broken.build_tab = build_tab
+    broken.PRODUCT = Product(name="broken_demo", title="sentiment.tab", build_tab=build_tab, actions=())
     monkeypatch.setitem(sys.modules, "products.broken_demo", broken)
     monkeypatch.setattr(app, "PRODUCTS", ["products.broken_demo", "products.sentiment"])
     demo = app.build_app()

@@ -11,6 +11,7 @@ import pytest
 from products.copy import convert, core, models
 from products.copy import text as tx
 from products.copy.templates import TEMPLATES, Brief
+from products.copy.transformers_engine import Watcher
 from shared.registry import ModelRegistry
 from shared.ui import UserError
 from tests.conftest import free_port
@@ -137,16 +138,6 @@ def test_every_template_has_limits_and_both_languages_or_a_reason():
     assert TEMPLATES["seo_meta"].fields[1].limit == 155 and TEMPLATES["email_subject"].fields[0].limit == 60
 
 
-
-def test_names_moved_to_prompts_and_variants_still_import_from_templates():
-    from products.copy import prompts, templates, variants
-    from products.copy.templates import build_messages, finish  # noqa: F401
-
-    assert templates.prefill is prompts.prefill and templates.Variant is variants.Variant
-    with pytest.raises(AttributeError):
-        templates.not_a_name  # noqa: B018
-
-
 # ---- checks -----------------------------------------------------------------------------------
 def test_bad_requests_get_clear_messages():
     with pytest.raises(UserError, match="brief is empty"):
@@ -198,6 +189,29 @@ def test_resolve_decoding_fills_every_default_from_the_template_and_settings():
     assert asked.repetition_penalty == 1.0 and asked.seed == 7  # unchanged
 
 
+def test_seeds_are_read_by_the_shared_rule():
+    from products.copy.settings import CopySettings
+
+    template, config = TEMPLATES["tagline"], CopySettings()
+    resolve = core.resolve_decoding
+    assert resolve(core.Options(seed=7), template, config).seed == 7
+    assert resolve(core.Options(seed=7.0), template, config).seed == 7  # a JSON number
+    assert resolve(core.Options(seed=2**32 + 5), template, config).seed == 5  # what generators take
+    for random in (-1, None, "", "random"):
+        assert 0 <= resolve(core.Options(seed=random), template, config).seed < 2**32
+    for bad in (1e30, 2**63, -2, 1.5, "abc"):
+        with pytest.raises(UserError, match="not a whole number"):
+            resolve(core.Options(seed=bad), template, config)
+    with pytest.raises(UserError, match="不是"):
+        resolve(core.Options(seed=1e30), template, config, lang_ui="zh")
+
+
+def test_a_seed_past_64_bits_is_refused_before_the_model_loads(reg):
+    with pytest.raises(UserError, match="not a whole number"):
+        core.run_to_end(brief(), "tagline", "en", core.Options(seed=1e30), "qwen-0.5b", reg=reg)
+    assert reg.status_of("copy-qwen-0.5b")["state"] == "not loaded"
+
+
 def test_newest_keeps_only_the_latest_step_and_the_last_kind():
     import queue
 
@@ -239,10 +253,10 @@ def test_watcher_stops_looping_and_complete_rows(tiny):
     batch = torch.tensor([[0, 0] + x + [tok.pad_token_id] * (width - len(x)) for x in ids])
     stop = threading.Event()
     out = queue.Queue()
-    watcher = core.Watcher(tok, 2, 3, TEMPLATES["email_subject"], "en", stop, out, time.perf_counter())
+    watcher = Watcher(tok, 2, 3, TEMPLATES["email_subject"], "en", stop, out, time.perf_counter())
     assert watcher(batch).tolist() == [True, False, False]
     assert watcher.loops[0] == "repeated line"
-    tag = core.Watcher(tok, 2, 3, TEMPLATES["tagline"], "en", stop, out, time.perf_counter())
+    tag = Watcher(tok, 2, 3, TEMPLATES["tagline"], "en", stop, out, time.perf_counter())
     assert tag(batch).tolist() == [True, True, True]  # rows 1 and 2 wrote their one tagline line: done
     stop.set()
     assert watcher(batch).tolist() == [True, True, True]
@@ -363,12 +377,12 @@ def test_gradio_client_streams_and_stops(tiny_no_eos, fresh_settings, tmp_path):
     import gradio as gr
     from gradio_client import Client
 
-    from products.copy import TAB_TITLE, build_tab
+    from products.copy import PRODUCT, build_tab
     from shared.models import registry
 
     fresh_settings.setenv("AIPM_COPY_PATH", str(tiny_no_eos))
     fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path / "cache"))
-    assert TAB_TITLE == "copy.tab"
+    assert PRODUCT.title == "copy.tab"
     with gr.Blocks() as demo:
         build_tab()
     demo.queue().launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)
@@ -393,13 +407,13 @@ def test_gradio_client_streams_and_stops(tiny_no_eos, fresh_settings, tmp_path):
 
         # Stop: a long generation is cancelled; the model thread ends early and the lease is released.
         steps = []
-        original = core.Watcher.__call__
+        original = Watcher.__call__
 
         def spy(self, input_ids, scores=None, **kwargs):
             steps.append(self.steps + 1)
             return original(self, input_ids, scores, **kwargs)
 
-        fresh_settings.setattr(core.Watcher, "__call__", spy)
+        fresh_settings.setattr(Watcher, "__call__", spy)
         long_args = args[:8] + ["product_description", 1, "custom", 1.0, 1.0, 512, -1]
         job = client.submit(*long_args, api_name="/copy_generate")
         deadline = time.time() + 60

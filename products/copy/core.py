@@ -7,14 +7,16 @@ decoding, 5. stream, 6. finish the variants. It holds the model's registry lease
 the engine decodes in a thread, and a watcher (`TextWatch`, transformers' `Watcher`) sees every new
 token of every variant: it publishes the text, stops a variant that loops or has filled its
 template, and stops them all when the `stop` event is set (Stop button, or the consumer closing the
-generator), so the thread ends within about one token and the lease is released. No stage edits
-its arguments: each returns new values.
+generator), so the thread ends within about one token and the lease is released. Stages 1 to 5
+leave their arguments as they were and return new values; stage 6 makes the variants and then
+repairs and annotates those same variants in place (never the caller's brief or options).
+Every engine is driven the same way (products/copy/engines.py): one `DecodeRequest`, the
+engine's `watch`, `decode` and, for the repairs, `complete`.
 """
 from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -23,12 +25,14 @@ from typing import Callable
 from shared.i18n import t
 from shared import streams
 from shared.models import registry as default_registry
+from shared.seeds import parse_seed, random_seed
 from shared.ui import UserError
 
 from products.copy import models, strings  # noqa: F401  (strings registers the messages)
 from products.copy import repair, structure
 from products.copy import text as tx
-from products.copy.engines import TextWatch, Watcher, completer, llama_decode, transformers_decode
+from products.copy.engines import DecodeRequest, completer
+from products.copy.options import Decoding, Options
 from products.copy.prompts import brief_block, build_messages, prefill
 from products.copy.settings import CopySettings
 from products.copy.templates import TEMPLATES, Brief, Template, language_code
@@ -36,26 +40,8 @@ from products.copy.variants import Variant, finish, refit_total
 
 log = logging.getLogger(__name__)
 
-PRESETS = {"creative": (1.0, 0.95), "balanced": (0.7, 0.9), "precise": (0.3, 0.8)}
 MAX_VARIANTS = 5
 MAX_FIELD_CHARS = 20_000  # a brief field longer than this is cut before it is even tokenized
-
-
-@dataclass
-class Options:
-    variants: int = 3
-    temperature: float = 0.7
-    top_p: float = 0.9
-    max_new_tokens: int = 0  # 0 = the template's default
-    repetition_penalty: float | None = None  # None = CopySettings.repetition_penalty
-    no_repeat_ngram_size: int | None = None  # None = CopySettings.no_repeat_ngram
-    seed: int = -1  # < 0 = random (the seed used is reported)
-    top_k: int = 40
-
-    @classmethod
-    def preset(cls, name: str, **overrides) -> "Options":
-        temperature, top_p = PRESETS[name]
-        return cls(temperature=temperature, top_p=top_p, **overrides)
 
 
 @dataclass
@@ -148,26 +134,12 @@ def check_model(model: str | None, lang_ui: str = "en") -> str:
 
 
 # ---- 2. resolve decoding ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Decoding:
-    """The values decoding uses, resolved once from Options, the template and CopySettings; nothing
-    after this stage reads the environment. It has Options' sampling fields (temperature, top_p,
-    top_k, repetition_penalty), so the engines read it where they read options."""
-    rows: int
-    max_new_tokens: int
-    temperature: float
-    top_p: float
-    top_k: int
-    repetition_penalty: float
-    no_repeat_ngram: int
-    seed: int
-
-
 def resolve_decoding(options: Options, template: Template, config: CopySettings,
-                     seed_source: Callable[[], int] = lambda: random.randrange(2**31)) -> Decoding:
-    """Options' `0`/`None`/negative "use the default" values made concrete: the template's length,
-    the configured penalty and n-gram size, a fresh seed."""
-    seed = options.seed
+                     seed_source: Callable[[], int] = random_seed, lang_ui: str = "en") -> Decoding:
+    """Options' `0`/`None`/`-1` "use the default" values made concrete: the template's length, the
+    configured penalty and n-gram size, a fresh seed. Any other seed is read by shared/seeds.py
+    (UserError for one that cannot be a seed, such as 1e30)."""
+    seed = seed_source() if options.seed == -1 else parse_seed(options.seed, lang_ui)
     return Decoding(
         rows=int(options.variants),
         max_new_tokens=int(options.max_new_tokens) or template.max_new_tokens,
@@ -178,7 +150,7 @@ def resolve_decoding(options: Options, template: Template, config: CopySettings,
                                  else options.repetition_penalty),
         no_repeat_ngram=int(config.no_repeat_ngram if options.no_repeat_ngram_size is None
                             else options.no_repeat_ngram_size),
-        seed=int(seed) if seed is not None and int(seed) >= 0 else seed_source(),
+        seed=seed,
     )
 
 
@@ -189,6 +161,7 @@ class Prompt:
     text: str  # the rendered prompt, ending with the prefilled start of the answer
     start_text: str  # that prefilled start, part of every variant's text
     notes: tuple[str, ...] = ()
+    tokens: int = 0  # tokens of `text` (0 for a server: it counts them)
 
 
 def fit_brief(brief: Brief, lang: str, count_tokens, budget: int, lang_ui: str = "en") -> tuple[Brief, list[str]]:
@@ -214,17 +187,10 @@ def fit_brief(brief: Brief, lang: str, count_tokens, budget: int, lang_ui: str =
 def fit_prompt(cm, engine: str, brief: Brief, template: Template, lang: str, rows: int, max_new: int,
                max_brief_tokens: int, lang_ui: str = "en") -> Prompt:
     """The prompt for this model: the brief shortened to what its context leaves after the answer."""
+    count_tokens, render = cm.count_tokens, cm.chat_prompt
     if engine == "transformers":
-        tok = cm.tokenizer
-
-        def count_tokens(s: str) -> int:
-            return len(tok(s, add_special_tokens=False)["input_ids"])
-
-        def render(messages):
-            return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         room = cm.context_tokens - max_new  # every row has its own cache
     else:
-        count_tokens, render = cm.count_tokens, cm.chat_prompt
         room = cm.context_tokens - rows * max_new  # llama.cpp: the rows share one cache of n_ctx cells
     overhead = count_tokens(render(build_messages(Brief(product="x"), template, lang)))
     budget = min(max_brief_tokens, room - overhead - 8)
@@ -232,35 +198,17 @@ def fit_prompt(cm, engine: str, brief: Brief, template: Template, lang: str, row
         raise UserError(t("copy.error.context", lang_ui, context=cm.context_tokens, max_new=max_new))
     brief, notes = fit_brief(brief, lang, count_tokens, budget, lang_ui)
     start_text = prefill(template, lang) if engine != "openai" else ""
-    return Prompt(brief, render(build_messages(brief, template, lang)) + start_text, start_text, tuple(notes))
+    text = render(build_messages(brief, template, lang)) + start_text
+    return Prompt(brief, text, start_text, tuple(notes), count_tokens(text) if engine != "openai" else 0)
 
 
 # ---- 4. start decoding --------------------------------------------------------------------------
-def prepare_decoding(cm, engine: str, prompt: Prompt, template: Template, lang: str, decoding: Decoding,
-                     stop: threading.Event, out: queue.Queue, start: float) -> tuple[TextWatch, Callable, int]:
-    """(the watcher, the engine's decoding call, prompt tokens) for this engine; nothing runs yet."""
-    rows, max_new, seed, banned = decoding.rows, decoding.max_new_tokens, decoding.seed, prompt.brief.avoid_words()
-    if engine == "transformers":
-        inputs = cm.tokenizer(prompt.text, return_tensors="pt", add_special_tokens=False).to(cm.model.device)
-        prompt_len = inputs["input_ids"].shape[1]
-        watch = Watcher(cm.tokenizer, prompt_len, rows, template, lang, stop, out, start, prompt.start_text)
-
-        def work():
-            return transformers_decode(cm, inputs, rows, banned, seed, decoding, max_new, decoding.no_repeat_ngram,
-                                       watch)
-        return watch, work, prompt_len
-    watch = TextWatch(rows, template, lang, stop, out, start, prompt.start_text)
-    if engine == "llama.cpp":
-        grammar = structure.grammar(template, lang, prompt.brief.product)
-
-        def work():
-            return llama_decode(cm, prompt.text, rows, grammar, banned, seed, decoding, max_new, watch, stop)
-        return watch, work, cm.count_tokens(prompt.text)
-    messages = build_messages(prompt.brief, template, lang)
-
-    def work():
-        return cm.decode(messages, prompt.start_text, rows, template, lang, decoding, seed, max_new, watch, stop)
-    return watch, work, 0
+def decode_request(prompt: Prompt, template: Template, lang: str, decoding: Decoding) -> DecodeRequest:
+    """What every engine decodes: the fitted prompt (as messages and as text) and the sampling."""
+    return DecodeRequest(messages=build_messages(prompt.brief, template, lang), prompt=prompt.text,
+                         prefix=prompt.start_text, prompt_tokens=prompt.tokens, template=template, lang=lang,
+                         product=prompt.brief.product, banned_words=tuple(prompt.brief.avoid_words()),
+                         sampling=decoding)
 
 
 def forward(work: Callable, stats: "Stats", out: queue.Queue) -> threading.Thread:
@@ -306,7 +254,7 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
     spec = models.ensure_registered(model, reg)
     stop = stop or threading.Event()
     # 2. resolve decoding
-    decoding = resolve_decoding(checked.options, template, config)
+    decoding = resolve_decoding(checked.options, template, config, lang_ui=lang_ui)
     rows = decoding.rows
 
     with reg.use(spec, progress) as cm:
@@ -317,11 +265,12 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
         notes += prompt.notes
         notes.append(t("copy.note.engine", lang_ui, engine=engine, where=_where(cm, engine)))  # which path served it
         # 4. start decoding
+        request = decode_request(prompt, template, lang, decoding)
         out: queue.Queue = queue.Queue()
         start = time.perf_counter()
-        watch, work, prompt_len = prepare_decoding(cm, engine, prompt, template, lang, decoding, stop, out, start)
-        stats = Stats(prompt_tokens=prompt_len, seed=decoding.seed, engine=engine)
-        thread = forward(work, stats, out)
+        watch = cm.watch(request, stop, out, start)
+        stats = Stats(prompt_tokens=request.prompt_tokens, seed=decoding.seed, engine=engine)
+        thread = forward(lambda: cm.decode(request, watch, stop), stats, out)
         try:
             # 5. stream
             texts = [prompt.start_text] * rows
@@ -344,8 +293,7 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
                 yield Update([v.copy_text(template, lang) for v in variants], stats=stats, notes=notes,
                              template=template, lang=lang)
                 if config.repair:
-                    _repair(variants, template, lang, prompt.brief, completer(cm, engine, stop, decoding.seed),
-                            lang_ui)
+                    _repair(variants, template, lang, prompt.brief, completer(cm, stop, decoding.seed), lang_ui)
             stats.seconds = time.perf_counter() - start
             for variant in variants:
                 _check_variant(variant, template, lang, prompt.brief, lang_ui)

@@ -1,18 +1,40 @@
-"""What core asks of each engine, in one place: decode N variants while a watcher sees every step,
-and `complete` (candidates for a list of prompts, decoded together) for the repairs.
+"""What core asks of every engine, in one place: `decode(request, watch, stop)` writes N variants of
+one prompt while a watcher sees every step, and `complete(requests, n, stop, seed)` writes
+candidates for a list of prompts, decoded together, for the repairs.
 
-Engines: transformers (safetensors/hub models, GPUs; a StoppingCriteria watches), llama.cpp (GGUF on
-CPU; its `on_step` callback watches, a grammar holds the structure), and an OpenAI-compatible
-server (products/copy/openai_engine.py; one stream per variant).
+Engines: transformers (products/copy/transformers_engine.py: safetensors/hub models, GPUs; a
+StoppingCriteria watches), llama.cpp (products/copy/llama_engine.py: GGUF on CPU; its `on_step`
+callback watches, a grammar holds the structure), and an OpenAI-compatible server
+(products/copy/openai_engine.py; one stream per variant).
 """
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from products.copy import text as tx
+from products.copy.options import Decoding
 from products.copy.templates import Template
 from products.copy.variants import parse
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    """One decode, as every engine takes it: the prompt, how to sample, and what the watcher needs."""
+    messages: list[dict]  # the chat (a server applies its own template to it)
+    prompt: str  # the messages rendered with the local model's template, ending with `prefix`
+    prefix: str  # the prefilled start of the answer, part of every variant's text
+    prompt_tokens: int  # tokens of `prompt` (0 for a server, which counts them itself)
+    template: Template
+    lang: str
+    product: str  # the name the grammar puts where the template needs it
+    banned_words: tuple[str, ...]  # words to avoid: never sampled
+    sampling: Decoding  # rows, seed, temperature, top_p, top_k, max_new_tokens, penalties
+
+    @property
+    def rows(self) -> int:
+        return self.sampling.rows
 
 
 class TextWatch:
@@ -72,144 +94,36 @@ class TextWatch:
         return [self.stop.is_set() or d for d in self.done]
 
 
-def completer(cm, engine: str, stop: threading.Event, seed: int):
-    """This engine's `complete(requests, n)`: n candidates per (messages, grammar, banned words), for the repairs."""
-    if engine == "llama.cpp":
-        return lambda requests, n: llama_complete(cm, requests, n, stop, seed)
-    if engine == "transformers":
-        return lambda requests, n: transformers_complete(cm, requests, n, stop, seed)
-    return lambda requests, n: cm.complete(requests, n, stop, seed)  # an OpenAI-compatible server
+class CopyEngine:
+    """The interface every copy model implements (core sees nothing else of an engine).
+
+    Besides `engine` (its name) and `context_tokens`: `count_tokens(text)` and `chat_prompt(messages)`
+    for fitting the prompt, `watch` for the watcher of one decode, `decode` and `complete`."""
+
+    engine = ""
+    context_tokens = 0
+
+    def count_tokens(self, text: str) -> int:
+        raise NotImplementedError
+
+    def chat_prompt(self, messages: list[dict]) -> str:
+        raise NotImplementedError
+
+    def watch(self, request: DecodeRequest, stop: threading.Event, out, start: float) -> TextWatch:
+        """The watcher `decode` reports to (an engine that reads tokens, not text, returns its own kind)."""
+        return TextWatch(request.rows, request.template, request.lang, stop, out, start, request.prefix)
+
+    def decode(self, request: DecodeRequest, watch: TextWatch, stop: threading.Event):
+        """Decode `request.rows` variants until each is done (the watcher says so, or `max_new_tokens`)
+        or `stop` is set; the watcher holds the texts. Returns the engine's result (with
+        `prompt_tokens` when it counted them) or None."""
+        raise NotImplementedError
+
+    def complete(self, requests, n: int, stop: threading.Event, seed: int = 0) -> list[list[str]]:
+        """n candidates per (messages, grammar, banned words), for the repairs."""
+        raise NotImplementedError
 
 
-# ---- llama.cpp ---------------------------------------------------------------------------------
-def llama_decode(cm, prompt: str, rows: int, grammar: str, banned_words: list[str], seed: int, options,
-                 max_new: int, watch: TextWatch, stop: threading.Event):
-    from products.copy.llama_batch import Row, Sampling
-
-    banned = cm.word_tokens(banned_words) if banned_words else ()
-    sampling = Sampling(temperature=float(options.temperature), top_p=float(options.top_p), top_k=int(options.top_k),
-                        repetition_penalty=float(options.repetition_penalty or 1.0))
-    jobs = [Row(prompt, grammar, seed + i, banned) for i in range(rows)]
-    return cm.decode(jobs, sampling, max_new, stop, on_step=watch.see)
-
-
-def llama_complete(cm, requests, n: int, stop: threading.Event, seed: int = 0, max_new: int = 120) -> list[list[str]]:
-    """n candidates for each (messages, grammar, banned words), up to the context's sequences per batch."""
-    from products.copy.llama_batch import Row, Sampling
-
-    rows = []
-    for r, (messages, grammar, banned) in enumerate(requests):
-        prompt = cm.chat_prompt(messages)
-        ids = cm.word_tokens(banned) if banned else ()
-        rows += [(r, Row(prompt, grammar, seed + 97 * r + k, ids)) for k in range(n)]
-    out: list[list[str]] = [[] for _ in requests]
-    sampling = Sampling(temperature=0.7, top_p=0.9, top_k=40, repetition_penalty=1.05)
-    step = max(1, cm.seqs)
-    for at in range(0, len(rows), step):
-        if stop.is_set():
-            break
-        chunk = rows[at:at + step]
-        result = cm.decode([row for _, row in chunk], sampling, max_new, stop)
-        for (r, _), text in zip(chunk, result.texts):
-            out[r].append(text)
-    return out
-
-
-# ---- transformers --------------------------------------------------------------------------------
-class Watcher(TextWatch):
-    """A StoppingCriteria over every variant (transformers): publishes text, stops loops, full
-    templates and Stop. transformers 5 calls it after each decoding step with all the ids so far
-    and expects one bool per row; a row once stopped stays stopped (generate pads it)."""
-
-    def __init__(self, tokenizer, prompt_len: int, rows: int, template: Template, lang: str,
-                 stop: threading.Event, out, start: float, prefix: str = ""):
-        super().__init__(rows, template, lang, stop, out, start, prefix)
-        self.tokenizer = tokenizer
-        self.prompt_len = prompt_len
-
-    def __call__(self, input_ids, scores=None, **kwargs):
-        import torch
-
-        texts = [self.tokenizer.decode(input_ids[row, self.prompt_len:], skip_special_tokens=True)
-                 if not self.done[row] else "" for row in range(len(self.texts))]
-        flags = self.see(texts)
-        return torch.tensor(flags, dtype=torch.bool, device=input_ids.device)
-
-
-def stop_token_ids(cm) -> list[int]:
-    tok = cm.tokenizer
-    ids = set()
-    eos = getattr(cm.model.generation_config, "eos_token_id", None)
-    ids.update(eos if isinstance(eos, (list, tuple)) else [eos] if eos is not None else [])
-    if tok.eos_token_id is not None:
-        ids.add(tok.eos_token_id)
-    for special in ("<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|endoftext|>"):
-        if special in tok.get_vocab():
-            ids.add(tok.convert_tokens_to_ids(special))
-    return sorted(i for i in ids if i is not None)
-
-
-def transformers_decode(cm, inputs, rows: int, banned_words: list[str], seed: int, options, max_new: int,
-                        no_repeat_ngram: int, watch: Watcher) -> None:
-    """N variants of one prompt in one `model.generate`; `watch` sees every step and stops rows."""
-    import torch
-
-    eos = stop_token_ids(cm)
-    tok = cm.tokenizer
-    penalty = options.repetition_penalty
-    kwargs = dict(
-        max_new_tokens=max_new, num_return_sequences=rows, stopping_criteria=[watch],
-        repetition_penalty=penalty if penalty and penalty != 1 else None,
-        no_repeat_ngram_size=no_repeat_ngram if no_repeat_ngram > 0 else None,
-        bad_words_ids=bad_words_ids(tok, banned_words),
-        eos_token_id=eos or None,
-        pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else (eos[0] if eos else 0),
-    )
-    if options.temperature > 0:
-        kwargs.update(do_sample=True, temperature=float(options.temperature), top_p=float(options.top_p),
-                      top_k=int(options.top_k))
-    else:
-        kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
-    torch.manual_seed(seed)
-    with torch.inference_mode():
-        cm.model.generate(**inputs, **kwargs)
-
-
-def bad_words_ids(tokenizer, words: list[str]) -> list[list[int]] | None:
-    ids = []
-    for word in words:
-        for form in {word, word.lower(), word.capitalize()}:
-            for spelled in (form, " " + form):
-                tokens = tokenizer(spelled, add_special_tokens=False)["input_ids"]
-                if tokens and tokens not in ids:
-                    ids.append(tokens)
-    return ids or None
-
-
-def transformers_complete(cm, requests, n: int, stop: threading.Event, seed: int = 0,
-                          max_new: int = 120) -> list[list[str]]:
-    """n sampled candidates per request (no grammar here: the checks and the fallback do the rest)."""
-    import torch
-    from transformers import StoppingCriteria
-
-    class Halt(StoppingCriteria):
-        def __call__(self, input_ids, scores=None, **kwargs):
-            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
-
-    tok = cm.tokenizer
-    out = []
-    for r, (messages, _, banned) in enumerate(requests):
-        if stop.is_set():
-            out.append([])
-            continue
-        prompt = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        inputs = tok(prompt, return_tensors="pt", add_special_tokens=False).to(cm.model.device)
-        torch.manual_seed(seed + r)
-        with torch.inference_mode():
-            ids = cm.model.generate(**inputs, max_new_tokens=max_new, do_sample=True, temperature=0.7, top_p=0.9,
-                                    num_return_sequences=n, stopping_criteria=[Halt()],
-                                    bad_words_ids=bad_words_ids(tok, banned or []),
-                                    pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id)
-        width = inputs["input_ids"].shape[1]
-        out.append([tok.decode(row[width:], skip_special_tokens=True) for row in ids])
-    return out
+def completer(engine: CopyEngine, stop: threading.Event, seed: int):
+    """The repairs' `complete(requests, n)` on this engine."""
+    return lambda requests, n: engine.complete(requests, n, stop, seed)

@@ -22,7 +22,11 @@ import threading
 import time
 import numpy as np
 
+from products.copy import structure
+from products.copy.engines import CopyEngine, DecodeRequest, TextWatch
 from products.copy.llama_batch import Result, Row, Sampling, common_prefix, complete_utf8, utf8_cut
+
+REPAIR_SAMPLING = Sampling(temperature=0.7, top_p=0.9, top_k=40, repetition_penalty=1.05)
 
 _backend_ready = threading.Lock()
 _backend_done = False
@@ -45,7 +49,7 @@ def _rss() -> int:
         return 0
 
 
-class LlamaCopyModel:
+class LlamaCopyModel(CopyEngine):
     """A GGUF chat model in llama.cpp with room for `seqs` parallel sequences of `n_ctx` tokens in all."""
 
     engine = "llama.cpp"
@@ -101,7 +105,7 @@ class LlamaCopyModel:
         # at least the weights' size.
         self._bytes = max(_rss() - before, int(L.llama_model_size(self._model)))
 
-    # ---- what core and the registry ask of a model ------------------------------------------------
+    # ---- what core and the registry ask of a model (products/copy/engines.py) ---------------------
     def memory_bytes(self) -> int:
         return self._bytes
 
@@ -156,8 +160,36 @@ class LlamaCopyModel:
             self._model = None
 
     # ---- decoding -------------------------------------------------------------------------------
-    def decode(self, rows: list[Row], sampling: Sampling, max_new: int, stop: threading.Event,
-               on_step=None) -> Result:
+    def decode(self, request: DecodeRequest, watch: TextWatch, stop: threading.Event) -> Result:
+        """The request's variants as rows of one batch, each with the template's grammar and its own seed."""
+        sampling = request.sampling
+        grammar = structure.grammar(request.template, request.lang, request.product)
+        banned = self.word_tokens(list(request.banned_words)) if request.banned_words else ()
+        rows = [Row(request.prompt, grammar, sampling.seed + i, banned) for i in range(sampling.rows)]
+        chain = Sampling(temperature=float(sampling.temperature), top_p=float(sampling.top_p),
+                         top_k=int(sampling.top_k), repetition_penalty=float(sampling.repetition_penalty or 1.0))
+        return self.decode_rows(rows, chain, sampling.max_new_tokens, stop, on_step=watch.see)
+
+    def complete(self, requests, n: int, stop: threading.Event, seed: int = 0, max_new: int = 120) -> list[list[str]]:
+        """n candidates for each (messages, grammar, banned words), up to the context's sequences per batch."""
+        rows = []
+        for r, (messages, grammar, banned) in enumerate(requests):
+            prompt = self.chat_prompt(messages)
+            ids = self.word_tokens(banned) if banned else ()
+            rows += [(r, Row(prompt, grammar, seed + 97 * r + k, ids)) for k in range(n)]
+        out: list[list[str]] = [[] for _ in requests]
+        step = max(1, self.seqs)
+        for at in range(0, len(rows), step):
+            if stop.is_set():
+                break
+            chunk = rows[at:at + step]
+            result = self.decode_rows([row for _, row in chunk], REPAIR_SAMPLING, max_new, stop)
+            for (r, _), text in zip(chunk, result.texts):
+                out[r].append(text)
+        return out
+
+    def decode_rows(self, rows: list[Row], sampling: Sampling, max_new: int, stop: threading.Event,
+                    on_step=None) -> Result:
         """Decode every row together until each ends (EOG, its grammar complete, `on_step` says done),
         `max_new` tokens, or `stop` is set. on_step(texts) -> list of done flags, after every step."""
         while not self._lock.acquire(timeout=0.1):  # another request is decoding on this context

@@ -1,5 +1,6 @@
 """Marketing-copy models: Qwen2.5-Coder-Instruct 1.5B (default) and 0.5B (fast), embedded as GGUF, a
-configured local/hub model, or an OpenAI-compatible server.
+configured local/hub model, or an OpenAI-compatible server. Each loads as an engine
+(products/copy/engines.py): transformers_engine.py, llama_engine.py or openai_engine.py.
 
 The GGUF files come split across registry packages; they are joined into the cache and verified
 (shared/artifacts.py). On CPU a GGUF file runs in llama.cpp straight from the file
@@ -18,31 +19,17 @@ from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, HubModel, LocalPath, Resolved, SourceUnavailable
 
 
-class CopyModel:
-    """A causal LM with its tokenizer (which carries the chat template)."""
-
-    engine = "transformers"
-
-    def __init__(self, model, tokenizer, name: str, loaded_from: str = ""):
-        self.model = model
-        self.tokenizer = tokenizer
-        self.name = name
-        self.loaded_from = loaded_from
-
-    @property
-    def context_tokens(self) -> int:
-        return int(getattr(self.model.config, "max_position_embeddings", 4096) or 4096)
-
-
-def _load_folder(location: str, ctx: LoadContext, **hub_options) -> CopyModel:
+def _load_folder(location: str, ctx: LoadContext, **hub_options):
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from products.copy.transformers_engine import TransformersCopyModel
 
     ctx.progress(0.5, f"loading {ctx.spec.name}...")
     tokenizer = AutoTokenizer.from_pretrained(location, **hub_options)
     model = AutoModelForCausalLM.from_pretrained(location, dtype=ctx.dtype, **hub_options)
     if tokenizer.chat_template is None:
         raise ValueError(f"{location} has no chat template; use an instruction-tuned (chat) model")
-    return CopyModel(model.to(ctx.device).eval(), tokenizer, ctx.spec.name, location)
+    return TransformersCopyModel(model.to(ctx.device).eval(), tokenizer, ctx.spec.name, location)
 
 
 def engine_for(path, device: str, config: CopySettings | None = None) -> str:

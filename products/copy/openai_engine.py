@@ -15,13 +15,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from products.copy import structure
+from products.copy.engines import CopyEngine, DecodeRequest, TextWatch
 from products.copy.settings import CopySettings
 from products.copy.templates import Template
 
 CONTEXT_TOKENS = 32768  # servers hold their own context; this only bounds the brief
+REPAIR_SAMPLING = (0.7, 0.9)  # temperature, top_p of the repairs' candidates
 
 
-class OpenAICopyModel:
+class OpenAICopyModel(CopyEngine):
     engine = "openai"
     device = "remote"
     dtype = ""
@@ -71,10 +73,11 @@ class OpenAICopyModel:
         return "\n\n".join(m["content"] for m in messages)  # for counting only: the server applies its template
 
     # ---- requests ---------------------------------------------------------------------------------
-    def _body(self, messages, options, seed: int, max_new: int, grammar: str = "", schema: dict | None = None,
-              stream: bool = True) -> dict:
+    def _body(self, messages, sampling: tuple[float, float], seed: int, max_new: int, grammar: str = "",
+              schema: dict | None = None, stream: bool = True) -> dict:
+        temperature, top_p = sampling
         body = {"model": self.model_name, "messages": messages, "max_tokens": int(max_new), "stream": stream,
-                "temperature": float(options.temperature), "top_p": float(options.top_p), "seed": int(seed)}
+                "temperature": float(temperature), "top_p": float(top_p), "seed": int(seed)}
         if grammar and self.structure == "grammar":
             body["grammar"] = grammar
         if schema is not None and self.structure == "json_schema":
@@ -112,11 +115,12 @@ class OpenAICopyModel:
                     raise
         return text
 
-    def decode(self, messages, prefix: str, rows: int, template: Template, lang: str, options, seed: int,
-               max_new: int, watch, stop: threading.Event):
-        """Stream `rows` variants at once (a thread per stream); `watch` sees the texts after each piece."""
+    def decode(self, request: DecodeRequest, watch: TextWatch, stop: threading.Event) -> None:
+        """Stream the request's variants at once (a thread per stream); `watch` sees the texts after each piece."""
         import httpx
 
+        messages, prefix, template, lang = request.messages, request.prefix, request.template, request.lang
+        rows, sampling = request.rows, request.sampling
         mode = self.structure
         if mode == "json_schema":
             messages = _ask_json(messages, template, lang)
@@ -143,8 +147,9 @@ class OpenAICopyModel:
 
         def one(row: int, client) -> None:
             try:
-                final = self._stream(client, self._body(messages, options, seed + row, max_new, grammar, schema),
-                                     lambda x: on_text(row, x), stop, done[row])
+                body = self._body(messages, (sampling.temperature, sampling.top_p), sampling.seed + row,
+                                  sampling.max_new_tokens, grammar, schema)
+                final = self._stream(client, body, lambda x: on_text(row, x), stop, done[row])
                 if mode == "json_schema":
                     try:
                         final = structure.from_json(json.loads(final), template, lang)
@@ -170,9 +175,6 @@ class OpenAICopyModel:
         """n candidates per request, non-streaming, a few requests at a time."""
         import httpx
 
-        from products.copy.core import Options
-
-        options = Options(temperature=0.7, top_p=0.9)
         jobs = [(r, k, messages, grammar) for r, (messages, grammar, _) in enumerate(requests) for k in range(n)]
         out: list[list[str]] = [[] for _ in requests]
         with httpx.Client(timeout=self.timeout) as client:
@@ -180,7 +182,7 @@ class OpenAICopyModel:
                 r, k, messages, grammar = job
                 if stop.is_set():
                     return r, ""
-                body = self._body(messages, options, seed + 97 * r + k, max_new, grammar if self.structure == "grammar"
+                body = self._body(messages, REPAIR_SAMPLING, seed + 97 * r + k, max_new, grammar if self.structure == "grammar"
                                   else "", None, stream=False)
                 response = client.post(f"{self.url}/chat/completions", json=body, headers=self._headers())
                 response.raise_for_status()

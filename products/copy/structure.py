@@ -16,7 +16,6 @@ from products.copy import text as tx
 from products.copy.prompts import prefill
 from products.copy.templates import Brief, Field, Template
 from products.copy.variants import Variant
-from products.copy.text import cut_at_boundary, has_label, strip_label  # noqa: F401  (re-exported)
 
 _NO_TEXT = r"\n\r\t#\x00-\x1f"
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"

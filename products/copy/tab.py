@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from products.copy import core, models, strings  # noqa: F401  (strings registers the labels)
+from products.copy.options import PRESETS
 from products.copy.templates import TEMPLATES, TONES, Brief
 from shared import capture, feedback
 from shared.i18n import I18N, add, request_lang, t
@@ -99,7 +100,7 @@ def write_copy(product: str, description: str, features: str, audience: str, ton
     brief = Brief(product or "", description or "", features or "", audience or "", tone or "", voice or "",
                   avoid or "")
     options = core.Options(variants=int(variants or 1), temperature=float(temperature), top_p=float(top_p),
-                           max_new_tokens=int(max_tokens or 0), seed=int(seed if seed is not None else -1))
+                           max_new_tokens=int(max_tokens or 0), seed=seed)  # read by shared/seeds.py in core
     model = model or models.configured_models()[0]
     # Leaving the block (done, Stop, page closed) sets the flag: the model thread ends now.
     with STOPS.running(request) as stop:
@@ -115,7 +116,7 @@ def write_copy(product: str, description: str, features: str, audience: str, ton
 
 def preset_of(options) -> str:
     """The preset whose sampling these options use ('custom' when the sliders were moved)."""
-    for name, (temperature, top_p) in core.PRESETS.items():
+    for name, (temperature, top_p) in PRESETS.items():
         if abs(options.temperature - temperature) < 1e-6 and abs(options.top_p - top_p) < 1e-6:
             return name
     return "custom"
@@ -138,7 +139,7 @@ def stop_generation(request: gr.Request = None) -> None:
 
 
 def apply_preset(name: str):
-    temperature, top_p = core.PRESETS.get(name, core.PRESETS["balanced"])
+    temperature, top_p = PRESETS.get(name, PRESETS["balanced"])
     return temperature, top_p
 
 
@@ -167,11 +168,11 @@ def build_tab() -> None:
                 variants = gr.Slider(1, core.MAX_VARIANTS, value=3, step=1, label=I18N("copy.variants"))
                 model = gr.Dropdown(choices, value=choices[0], label=I18N("copy.model"))
             with gr.Accordion(I18N("copy.advanced"), open=False):
-                preset = gr.Radio(list(core.PRESETS), value="balanced", label=I18N("copy.preset"))
+                preset = gr.Radio(list(PRESETS), value="balanced", label=I18N("copy.preset"))
                 with gr.Row():
-                    temperature = gr.Slider(0, 1.5, value=core.PRESETS["balanced"][0], step=0.05,
+                    temperature = gr.Slider(0, 1.5, value=PRESETS["balanced"][0], step=0.05,
                                             label=I18N("copy.temperature"))
-                    top_p = gr.Slider(0.05, 1, value=core.PRESETS["balanced"][1], step=0.05, label=I18N("copy.top_p"))
+                    top_p = gr.Slider(0.05, 1, value=PRESETS["balanced"][1], step=0.05, label=I18N("copy.top_p"))
                 with gr.Row():
                     max_tokens = gr.Slider(0, core.max_new_tokens_limit(), value=0, step=8, label=I18N("copy.max_tokens"))
                     seed = gr.Number(-1, precision=0, label=I18N("copy.seed"))

@@ -3,8 +3,7 @@
 A template lists its fields (headline, description, ...): how many lines of each, the limit per
 line and the counting rule (products/copy/text.py). products/copy/prompts.py asks the model for
 exactly that format; products/copy/variants.py maps the model's lines back onto the fields and fits
-them to the limits (the count is then shown beside each line). The names that moved there are still
-importable from here.
+them to the limits (the count is then shown beside each line).
 """
 from __future__ import annotations
 
@@ -157,18 +156,3 @@ class Brief:
         tone = self.tone.strip()
         return TONES.get(tone.lower(), tone) if lang == "zh" else tone
 
-
-# Moved to prompts.py and variants.py; still importable from here (looked up on first use, so
-# those modules can import this one).
-_MOVED = {name: "products.copy.prompts" for name in ("SYSTEM", "strip_echo", "brief_block", "format_block",
-                                                     "prefill", "build_messages")}
-_MOVED.update({name: "products.copy.variants" for name in ("Line", "Variant", "parse", "fit_line", "fit_tags",
-                                                           "enforce", "fit_total", "finish")})
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

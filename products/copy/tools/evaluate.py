@@ -1,7 +1,7 @@
 """Quality of the copy a customer would paste: our own briefs (English and Chinese, every template),
 seeded, through the same `core.run_to_end` the tab uses; defects counted by kind, and tokens/s.
 
-    python -m products.copy.evaluate [--model qwen-1.5b] [--variants 2] [--limit N] [--stride N] [--offset K] [--json out.json]
+    python -m products.copy.tools.evaluate [--model qwen-1.5b] [--variants 2] [--limit N] [--stride N] [--offset K] [--json out.json]
 
 The checks are written from what a customer sees, not from the repair code: a field missing or
 short of its lines (or hashtags), a prompt label at the start of a line, a line cut mid-phrase (cut
