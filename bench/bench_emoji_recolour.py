@@ -21,9 +21,9 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from products.image.emoji import recolour
     from products.image.emoji.pipeline import build_scheduler, build_unet
-    from products.image.emoji.train import train_step
+    from products.image.emoji.tools import recolour
+    from products.image.emoji.tools.train import train_step
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=20)

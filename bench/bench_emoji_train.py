@@ -19,7 +19,7 @@ import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 import torch  # noqa: E402
 
 from products.image.emoji.pipeline import build_scheduler, build_unet, condition  # noqa: E402
-from products.image.emoji.train import train_step  # noqa: E402
+from products.image.emoji.tools.train import train_step  # noqa: E402
 
 CONFIGS = {  # name: (size, channels, layers, self_attention_below[, prompt rows])
     "v1 32px 32-64-64": (32, (32, 64, 64), 1, 0),

@@ -1,7 +1,7 @@
 """Image generation: the app's per-step time against the raw diffusers pipeline call, same pipeline,
 same run, same seed and parameters.
 
-Random-weight pipelines built from configs (products/image/tiny.py): "tiny" (diffusers' test sizes)
+Random-weight pipelines built from configs (products/image/tools/tiny.py): "tiny" (diffusers' test sizes)
 and "mid" (a ~30M-parameter UNet at 256x256); and "emoji", the bundled offline default
 (assets/emoji-diffusion: 32x32, shown at 256x256), with its own default preset (aipm_image.json: 25 steps,
 guidance 7.5, the Euler a sampler); "emoji-ddim" is the same with the DDIM sampler it used before. The app
@@ -48,7 +48,7 @@ def main() -> None:
 
     from products.image import core
     from products.image.models import IMAGE, IMAGE_SPEC
-    from products.image.tiny import save_pipeline
+    from products.image.tools.tiny import save_pipeline
     from shared.config import settings
     from shared.registry import ModelRegistry
 

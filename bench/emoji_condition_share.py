@@ -19,9 +19,9 @@ import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from products.image.emoji import data  # noqa: E402
 from products.image.emoji.pipeline import EmojiDiffusionPipeline, prompt_encoder  # noqa: E402
-from products.image.emoji.train import caption_vectors, denoising_loss, make_dataset  # noqa: E402
+from products.image.emoji.tools import data  # noqa: E402
+from products.image.emoji.tools.train import caption_vectors, denoising_loss, make_dataset  # noqa: E402
 
 
 def main(argv=None):

@@ -22,9 +22,9 @@ import shared  # noqa: E402,F401  (sets OMP_WAIT_POLICY before torch)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from products.image.emoji import data, shapes  # noqa: E402
-from products.image.emoji.evaluate import sample  # noqa: E402
 from products.image.emoji.pipeline import EmojiDiffusionPipeline, registry_encode  # noqa: E402
+from products.image.emoji.tools import data, shapes  # noqa: E402
+from products.image.emoji.tools.evaluate import sample  # noqa: E402
 from products.image.models import scheduler_named  # noqa: E402
 
 

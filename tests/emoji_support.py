@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from products.image.emoji import data
 from products.image.emoji.pipeline import TOKENS
+from products.image.emoji.tools import data
 
 HEART = {"name": "HEAVY BLACK HEART", "unified": "2764-FE0F", "non_qualified": "2764", "image": "2764-fe0f.png",
          "short_names": ["heart"], "category": "Smileys & Emotion", "subcategory": "heart", "sort_order": 2,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from products.image.emoji import colours, data
+from products.image.emoji.tools import colours, data
 from tests.emoji_support import fake_package, fake_styles
 
 

@@ -17,7 +17,8 @@ from shared.registry import ModelRegistry
 from shared.sources import Bundled, SourceUnavailable
 from shared.ui import UserError
 
-from products.image.emoji import colours, evaluate, pipeline, train
+from products.image.emoji import pipeline
+from products.image.emoji.tools import colours, evaluate, train
 from products.image import core
 from products.image import models as image_models
 from products.image.models import IMAGE, IMAGE_SPEC

@@ -1,4 +1,4 @@
-"""Colour augmentation (products/image/emoji/recolour.py) and the colour checks it is judged by."""
+"""Colour augmentation (products/image/emoji/tools/recolour.py) and the colour checks it is judged by."""
 from __future__ import annotations
 
 import colorsys
@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from products.image.emoji import colours, data, evaluate, recolour
+from products.image.emoji.tools import colours, data, evaluate, recolour
 from tests.emoji_support import disc, fake_encode
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from products.image.emoji import colours, evaluate, shapes
+from products.image.emoji.tools import colours, evaluate, shapes
 
 
 @pytest.mark.parametrize("subcategory, name, expected", [
@@ -129,7 +129,7 @@ def test_the_shape_check_counts_the_prompted_category_against_a_baseline():
 
 
 def test_guidance_is_tuned_on_prompts_the_evaluation_never_uses():
-    from products.image.emoji import tune
+    from products.image.emoji.tools import tune
 
     evaluated = {p for p, _ in colours.COLOUR_PROMPTS} | {p for ps in shapes.SHAPE_PROMPTS.values() for p in ps}
     validation = {p for p, _ in tune.VALIDATION_COLOURS} | {p for ps in tune.VALIDATION_SHAPES.values() for p in ps}

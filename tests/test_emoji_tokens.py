@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from products.image.emoji import pipeline, train
+from products.image.emoji import pipeline
+from products.image.emoji.tools import train
 from shared.encoder import SentenceEncoder
 from tests import tiny_models
 from tests.emoji_support import fake_encode, fake_encode_tokens, fake_package

@@ -106,7 +106,7 @@ def test_only_admins_retrain_or_restore(fresh_settings, tmp_path):
 @pytest.mark.integration
 def test_retrain_with_the_real_encoder_and_heads_on_a_small_set(admin_cache, writer):
     """The whole action on the bundled heads and the real encoder, a few hundred short reviews."""
-    from products.sentiment.train import chinese_rows
+    from products.sentiment.tools.train import chinese_rows
     from shared.models import registry
 
     admin_cache.setenv("AIPM_STORE_CONTENT", "1")
@@ -163,20 +163,20 @@ class FakeRegistry:
 
 def test_training_vectors_are_cached_by_encoder_and_texts(fresh_settings, tmp_path):
     import shared.models
-    from products.sentiment import train
+    from products.sentiment import vector_cache
 
     fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path))
     fake = FakeRegistry("embedded: all-MiniLM-L6-v2")
     fresh_settings.setattr(shared.models, "registry", fake)
-    first = train.embed(["好", "很好"], "zh-test")
+    first = vector_cache.embed(["好", "很好"], "zh-test")
     assert fake.encoder.calls == 1 and first[:, 0].tolist() == [1, 2]
-    assert (train.embed(["好", "很好"], "zh-test") == first).all() and fake.encoder.calls == 1  # from the cache
-    train.embed(["好", "不好"], "zh-test")
+    assert (vector_cache.embed(["好", "很好"], "zh-test") == first).all() and fake.encoder.calls == 1  # from the cache
+    vector_cache.embed(["好", "不好"], "zh-test")
     assert fake.encoder.calls == 2  # other texts
     fake.source = "local: /models/another-encoder"
-    train.embed(["好", "很好"], "zh-test")
+    vector_cache.embed(["好", "很好"], "zh-test")
     assert fake.encoder.calls == 3  # another encoder never reuses the vectors
     (tmp_path / "train-cache").mkdir(exist_ok=True)
     for path in (tmp_path / "train-cache").iterdir():
         path.write_bytes(b"damaged")
-    assert (train.embed(["好", "很好"], "zh-test") == first).all() and fake.encoder.calls == 4  # rebuilt
+    assert (vector_cache.embed(["好", "很好"], "zh-test") == first).all() and fake.encoder.calls == 4  # rebuilt

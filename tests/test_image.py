@@ -15,7 +15,7 @@ from shared.ui import UserError
 from products.image import core
 from products.image.models import IMAGE, IMAGE_SPEC, configured_profile, folder_profile, make_profile
 from products.image.settings import ImageSettings
-from products.image.tiny import save_pipeline
+from products.image.tools.tiny import save_pipeline
 from tests.conftest import free_port
 
 PROMPT = "a photo of a cat sitting on a red sofa"
@@ -273,6 +273,13 @@ def test_seed_parsing():
     assert all(0 <= core.parse_seed(v) < 2**32 for v in (None, "", "-1", -1, "random"))
 
 
+@pytest.mark.parametrize("seed", [1e30, "1e30", 2**63])
+def test_seed_past_64_bits_gets_the_clear_message_before_any_model_loads(seed):
+    with pytest.raises(UserError, match=r"is not a whole number from 0 to 9223372036854775807: leave it empty"):
+        core.generate(PROMPT, seed=seed, steps=1, guidance=0, width=64, height=64, scheduler="Default",
+                      registry=object())  # never reached: the request is refused first
+
+
 def test_over_long_prompt_is_cut_with_a_note(env, reg):
     long_prompt = " ".join(["a watercolor painting of a lighthouse at sunset"] * 20)
     result = core.generate(long_prompt, seed=1, steps=1, width=64, height=64, registry=reg)
@@ -354,10 +361,10 @@ def test_gradio_client_generation(env, fresh_settings):
     import gradio as gr
     from gradio_client import Client
 
-    from products.image import TAB_TITLE, build_tab
+    from products.image import PRODUCT, build_tab
     from shared.models import registry
 
-    assert TAB_TITLE == "image.tab"
+    assert PRODUCT.title == "image.tab"
     with gr.Blocks() as demo:
         build_tab()
     demo.queue().launch(prevent_thread_lock=True, server_port=free_port(), quiet=True)

@@ -202,8 +202,10 @@ def test_hybrid_beats_popularity_on_movielens(fresh_settings, tmp_path):
     from shared import artifacts
     from shared.models import registry
 
+    from products.recommend.artifacts import ML100K
+
     fresh_settings.setenv("AIPM_CACHE_DIR", str(tmp_path))
-    data = rdata.load_movielens(artifacts.materialize(rdata.ML100K))
+    data = rdata.load_movielens(artifacts.materialize(ML100K))
     assert (data.n_users, data.n_items, len(data.ratings)) == (943, 1682, 100_000)
     split = metrics.split_by_time(data.ratings, 0.2)
     model = HybridRecommender.fit(data, Params(), train=split.train)

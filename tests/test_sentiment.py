@@ -12,7 +12,7 @@ from shared.sources import LocalPath, Resolved
 from shared.ui import UserError
 from tests import tiny_models
 
-from products.sentiment import core
+from products.sentiment import core, files
 from products.sentiment.encoders import MODEL_NAMES
 from products.sentiment.models import SENTIMENT, SENTIMENT_SPEC, load_sentiment
 
@@ -131,26 +131,26 @@ def test_read_csv_tsv_xlsx_and_encodings(tmp_path):
     frame.to_excel(tmp_path / "c.xlsx", index=False)
     (tmp_path / "d.csv").write_bytes(frame.to_csv(index=False).encode("gb18030"))
     for name in ("a.csv", "b.tsv", "c.xlsx", "d.csv"):
-        read = core.read_table(tmp_path / name)
+        read = files.read_table(tmp_path / name)
         assert list(read.columns) == ["id", "review"], name
         assert read["review"].tolist() == ["I love it", "质量很差"], name
-    assert core.guess_text_column(frame) == "review"
-    assert core.guess_text_column(pd.DataFrame({"n": ["1"], "words": ["a long sentence here"]})) == "words"
+    assert files.guess_text_column(frame) == "review"
+    assert files.guess_text_column(pd.DataFrame({"n": ["1"], "words": ["a long sentence here"]})) == "words"
 
 
 def test_bad_files_get_clear_messages(tmp_path):
     (tmp_path / "x.pdf").write_bytes(b"%PDF-1.4")
     with pytest.raises(UserError, match="not supported"):
-        core.read_table(tmp_path / "x.pdf")
+        files.read_table(tmp_path / "x.pdf")
     (tmp_path / "bad.xlsx").write_bytes(b"not a zip at all")
     with pytest.raises(UserError, match="could not be read"):
-        core.read_table(tmp_path / "bad.xlsx")
+        files.read_table(tmp_path / "bad.xlsx")
     (tmp_path / "bin.csv").write_bytes(bytes([0x81, 0xFF, 0x80, 0x8D, 0x00, 0x90]) * 50)
     with pytest.raises(UserError, match="encoding"):
-        core.read_table(tmp_path / "bin.csv")
+        files.read_table(tmp_path / "bin.csv")
     (tmp_path / "empty.csv").write_text("text\n")
     with pytest.raises(UserError, match="no rows"):
-        core.read_table(tmp_path / "empty.csv")
+        files.read_table(tmp_path / "empty.csv")
 
 
 def test_score_table(embedded_registry):
@@ -188,7 +188,8 @@ def test_ten_thousand_rows_with_progress(embedded_registry):
 
 # ---- training discipline ----------------------------------------------------------------------
 def test_split_has_no_shared_texts_and_metrics_are_right():
-    from products.sentiment.train import _dedupe_split, macro_f1
+    from products.sentiment.experiment import macro_f1
+    from products.sentiment.tools.train import _dedupe_split
 
     rows = [(f"text {i % 50}", i % 3) for i in range(300)] + [("Text  1", 1)]
     splits = _dedupe_split(rows)

@@ -143,7 +143,7 @@ def test_results_file_round_trip(workdir, texts):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(core, "score_texts", fake_score_texts)
         scored = core.score_table(numbered(texts), "text")
-    path = core.write_results(scored, workdir / "results.csv")
+    path = files.write_results(scored, workdir / "results.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Chinese
     with open(path, newline="", encoding="utf-8-sig") as f:
         header, *rows = list(csv.reader(f, strict=True))
@@ -220,11 +220,11 @@ def test_every_row_is_scored_in_place(monkeypatch):
 def test_formulas_are_neutralised_in_the_results_file(tmp_path):
     frame = pd.DataFrame({"text": ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'=kept", "fine", "a=b"],
                           "p": [-0.5] * 9, "=head": [""] * 9})
-    safe = core.neutralise_formulas(frame)
+    safe = files.neutralise_formulas(frame)
     assert safe["text"].tolist() == ["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "'=kept", "fine", "a=b"]
     assert safe["p"].tolist() == [-0.5] * 9 and list(safe.columns) == ["text", "p", "'=head"]
     assert frame["text"][0] == "=1+1"  # the shown table keeps the original
-    core.write_results(frame, tmp_path / "r.csv")
+    files.write_results(frame, tmp_path / "r.csv")
     written = (tmp_path / "r.csv").read_bytes().decode("utf-8-sig")
     assert written.startswith("text,p,'=head\r\n'=1+1,-0.5,\r\n") and '"\'\rx"' in written
 

@@ -9,7 +9,6 @@ the images finished so far. Every image carries its parameters, written into its
 from __future__ import annotations
 
 import json
-import random
 import re
 import threading
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from shared.i18n import t
+from shared.seeds import SEED_SPAN, parse_seed  # the first image's seed: one rule for every product
 from shared.streams import run_to_end
 from shared.ui import UserError
 
@@ -26,7 +26,6 @@ from products.image.models import IMAGE, SCHEDULERS
 from products.image.settings import ImageSettings
 
 
-MAX_SEED = 2**32 - 1
 MAX_PROMPT_CHARS = 10_000
 MIN_SIDE = 64
 MAX_SIDE = 8192
@@ -89,32 +88,6 @@ class Stopped(Exception):
 
 
 # ---- input checks -----------------------------------------------------------------------------
-def parse_seed(value, lang: str = "en") -> int:
-    """None, '', -1 or 'random' -> a fresh random seed; else a whole number in [0, 2**32)."""
-    if value is None:
-        return random.randint(0, MAX_SEED)
-    if isinstance(value, bool):
-        raise UserError(t("image.error.seed", lang, seed=value))
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise UserError(t("image.error.seed", lang, seed=value))
-        value = int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lower() in {"", "-1", "random"}:
-            return random.randint(0, MAX_SEED)
-        if not re.fullmatch(r"[+-]?\d+", text):
-            raise UserError(t("image.error.seed", lang, seed=value))
-        value = int(text)
-    if not isinstance(value, int):
-        raise UserError(t("image.error.seed", lang, seed=value))
-    if value == -1:
-        return random.randint(0, MAX_SEED)
-    if value < 0:
-        raise UserError(t("image.error.seed", lang, seed=value))
-    return value % (MAX_SEED + 1)
-
-
 def _number(value, name: str, lang: str, kind=float):
     try:
         number = float(value)
@@ -243,7 +216,7 @@ def iter_generate(params: Params, registry=None, progress: Callable[[float, str]
             if stop.is_set():
                 result.stopped = True
                 break
-            one = replace(fitted, seed=(fitted.seed + index) % (MAX_SEED + 1), num_images=1)
+            one = replace(fitted, seed=(fitted.seed + index) % SEED_SPAN, num_images=1)
 
             def on_step(pipe, step, timestep, tensors, index=index):
                 result.steps_run += 1

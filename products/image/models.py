@@ -32,7 +32,7 @@ PRESETS_FILE = "aipm_image.json"  # optional, in a model folder: {"presets": {..
 EMOJI_PIPELINE = "EmojiDiffusionPipeline"
 EMOJI_FOLDER = Path(__file__).resolve().parents[2] / "assets" / "emoji-diffusion"
 EMOJI_NAME = "emoji-diffusion (trained in this repo, the offline default)"
-# The trained UNet weights (`python -m products.image.emoji.train`, see docs/emoji_model.md).
+# The trained UNet weights (`python -m products.image.emoji.tools.train`, see docs/emoji_model.md).
 EMOJI_WEIGHTS_SIZE = 9178620
 EMOJI_WEIGHTS_SHA256 = "fadf1b56b29c8193028cee6744fec4d9ec6d05943499b7ce0492f72a4de55a6a"
 # Its memory estimate is its own (the UNet in fp32, with room to spare), not the spec's SD-sized
@@ -338,7 +338,7 @@ IMAGE_SPEC = ModelSpec(
     size_estimate=2_600_000_000,  # a configured SD-turbo in fp16 with text encoder and VAE; emoji has its own
     fix_hint="set AIPM_IMAGE_PATH to a local diffusers text-to-image folder (with model_index.json), "
              "or set AIPM_IMAGE_HUB to a hub id (e.g. stabilityai/sd-turbo) with the hub reachable and AIPM_OFFLINE=0, "
-             "or restore assets/emoji-diffusion (git checkout, or retrain: python -m products.image.emoji.train) "
+             "or restore assets/emoji-diffusion (git checkout, or retrain: python -m products.image.emoji.tools.train) "
              "with AIPM_IMAGE_OFFLINE_MODEL=emoji",
 )
 

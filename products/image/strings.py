@@ -50,8 +50,6 @@ add({
 # Errors and notes (core.py)
 add({
     "image.error.empty": ("Please describe the image you want in the prompt.", "请在提示词中描述想要的图像。"),
-    "image.error.seed": ("The seed '{seed}' is not a whole number: leave it empty (or -1) for a random seed.",
-                         "种子“{seed}”不是整数：留空（或 -1）即随机种子。"),
     "image.error.number": ("{field} must be a number, not '{value}'.", "{field} 必须是数字，而不是“{value}”。"),
     "image.error.steps": ("Steps must be between 1 and {limit}; got {steps}.", "步数必须在 1 到 {limit} 之间；收到 {steps}。"),
     "image.error.size": ("Width and height must be between {low} and {high} pixels; got {width}x{height}.",

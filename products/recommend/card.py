@@ -1,5 +1,5 @@
 """The model card: how the recommender works, what this fitted model chose, and the offline evaluation
-(products/recommend/evaluation.json, written by `python -m products.recommend.evaluate`)."""
+(products/recommend/evaluation.json, written by `python -m products.recommend.tools.evaluate`)."""
 from __future__ import annotations
 
 import json
@@ -21,7 +21,7 @@ def evaluation() -> dict | None:
 
 def evaluation_markdown(result: dict | None) -> str:
     if not result:
-        return "(no evaluation yet: run `python -m products.recommend.evaluate`)"
+        return "(no evaluation yet: run `python -m products.recommend.tools.evaluate`)"
     cols = ("precision", "recall", "ndcg", "map", "hit_rate", "coverage", "novelty")
     lines = []
     for title, key in (("All test users", "all"), ("Users with 20 or fewer training ratings", "sparse")):

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from products.recommend.artifacts import ML100K  # noqa: F401  (the data this module loads; used by models, evaluate, tests)
 from shared.i18n import add, t
 from shared.ui import UserError
 

@@ -19,8 +19,9 @@ from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, LocalPath
 
 from products.recommend import content
+from products.recommend.artifacts import ML100K
 from products.recommend.cache import model_cache_path
-from products.recommend.data import ML100K, Dataset, load_folder, load_movielens
+from products.recommend.data import Dataset, load_folder, load_movielens
 from products.recommend.params import Params
 from products.recommend.recommender import HybridRecommender
 from products.recommend.settings import RecommendSettings

@@ -19,7 +19,6 @@ from shared.ui import UserError
 from products.sentiment import clauses
 from products.sentiment import strings  # noqa: F401  (registers the messages)
 from products.sentiment.settings import SentimentSettings
-from products.sentiment.files import guess_text_column, neutralise_formulas, read_table, write_results  # noqa: F401
 from products.sentiment.models import SENTIMENT
 
 LANGUAGES = ("auto", "en", "zh")

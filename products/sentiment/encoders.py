@@ -1,6 +1,6 @@
 """The two sentiment encoders, each a registry model: text -> unit vectors that the heads score.
 
-- "minilm": all-MiniLM-L6-v2 fine-tuned end to end here on sentiment (products/sentiment/finetune.py);
+- "minilm": all-MiniLM-L6-v2 fine-tuned end to end here on sentiment (products/sentiment/tools/finetune.py);
   the bundled file holds every weight that changed (the word-embedding table stays the package's,
   frozen during fine-tuning), laid over the packaged model when loading. 22.7M parameters.
 - "gemma": EmbeddingGemma-300M as Google ships it (frozen), with its classification prompt and the
@@ -29,7 +29,7 @@ GEMMA_PROMPT = "task: classification | query: "
 MAX_TOKENS = {MINILM: 128, GEMMA: 256}  # review sentences are short; long texts are windowed by core
 
 MINILM_FT_FILE = "assets/sentiment/minilm-ft.safetensors"
-MINILM_FT_SIZE = 21996768  # products/sentiment/finetune.py prints both when it writes the file
+MINILM_FT_SIZE = 21996768  # products/sentiment/tools/finetune.py prints both when it writes the file
 MINILM_FT_SHA256 = "c30b419e0cdfefd347866614af14f219d810b2c5b4b78168c54f9e3390466cff"
 
 
@@ -123,7 +123,7 @@ SPECS = {
     MINILM: ModelSpec(
         name=MODEL_NAMES[MINILM], loader=load_minilm, sources=minilm_sources(), size_estimate=92_000_000,
         description="Sentiment encoder: all-MiniLM-L6-v2 fine-tuned end to end on sentiment (English, Chinese)",
-        fix_hint="restore assets/sentiment/minilm-ft.safetensors (git checkout, or python -m products.sentiment.finetune)"),
+        fix_hint="restore assets/sentiment/minilm-ft.safetensors (git checkout, or python -m products.sentiment.tools.finetune)"),
     GEMMA: ModelSpec(
         name=MODEL_NAMES[GEMMA], loader=load_gemma, sources=(AssembledGemma(),), size_estimate=620_000_000,
         description="Sentiment encoder: EmbeddingGemma-300M (multilingual, frozen), Gemma terms of use",

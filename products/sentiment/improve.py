@@ -93,15 +93,16 @@ def corrections_from_store() -> dict[str, list[tuple[str, int]]]:
 def load_data(lang: str) -> tuple[dict, dict]:
     """(splits, vectors) of one language: the shipped model's training protocol
     (products/sentiment/experiment.py, "full"), vectors of the language's encoder (cached)."""
-    from products.sentiment import experiment, models, train
+    from products.sentiment import experiment, models
     from products.sentiment.encoders import GEMMA, MODEL_NAMES
+    from products.sentiment.vector_cache import embed
 
     encoder = models.chosen_encoders()[lang]
     parts = experiment.splits(lang, "full", experiment.GEMMA_POOLS if encoder == GEMMA else None)
     splits = {k: [(r.text, r.label) for r in parts[k]] for k in ("train", "val", "test")}
-    pool = sorted({r.text for v in parts.values() for r in v})  # the same pool train.py embeds: one cache
+    pool = sorted({r.text for v in parts.values() for r in v})  # the same pool tools/train.py embeds: one cache
     where = {text: i for i, text in enumerate(pool)}
-    vectors = train.embed(pool, f"{encoder}-{lang}-pool", MODEL_NAMES[encoder])
+    vectors = embed(pool, f"{encoder}-{lang}-pool", MODEL_NAMES[encoder])
     return splits, {k: vectors[[where[text] for text, _ in v]] for k, v in splits.items()}
 
 

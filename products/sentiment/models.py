@@ -17,7 +17,7 @@ from shared.registry import LoadContext, ModelSpec
 from shared.sources import Bundled, HubModel, LocalPath
 
 SENTIMENT = "sentiment"
-# The heads of each encoder (products/sentiment/finetune.py and train.py write them); the sizes and
+# The heads of each encoder (products/sentiment/tools/finetune.py and train.py write them); the sizes and
 # hashes are checked when loading.
 HEADS = {
     "minilm": ("assets/sentiment/heads-minilm.safetensors", 2498212,
@@ -186,7 +186,7 @@ SENTIMENT_SPEC = ModelSpec(
              Bundled(HEADS_FILE, HEADS_SIZE, HEADS_SHA256)),
     description="Sentiment classifier: heads over the sentiment encoders (English 3 classes, Chinese 2), or a configured model",
     size_estimate=6_000_000,
-    fix_hint="restore assets/sentiment/heads-*.safetensors (git checkout, or products.sentiment.finetune / .train), "
+    fix_hint="restore assets/sentiment/heads-*.safetensors (git checkout, or products.sentiment.tools.finetune / .train), "
              "or set AIPM_SENTIMENT_PATH / AIPM_SENTIMENT_HUB",
 )
 

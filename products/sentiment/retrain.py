@@ -31,7 +31,7 @@ def _tensors(rows, vectors):
 def evaluate(head, rows, vectors) -> dict:
     import torch
 
-    from products.sentiment.train import scores
+    from products.sentiment.experiment import scores
 
     if not rows:
         return {"accuracy": None, "macro_f1": None, "n": 0}

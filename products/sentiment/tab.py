@@ -12,7 +12,7 @@ from shared.ui import HEAVY, HEAVY_LIMIT, UserError, escape, progress_adapter, u
 from shared.validate import batch_problem
 from shared.zerogpu import gpu
 
-from products.sentiment import clauses, core, improve
+from products.sentiment import clauses, core, files, improve
 
 add({
     "sentiment.fb.wrong": ("Wrong? The right label is", "结果不对？正确的标签是"),
@@ -83,8 +83,8 @@ def list_columns(file, request: gr.Request = None):
     """The upload's columns and a guess at the text column; read with the same limits as scoring."""
     if not file:
         return gr.update(choices=[], value=None)
-    frame = core.read_table(file, request_lang(request))
-    return gr.update(choices=list(frame.columns), value=core.guess_text_column(frame))
+    frame = files.read_table(file, request_lang(request))
+    return gr.update(choices=list(frame.columns), value=files.guess_text_column(frame))
 
 
 @gpu(duration=120)
@@ -97,11 +97,11 @@ def score_file(file, column: str, language: str, fast: bool = False, request: gr
     if not file:
         raise UserError(t("sentiment.error.no_file", lang_ui))
     start = time.perf_counter()
-    frame = core.read_table(file, lang_ui)
-    column = column or core.guess_text_column(frame)
+    frame = files.read_table(file, lang_ui)
+    column = column or files.guess_text_column(frame)
     scored = core.score_table(frame, column, language, progress=progress_adapter(progress), lang_ui=lang_ui,
                               fast=bool(fast))
-    out_path = core.write_results(scored, request_dir("sentiment") / f"{Path(file).stem}-sentiment.csv")
+    out_path = files.write_results(scored, request_dir("sentiment") / f"{Path(file).stem}-sentiment.csv")
     empty = int((scored["label"] == "(empty)").sum())
     languages = ", ".join(f"{k} {v}" for k, v in scored.loc[scored["language"] != "", "language"].value_counts().items())
     summary = t("sentiment.summary", lang_ui, rows=len(scored) - empty, empty=empty,

@@ -1,6 +1,6 @@
 """Quality checks for a trained emoji model folder; writes metrics.json, the sample grid, the model card.
 
-    nice -n 10 python -m products.image.emoji.evaluate --model assets/emoji-diffusion [--compare v1]
+    nice -n 10 python -m products.image.emoji.tools.evaluate --model assets/emoji-diffusion [--compare v1]
 
 - colour check (colours.py): for prompts that name a colour ("a red heart", "a blue circle", ...),
   the fraction of N seeded samples whose dominant non-white hue is the colour asked for; the same
@@ -21,15 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from products.image.emoji.card import write_card
-from products.image.emoji.colours import BASELINE_PROMPT, HUES, colour_check, dominant_hue
+from products.image.emoji.tools.card import write_card
+from products.image.emoji.tools.colours import BASELINE_PROMPT, HUES, colour_check, dominant_hue
 
 def grid(pipe, entries, steps: int = 25, guidance: float = 3.0, seed: int = 0, scale: int = 2):
     """A PIL image: real held-out emoji (row 1 of each pair) above samples for their captions (row 2)."""
     import torch
     from PIL import Image
 
-    from products.image.emoji import data
+    from products.image.emoji.tools import data
 
     side = pipe.unet.config.sample_size
     reals = [data.load_image(e.path, side) for e in entries]
@@ -71,7 +71,7 @@ def as_uint8(images):
 def shape_check(pipe, classifier, n: int = 8, steps: int = 25, guidance: float = 3.0) -> dict:
     """Per category: the share of n seeded samples for each of its prompts that the classifier puts in
     that category; "baseline": the share of the same seeds for "an emoji" put there (chance)."""
-    from products.image.emoji import shapes
+    from products.image.emoji.tools import shapes
 
     base, _ = shapes.predict(classifier, sample(pipe, [BASELINE_PROMPT] * n, steps, guidance))
     out = {}
@@ -88,7 +88,7 @@ def held_out_checks(pipe, classifier, held_out, steps: int = 25, guidance: float
     """On the held-out emoji (never trained on, in any style): the share of samples for their CLDR
     names classified as their category (2 seeds each, one style per emoji), and the Fréchet distance
     between the classifier features of all their real images and of one sample per real image."""
-    from products.image.emoji import data, shapes
+    from products.image.emoji.tools import data, shapes
 
     by_key = {}
     for e in held_out:
@@ -109,7 +109,7 @@ def held_out_colour_check(pipe, held_out, names: int = 16, steps: int = 25, guid
     """Colour words on shapes never trained on: for each colour, "a <colour> <name>" for the same
     `names` held-out emoji names (a seeded pick of those without a colour word), one sample each;
     {colour: share whose dominant hue is that colour}, and the names."""
-    from products.image.emoji.recolour import colour_captions, plain_name
+    from products.image.emoji.tools.recolour import colour_captions, plain_name
 
     plain = sorted({e.name for e in held_out if plain_name(e.name) == e.name})
     picked = random.Random(seed).sample(plain, min(names, len(plain)))
@@ -126,7 +126,7 @@ def prompt_grid(pipes: dict, per_category: int = 4, steps: int = 25, guidance: f
     scale per name (to show one model at two settings)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from products.image.emoji import shapes
+    from products.image.emoji.tools import shapes
 
     prompts = [shapes.SHAPE_PROMPTS[c][0] for c in shapes.CATEGORIES]
     columns = []
@@ -167,15 +167,15 @@ def quality(pipe, classifier, held_out, args) -> dict:
 def main(argv=None) -> dict:
     import torch
 
-    from products.image.emoji import colours, data, shapes
     from products.image.emoji.pipeline import EmojiDiffusionPipeline, registry_encode
+    from products.image.emoji.tools import colours, data, shapes
     from products.image.models import scheduler_named
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="assets/emoji-diffusion")
     parser.add_argument("--compare", default="", help="another model folder (v1) checked on the same seeds")
     parser.add_argument("--classifier", default="", help="default <cache>/shape-classifier-v2.safetensors (trained "
-                        "with products.image.emoji.shapes when missing)")
+                        "with products.image.emoji.tools.shapes when missing)")
     parser.add_argument("--cache", default="")
     parser.add_argument("--samples", type=int, default=8, help="seeded samples per colour or shape prompt")
     parser.add_argument("--steps", type=int, default=25)

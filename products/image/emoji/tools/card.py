@@ -87,7 +87,7 @@ held-out shape {both('held_out_shape')}, Fréchet distance on held-out emoji {bo
   seed {training.get('seed')}, {training.get('seconds', 0) / 60:.1f} min on 2 CPU cores. Reproduce: see
   docs/emoji_model.md.
 
-## Quality (measured, `python -m products.image.emoji.evaluate --compare <{before} folder>`)
+## Quality (measured, `python -m products.image.emoji.tools.evaluate --compare <{before} folder>`)
 - Denoising loss ({training.get('prediction')} target MSE, unweighted, fixed seeded noise and timesteps): held-out
   {training.get('held_out_loss')}, train {training.get('train_loss')}, held-out with the condition zeroed
   {training.get('held_out_loss_uncond')}.

@@ -1,6 +1,6 @@
 """The shape check and the Fréchet distance: a small emoji classifier trained on the real art.
 
-    nice -n 10 python -m products.image.emoji.shapes --out $AIPM_CACHE_DIR/emoji_model/shape-classifier-v2.safetensors
+    nice -n 10 python -m products.image.emoji.tools.shapes --out $AIPM_CACHE_DIR/emoji_model/shape-classifier-v2.safetensors
 
 - Categories come from the emoji's CLDR subcategory (heart, star, face, animal, plant, food, vehicle,
   flag, person, hand, clothing, building); emoji outside them are not used.
@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from products.image.emoji.recolour import rotate_hue
+from products.image.emoji.tools.recolour import rotate_hue
 
 CATEGORIES = ("heart", "star", "face", "animal", "plant", "food", "vehicle", "flag", "person", "hand",
               "clothing", "building")
@@ -220,7 +220,7 @@ def load_or_train(path: Path, cache: Path, threads: int) -> EmojiClassifier:
 
 
 def main(argv=None) -> dict:
-    from products.image.emoji import data
+    from products.image.emoji.tools import data
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", default="")

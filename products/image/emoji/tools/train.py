@@ -1,6 +1,6 @@
 """Train the emoji diffusion model and save it as a diffusers pipeline folder (seeded, resumable).
 
-    nice -n 10 python -m products.image.emoji.train --out assets/emoji-diffusion --steps 600
+    nice -n 10 python -m products.image.emoji.tools.train --out assets/emoji-diffusion --steps 600
 
 Data: the art sets named by --styles (data.STYLES; npm, sha256-pinned) fetched into the cache folder
 (default $AIPM_CACHE_DIR/emoji_model), at 32x32 on white; v1's held-out emoji held out in every
@@ -26,9 +26,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from products.image.emoji import data, recolour
 from products.image.emoji.pipeline import (EmojiDiffusionPipeline, build_scheduler, build_unet, condition,
                                            zero_cross_attention_keys)
+from products.image.emoji.tools import data, recolour
+
 
 def presets(side: int) -> dict:
     """The folder's aipm_image.json: 25 and 10 steps, guidance 3 with the folder's DDIM, shown at 8x the
@@ -313,7 +314,7 @@ def main(argv=None) -> dict:
     save_pipeline(ema, out, args.prediction, args.tokens)
     (out / "training.json").write_text(json.dumps(metrics, indent=1) + "\n")
     if not args.no_card:
-        from products.image.emoji import evaluate
+        from products.image.emoji.tools import evaluate
 
         evaluate.main(["--model", str(out), "--cache", str(cache)])
     return metrics

@@ -1,7 +1,7 @@
 """Fine-tune all-MiniLM-L6-v2 end to end on sentiment, English and Chinese at once, and score it.
 
-    python -m products.sentiment.finetune --mode holdout   # movie snippets and hotel reviews held out: report only
-    python -m products.sentiment.finetune --mode full      # the shipped encoder and heads (assets/sentiment/)
+    python -m products.sentiment.tools.finetune --mode holdout   # movie snippets and hotel reviews held out: report only
+    python -m products.sentiment.tools.finetune --mode full      # the shipped encoder and heads (assets/sentiment/)
 
 One encoder, two heads (products/sentiment/heads.py): each batch is one language's, the batches of
 both languages shuffled together. Every encoder weight is trained except the word-embedding table,
@@ -28,7 +28,7 @@ from shared.encoder import mean_pool
 from products.sentiment import experiment
 from products.sentiment.heads import build_heads, char_ngram_ids, save_heads
 
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "sentiment"
+ASSET_DIR = Path(__file__).resolve().parents[3] / "assets" / "sentiment"
 SEED = 0
 LANGS = ("en", "zh")
 TRAIN_TOKENS = 96  # most review sentences fit; longer ones are cut in training only

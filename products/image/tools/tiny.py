@@ -4,7 +4,7 @@ Nothing is downloaded: the CLIP tokenizer's BPE vocabulary is trained here with 
 library on a few sentences. Tests load these folders through the registry's real path
 (AIPM_IMAGE_PATH), and the benchmark times them. The images are noise: only the machinery is real.
 
-    python -m products.image.tiny /tmp/tiny-sd [--size tiny|mid] [--scheduler euler|lcm] [--safety]
+    python -m products.image.tools.tiny /tmp/tiny-sd [--size tiny|mid] [--scheduler euler|lcm] [--safety]
 """
 from __future__ import annotations
 

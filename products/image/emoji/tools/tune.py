@@ -1,6 +1,6 @@
 """Choose the emoji model's default guidance scale and sampler on prompts the evaluation never uses.
 
-    python -m products.image.emoji.tune --model assets/emoji-diffusion --scales 2,3 --samplers "Default,Euler a"
+    python -m products.image.emoji.tools.tune --model assets/emoji-diffusion --scales 2,3 --samplers "Default,Euler a"
 
 For each scale: the share of seeded samples whose dominant hue is the colour a validation prompt
 names, and the share the shape classifier puts in the category a validation prompt names. The
@@ -27,9 +27,9 @@ VALIDATION_SHAPES = {
 
 
 def score(pipe, classifier, guidance: float, n: int, steps: int) -> dict:
-    from products.image.emoji import shapes
-    from products.image.emoji.colours import dominant_hue
-    from products.image.emoji.evaluate import as_uint8, sample
+    from products.image.emoji.tools import shapes
+    from products.image.emoji.tools.colours import dominant_hue
+    from products.image.emoji.tools.evaluate import as_uint8, sample
 
     prompts = [p for p, _ in VALIDATION_COLOURS]
     images = sample(pipe, [p for p in prompts for _ in range(n)], steps, guidance, seed=100)
@@ -45,8 +45,8 @@ def score(pipe, classifier, guidance: float, n: int, steps: int) -> dict:
 def main(argv=None) -> dict:
     import torch
 
-    from products.image.emoji import data, shapes
     from products.image.emoji.pipeline import EmojiDiffusionPipeline
+    from products.image.emoji.tools import data, shapes
     from products.image.models import scheduler_named
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,4 +1,4 @@
-"""Offline evaluation on MovieLens 100k: `python -m products.recommend.evaluate [--data FOLDER]`.
+"""Offline evaluation on MovieLens 100k: `python -m products.recommend.tools.evaluate [--data FOLDER]`.
 
 Protocol: each user's latest 20% of ratings are the test set (relevance = rating >= 4); every model
 learns from the rest. Hyper-parameters of the baselines (kNN neighbours, BPR factors and learning
@@ -82,7 +82,8 @@ def run(data=None, log=print) -> dict:
     from products.recommend.signals import ease, interactions
     from shared import artifacts
 
-    from products.recommend.data import ML100K, load_movielens
+    from products.recommend.artifacts import ML100K
+    from products.recommend.data import load_movielens
 
     started = time.perf_counter()
     if data is None:

@@ -1,11 +1,11 @@
 """Heads over a frozen encoder: trained from registry-package data, evaluated out of domain.
 
-    python -m products.sentiment.train --encoder gemma --mode holdout   # figures with a domain held out
-    python -m products.sentiment.train --encoder gemma --mode full      # writes assets/sentiment/heads-gemma.safetensors
-    python -m products.sentiment.train --encoder base --mode holdout    # the package MiniLM, heads only (the old model)
+    python -m products.sentiment.tools.train --encoder gemma --mode holdout   # figures with a domain held out
+    python -m products.sentiment.tools.train --encoder gemma --mode full      # writes assets/sentiment/heads-gemma.safetensors
+    python -m products.sentiment.tools.train --encoder base --mode holdout    # the package MiniLM, heads only (the old model)
 
 The pools, splits and scores are products/sentiment/experiment.py's, the same as the end-to-end
-fine-tuning (products/sentiment/finetune.py) uses, so the encoders compare. Optimiser, learning rate
+fine-tuning (products/sentiment/tools/finetune.py) uses, so the encoders compare. Optimiser, learning rate
 and epoch are chosen on validation; the temperature too; test and out-of-domain are scored once.
 Baselines on the same splits: VADER for English, snownlp's naive Bayes retrained on our train split
 for Chinese.
@@ -13,7 +13,6 @@ for Chinese.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -25,10 +24,11 @@ from shared import artifacts
 from shared.encoder import ENCODER
 
 from products.sentiment import data, experiment
-from products.sentiment.experiment import macro_f1, scores  # noqa: F401  (imported from here by retrain, tests)
+from products.sentiment.experiment import macro_f1, scores
 from products.sentiment.heads import LABELS, build_heads, save_heads
+from products.sentiment.vector_cache import embed
 
-ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "sentiment"
+ASSET_DIR = Path(__file__).resolve().parents[3] / "assets" / "sentiment"
 SEED = 0
 
 
@@ -43,42 +43,6 @@ def chinese_rows() -> list[tuple[str, int]]:
 def _dedupe_split(rows: list[tuple[str, int]], seed: int = SEED) -> dict[str, list[tuple[str, int]]]:
     unique = data.dedupe([data.Row(t, label, "") for t, label in rows])
     return {k: [(r.text, r.label) for r in v] for k, v in data.split(unique, seed).items()}
-
-
-def embed(texts: list[str], cache_key: str, encoder_name: str = ENCODER) -> np.ndarray:
-    """Encoder vectors, cached on disk (safetensors) by a digest of the encoder and the texts:
-    encoding the 14k Chinese training texts takes minutes, a cached retrain seconds."""
-    from safetensors.numpy import load_file, save_file
-
-    from shared.models import registry
-
-    with registry.use(encoder_name) as encoder:
-        # The source names the encoder's files: another encoder never reuses these vectors.
-        status = registry.status_of(encoder_name)
-        identity = f"{encoder_name}|{status.get('source', '')}|{status.get('dtype', '')}|{encoder.dim}"
-        digest = hashlib.sha256("\n".join([identity, *texts]).encode()).hexdigest()[:20]
-        path = artifacts.cache_dir() / "train-cache" / f"{cache_key}-{digest}.safetensors"
-        if path.exists():
-            try:
-                vectors = load_file(str(path))["vectors"]
-                if vectors.shape == (len(texts), encoder.dim):
-                    return vectors
-            except Exception:  # a damaged cache file is rebuilt
-                pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        start = time.time()
-        # Sorting by length keeps padding small; order is restored afterwards.
-        order = np.argsort([len(t) for t in texts])
-        vectors = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-        for i in range(0, len(texts), 512):
-            idx = order[i:i + 512]
-            vectors[idx] = encoder.encode([texts[j] for j in idx], batch_size=64)
-            if len(texts) > 2048:
-                print(f"  embedded {min(i + 512, len(texts))}/{len(texts)} ({time.time() - start:.0f}s)", flush=True)
-    part = path.with_suffix(".part")
-    save_file({"vectors": vectors}, str(part))
-    part.replace(path)
-    return vectors
 
 
 # Optimiser, learning rate and weight decay tried per language, chosen on validation. The Chinese

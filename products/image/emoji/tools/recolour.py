@@ -18,7 +18,7 @@ import re
 import numpy as np
 import torch
 
-from products.image.emoji.colours import MIN_SATURATION, MIN_VALUE
+from products.image.emoji.tools.colours import MIN_SATURATION, MIN_VALUE
 
 COLOUR_HUES = {"red": 0.0, "orange": 39.0, "yellow": 60.0, "green": 120.0, "blue": 240.0, "purple": 300.0}
 JITTER = 5.0  # degrees either side of the target hue

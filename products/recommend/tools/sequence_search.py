@@ -1,5 +1,5 @@
 """How the sequence signal's settings were chosen, on validation only:
-`python -m products.recommend.sequence_search` (about a minute).
+`python -m products.recommend.tools.sequence_search` (about a minute).
 
 The evaluation's split (each user's latest 20% held out as test) is cut again: each user's latest 10% of
 training ratings are the validation targets, and nothing here reads the test ratings. For each setting
@@ -23,14 +23,15 @@ EASE_FITS = ((500.0, 4000.0), (2000.0, 4000.0))  # (lambda, alpha): the two fits
 
 def run(log=print) -> list[dict]:
     from products.recommend import sequence
+    from products.recommend.artifacts import ML100K
     from products.recommend.core import attach_content
-    from products.recommend.data import ML100K, load_movielens
+    from products.recommend.data import load_movielens
+    from products.recommend.metrics import RELEVANT, split_by_time
     from products.recommend.params import Params
     from products.recommend.recommender import HybridRecommender
     from products.recommend.signals import ease, interactions, z_scores
+    from products.recommend.tools.evaluate import TEST_FRACTION
     from products.recommend.tuning import per_user_ndcg
-    from products.recommend.evaluate import TEST_FRACTION
-    from products.recommend.metrics import RELEVANT, split_by_time
     from shared import artifacts
 
     data = load_movielens(artifacts.materialize(ML100K))
