@@ -33,6 +33,7 @@ SHARED_SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_QUEUE_SIZE", "64", "Most requests waiting in the queue; more get a 'busy' answer."),
     Setting("AIPM_LOG_LEVEL", "INFO", "Python log level."),
     Setting("AIPM_ADMIN_PASSWORD", "", "Secret that unlocks the System tab's admin actions (load, unload, load all, verify); empty = those actions are refused for everyone. Set it as a Space secret."),
+    Setting("AIPM_UI_AUTH", "", "Logins for the browser UI and its Gradio API, `user:password` pairs separated by commas, so a server that sells the REST API cannot be used for free through the UI; empty = an open demo (the default)."),
     Setting("AIPM_OUTPUT_TTL", "3600", "Seconds a request's result files (CSV, PNG, subtitles) are kept before they are removed."),
     # Measurements and feedback (shared/store, shared/capture.py)
     Setting("AIPM_DATABASE_URL", "", "Where requests and feedback are recorded (SQLAlchemy URL); empty = `sqlite:///<AIPM_CACHE_DIR>/matrix.db` (WAL mode). For several replicas: `postgresql+psycopg://user:password@host/db`."),
@@ -40,6 +41,9 @@ SHARED_SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_STORE_CONTENT", "0", "`1` also stores inputs and outputs (texts, transcripts; never audio or images) and the texts of feedback, for building training sets; removed after AIPM_RETENTION_DAYS."),
     Setting("AIPM_RETENTION_DAYS", "30", "Days stored content (inputs, outputs, feedback texts) is kept; a cleanup job removes older content hourly. Measurements without content are kept."),
     Setting("AIPM_STORE_QUEUE", "10000", "Most events waiting for the database writer; beyond it events are dropped (counted and shown), never blocking a request."),
+    # REST API keys, limits and billing (shared/keys.py, shared/limits.py, shared/metering.py)
+    Setting("AIPM_API_PLANS", "", "API plans as JSON: `{\"name\": {\"requests_per_minute\": 60, \"monthly\": {\"requests\": 50000}, \"included\": {\"requests\": 20000}, \"fee\": 19, \"price\": {\"requests\": 0.0005}}}` (monthly: quotas per unit; included: units in the fee; price: per unit beyond them); empty = the built-in `free`, `starter` and `payg` plans."),
+    Setting("AIPM_API_KEY_CACHE_S", "2", "Seconds an authenticated API key is trusted without asking the database again: a revoked key stops working within this time on every replica."),
     # Registry
     Setting("AIPM_CACHE_DIR", "~/.cache/ai-product-matrix", "Writable folder for assembled and converted model files."),
     Setting("AIPM_MEMORY_BUDGET", "auto", "Bytes the loaded models may use (`6GB`, `512MB`, or a number); `auto` = half the RAM on CPU, 85% of the GPU memory on CUDA."),
@@ -168,6 +172,7 @@ class Settings:
     queue_size: int
     log_level: str
     admin_password: str
+    ui_auth: str
     output_ttl_s: float
     cache_dir: Path
     memory_budget: str  # "auto" or a size; resolved by the registry, which knows the device
@@ -184,6 +189,8 @@ class Settings:
     store_content: bool
     retention_days: float
     store_queue: int
+    api_plans: str  # JSON, parsed and checked by shared/plans.py
+    api_key_cache_s: float
 
 
 def _threads(value: str) -> int:
@@ -200,6 +207,7 @@ def settings() -> Settings:
         queue_size=int(raw("AIPM_QUEUE_SIZE")),
         log_level=raw("AIPM_LOG_LEVEL").upper(),
         admin_password=os.environ.get("AIPM_ADMIN_PASSWORD", ""),  # not stripped: a secret is taken as given
+        ui_auth=os.environ.get("AIPM_UI_AUTH", ""),
         output_ttl_s=max(60.0, float(raw("AIPM_OUTPUT_TTL"))),
         cache_dir=Path(raw("AIPM_CACHE_DIR")).expanduser(),
         memory_budget=raw("AIPM_MEMORY_BUDGET"),
@@ -216,6 +224,8 @@ def settings() -> Settings:
         store_content=as_flag(raw("AIPM_STORE_CONTENT")),
         retention_days=max(0.0, float(raw("AIPM_RETENTION_DAYS"))),
         store_queue=max(1, int(raw("AIPM_STORE_QUEUE"))),
+        api_plans=raw("AIPM_API_PLANS"),
+        api_key_cache_s=max(0.0, float(raw("AIPM_API_KEY_CACHE_S"))),
     )
 
 

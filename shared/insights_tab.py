@@ -15,6 +15,7 @@ import gradio as gr
 from shared import admin, descriptor, store
 from shared.i18n import I18N, add, request_lang, t
 from shared.outputs import request_dir
+from shared.spreadsheet import neutralise
 from shared.ui import user_errors
 
 add({
@@ -256,13 +257,6 @@ def forget(request: gr.Request = None) -> str:
     return t("insights.forgotten", request_lang(request))
 
 
-def _neutralise(value):
-    """A text cell a spreadsheet would run as a formula gets a leading ' (OWASP: CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @user_errors
 def export(file_format: str, password: str = "", request: gr.Request = None):
     """API: /insights_export (admins). Every rating with its request's model and template, and the
@@ -281,7 +275,7 @@ def export(file_format: str, password: str = "", request: gr.Request = None):
         frame.to_parquet(path, index=False)
     else:
         path = folder / "feedback.csv"
-        frame.map(_neutralise).to_csv(path, index=False, encoding="utf-8-sig")
+        frame.map(neutralise).to_csv(path, index=False, encoding="utf-8-sig")
     gr.Info(t("insights.exported", lang, rows=len(frame)))
     return str(path)
 

@@ -98,7 +98,66 @@ meta = Table(  # small facts shared by every replica (the session-hash key)
     Column("value", String(200), nullable=False),
 )
 
-TABLES = {t.name: t for t in (requests, contents, feedback, model_events, meta)}
+# ---- the keyed REST API (shared/keys.py, shared/limits.py, shared/metering.py) --------------------
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("plan", String(64), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),  # shown in lists and bills; not a secret
+    Column("hash", String(64), nullable=False),  # sha256 of the secret; the secret itself is never stored
+    Column("created", Float, nullable=False),
+    Column("expires", Float),
+    Column("revoked", Float),
+)
+
+api_rate = Table(  # one row per key: the current minute and its count (updated in one statement)
+    "api_rate", metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("minute", BigInteger, nullable=False),  # epoch minute
+    Column("count", Integer, nullable=False),
+)
+
+api_monthly = Table(  # what a key used in a month, per unit (requests, tokens, rows, ...)
+    "api_monthly", metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("month", String(7), primary_key=True),  # YYYY-MM (UTC)
+    Column("unit", String(32), primary_key=True),
+    Column("used", Float, nullable=False),
+)
+
+api_charges = Table(  # one row per charged request: a retried charge finds its row and adds nothing
+    "api_charges", metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("units", Text),  # JSON {"product": ..., "units": {unit: amount}}
+    Index("ix_api_charges_ts", "ts"),
+)
+
+usage = Table(  # one small row per API request (written by the store's writer)
+    "usage", metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("ts", Float, nullable=False),
+    Column("key_id", String(32)),
+    Column("key_prefix", String(16)),
+    Column("plan", String(64)),
+    Column("product", String(32)),
+    Column("action", String(64)),
+    Column("model", String(128)),
+    Column("units", Text),  # JSON {unit: amount}
+    Column("outcome", String(16), nullable=False),  # ok | user_error | server_error | cancelled | refused
+    Column("status", Integer),
+    Column("ms", Float),
+    Index("ix_usage_ts", "ts"),
+    Index("ix_usage_key_ts", "key_id", "ts"),
+)
+
+TABLES = {t.name: t for t in (requests, contents, feedback, model_events, meta, usage)}
+
+# Tables whose rows carry the caller's own id: a row submitted twice (a retry) is written once, and
+# the duplicate must not fail the rest of the writer's batch.
+IDEMPOTENT = frozenset({"usage"})
 
 
 def fold_measures(table: str, row: dict) -> dict:

@@ -15,7 +15,7 @@ from typing import Callable
 from sqlalchemy import insert
 
 from shared.store import database
-from shared.store.schema import TABLES, fold_measures
+from shared.store.schema import IDEMPOTENT, TABLES, fold_measures
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class Writer:
                     if "session" in keys:  # pseudonymised here, where the key is
                         for value in values:
                             value["session"] = database.pseudonym(value["session"], self._key)
-                    conn.execute(insert(TABLES[group[0][0]]), values)
+                    conn.execute(_insert(conn, group[0][0]), values)
                     rows += len(group)
                     group = []
                 if kind == "op":
@@ -196,3 +196,14 @@ class Writer:
                 log.info("store retention (%s days): removed %s", self.retention_days, removed)
         except Exception as err:
             log.warning("store retention job failed: %s", err)
+
+
+def _insert(conn, table: str):
+    """The insert for a group of rows; for IDEMPOTENT tables a row already there is skipped."""
+    if table not in IDEMPOTENT:
+        return insert(TABLES[table])
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(TABLES[table]).on_conflict_do_nothing()
