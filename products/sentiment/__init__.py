@@ -1,9 +1,9 @@
 """Sentiment analysis: one text or a whole file, English and Chinese, with per-class probabilities."""
 from shared import feedback
 from shared.artifacts import declared_in
-from shared.descriptor import FeedbackKind, Measure, Product
+from shared.descriptor import FeedbackKind, Measure, Product, Service
 
-from products.sentiment import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.sentiment import artifacts, service, strings  # noqa: F401  (strings: the tab title and messages)
 from products.sentiment.settings import SentimentSettings
 
 
@@ -25,4 +25,9 @@ PRODUCT = Product(
     measures=(Measure("rows", "texts scored"),),
     settings=(SentimentSettings,),
     artifacts=declared_in(artifacts),
+    services=(Service("embeddings", "sentiment-minilm", service.embed_minilm,
+                      "all-MiniLM-L6-v2 fine-tuned on sentiment here (384 dimensions)"),
+              Service("embeddings", "sentiment-gemma", service.embed_gemma,
+                      "EmbeddingGemma-300M with its classification prompt (768 dimensions)")),
+    routes=service.routes,
 )
