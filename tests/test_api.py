@@ -233,3 +233,35 @@ def test_a_stream_the_client_drops_releases_the_model_and_is_metered_as_cancelle
     (row,) = usage_rows(request_id)
     assert row["outcome"] == "cancelled" and json.loads(row["units"])["tokens_out"] < 400
     assert registry.status_of("copy-qwen-0.5b")["leases"] == 0, "the lease is given back"
+
+
+@pytest.mark.integration
+def test_copy_generate_streams_updates_as_server_sent_events_and_meters_tokens(api):
+    body = {"product": "BrewMate Pro", "description": "A quiet coffee grinder with 30 settings", "template": "tagline",
+            "language": "en", "model": "qwen-0.5b", "variants": 1, "seed": 7, "stream": True}
+    events = []
+    with httpx.stream("POST", api["url"] + "/api/v1/copy/generate", json=body, timeout=300,
+                      headers={"Authorization": f"Bearer {api['key']}"}) as answer:
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/event-stream")
+        request_id = answer.headers["x-request-id"]
+        for line in answer.iter_lines():
+            if line.startswith("event: "):
+                events.append([line[7:], None])
+            elif line.startswith("data: "):
+                events[-1][1] = json.loads(line[6:])
+    kinds = [kind for kind, _ in events]
+    assert kinds[-1] == "done" and set(kinds[:-1]) <= {"update"}
+    final = events[-1][1]
+    assert len(final["variants"]) == 1 and final["variants"][0]["text"].strip() and final["stats"]["seed"] == 7
+    deadline = time.time() + 10
+    while not usage_rows(request_id) and time.time() < deadline:
+        time.sleep(0.2)
+    (row,) = usage_rows(request_id)
+    units = json.loads(row["units"])
+    assert row["outcome"] == "ok" and units["tokens_out"] > 0 and units["tokens_in"] > 20
+    bad = httpx.post(api["url"] + "/api/v1/copy/generate", json={**body, "template": "no-such"},
+                     headers={"Authorization": f"Bearer {api['key']}"})
+    assert bad.status_code == 400 and "no-such" in bad.json()["error"]["message"]
+    too_many = httpx.post(api["url"] + "/api/v1/copy/generate", json={**body, "variants": 9},
+                          headers={"Authorization": f"Bearer {api['key']}"})
+    assert too_many.status_code == 400 and too_many.json()["error"]["param"] == "variants"

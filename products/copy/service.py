@@ -1,7 +1,6 @@
 """Copy as a service: the copy models as /v1/chat/completions models (products/copy/chat.py), and the
 native route /api/v1/copy/generate (a brief in; the variants out, streamed as server-sent events or
 as one JSON), on core.generate as the tab calls it."""
-from __future__ import annotations
 
 import json
 import threading

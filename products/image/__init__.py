@@ -1,9 +1,9 @@
 """Image generation: any diffusers text-to-image pipeline, with seeds, schedulers, presets, per-step
 progress, Stop, and the generation parameters embedded in every PNG."""
 from shared import feedback
-from shared.descriptor import FeedbackKind, Measure, Product
+from shared.descriptor import FeedbackKind, Measure, Product, Service
 
-from products.image import strings  # noqa: F401  (the tab title and messages)
+from products.image import service, strings  # noqa: F401  (strings: the tab title and messages)
 from products.image.settings import ImageSettings
 
 
@@ -22,4 +22,8 @@ PRODUCT = Product(
     feedback=(FeedbackKind("favourite", 1.0, feedback.check_item), FeedbackKind("down", 0.0, feedback.check_item)),
     measures=(Measure("images", "images made"), Measure("pixels", "pixels made")),
     settings=(ImageSettings,),
+    services=(Service("images", service.MODEL_ID, service.generate,
+                      "The configured text-to-image model; offline, the small emoji model trained in this repo "
+                      "(256x256, 25 steps)", default=True),),
+    routes=service.routes,
 )

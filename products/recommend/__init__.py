@@ -4,7 +4,7 @@ from shared import feedback
 from shared.artifacts import declared_in
 from shared.descriptor import FeedbackKind, Measure, Product
 
-from products.recommend import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.recommend import artifacts, service, strings  # noqa: F401  (strings: the tab title and messages)
 from products.recommend.settings import RecommendSettings
 
 
@@ -26,4 +26,5 @@ PRODUCT = Product(
     measures=(Measure("rows", "items recommended"),),
     settings=(RecommendSettings,),
     artifacts=declared_in(artifacts),
+    routes=service.routes,  # native routes only: no OpenAI-compatible capability
 )

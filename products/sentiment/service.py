@@ -1,7 +1,6 @@
 """Sentiment as a service: the native REST routes (/api/v1/sentiment/...) and the encoders as
 /v1/embeddings models. Plain functions of core.py do the work; shared/api does keys, limits, metering
 and errors."""
-from __future__ import annotations
 
 from pydantic import BaseModel, Field
 

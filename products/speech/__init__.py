@@ -2,9 +2,9 @@
 with progressive segments, language detection, translation to English, word timestamps and subtitles."""
 from shared import feedback
 from shared.artifacts import declared_in
-from shared.descriptor import FeedbackKind, Measure, Product, Rating
+from shared.descriptor import FeedbackKind, Measure, Product, Rating, Service
 
-from products.speech import artifacts, strings  # noqa: F401  (strings: the tab title and messages)
+from products.speech import artifacts, service, strings  # noqa: F401  (strings: the tab title and messages)
 from products.speech.settings import SpeechSettings
 
 
@@ -29,4 +29,9 @@ PRODUCT = Product(
     measures=(Measure("audio_s", "seconds of audio"), Measure("tokens_out", "words transcribed")),
     settings=(SpeechSettings,),
     artifacts=declared_in(artifacts),
+    services=(Service("transcription", "whisper-base", service.transcribe_base,
+                      "Whisper base (74M, 99 languages): transcription and translation to English", default=True),
+              Service("transcription", "whisper-tiny.en", service.transcribe_tiny_en,
+                      "Whisper tiny.en (39M, English only, fastest)")),
+    routes=service.routes,
 )

@@ -70,6 +70,14 @@ def install(app: FastAPI) -> None:
     async def _api_error(request: Request, err: ApiError):
         return err.response()
 
+    @app.exception_handler(UserError)
+    async def _user_error(request: Request, err: UserError):
+        return from_exception(err).response()
+
+    @app.exception_handler(Exception)
+    async def _anything(request: Request, err: Exception):  # a model that will not load, a busy budget, a bug
+        return from_exception(err).response()
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError):
         message, param = _validation_message(err)
