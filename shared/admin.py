@@ -23,11 +23,13 @@ add({
     "admin.password": ("Admin password", "管理密码"),
     "admin.unlock": ("Unlock admin actions", "解锁管理操作"),
     "admin.unlocked": ("Admin actions are unlocked for this page.", "本页面的管理操作已解锁。"),
-    "admin.disabled": ("Admin actions (load, unload, load all, verify) are turned off on this server: it has no "
-                       "admin password (set AIPM_ADMIN_PASSWORD). Status is public.",
-                       "此服务器未设置管理密码（AIPM_ADMIN_PASSWORD），管理操作（加载、卸载、全部加载、校验）已关闭。状态信息公开可见。"),
-    "admin.locked": ("Admin actions (load, unload, load all, verify) need the admin password: enter it below and "
-                     "unlock.", "管理操作（加载、卸载、全部加载、校验）需要管理密码：请在下方输入并解锁。"),
+    "admin.disabled": ("Admin actions (load, unload, load all, verify, API keys, billing) are turned off on this "
+                       "server: it has no admin password (set AIPM_ADMIN_PASSWORD). Status is public.",
+                       "此服务器未设置管理密码（AIPM_ADMIN_PASSWORD），管理操作（加载、卸载、全部加载、校验、API 密钥、账单）已关闭。"
+                       "状态信息公开可见。"),
+    "admin.locked": ("Admin actions (load, unload, load all, verify, API keys, billing) need the admin password: "
+                     "enter it below and unlock.",
+                     "管理操作（加载、卸载、全部加载、校验、API 密钥、账单）需要管理密码：请在下方输入并解锁。"),
     "admin.error.disabled": ("This action is for admins, and admin actions are turned off on this server "
                              "(no AIPM_ADMIN_PASSWORD is set).",
                              "此操作仅限管理员，而此服务器未设置 AIPM_ADMIN_PASSWORD，管理操作已关闭。"),

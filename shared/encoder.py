@@ -47,20 +47,20 @@ class SentenceEncoder:
 
     def encode(self, texts: list[str], batch_size: int = 32):
         """Unit-length float32 numpy vectors, one per text; texts longer than max_tokens are cut."""
+        return self.encode_counted(texts, batch_size)[0]
+
+    def encode_counted(self, texts: list[str], batch_size: int = 32):
+        """(vectors as `encode` gives them, tokens read: the prompt included, each text cut at max_tokens)."""
         import numpy as np
         import torch
 
-        out = []
+        out, tokens = [], 0
         with torch.inference_mode():
             for start in range(0, len(texts), batch_size):
                 hidden, mask = self.hidden_states(texts[start:start + batch_size], True, self.max_tokens)
                 out.append(self.pool(hidden, mask).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")
-
-    def count_tokens(self, texts: list[str]) -> int:
-        """Tokens the encoder reads for these texts (prompt included, each cut at max_tokens): API usage."""
-        ids = self.tokenizer([self.prompt + t for t in texts], truncation=True, max_length=self.max_tokens)["input_ids"]
-        return sum(len(row) for row in ids)
+                tokens += int(mask.sum())
+        return (np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")), tokens
 
 
 def embed_with(model_name: str, texts: list[str], batch_size: int = 32):
@@ -73,11 +73,14 @@ def embed_with(model_name: str, texts: list[str], batch_size: int = 32):
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     with registry.use(model_name) as encoder:
-        vectors = encoder.encode([texts[i] for i in order], batch_size)
-        tokens = encoder.count_tokens(texts)
+        ordered = [texts[i] for i in order]
+        if hasattr(encoder, "encode_counted"):
+            vectors, tokens = encoder.encode_counted(ordered, batch_size)
+        else:  # an encoder that cannot count (a remote one): characters / 4 per text, as OpenAI estimates
+            vectors, tokens = encoder.encode(ordered, batch_size), sum(len(t) for t in texts) // 4 + len(texts)
     out = np.empty_like(vectors)
     out[order] = vectors
-    return Embeddings(out.tolist(), tokens)
+    return Embeddings(out, tokens)
 
     def encode_tokens(self, texts: list[str], length: int, batch_size: int = 32):
         """(n, length, dim) float32 token vectors, scaled so that each text's mean token is its unit

@@ -4,7 +4,8 @@ Requests per product over time, p50/p95 latency per product and model, error rat
 satisfaction per product/model/template (an A/B view of templates), the confusion of label corrections,
 word error rate from text corrections, usage per product (its declared measures), model loads and
 unloads; filters for time, product and model; deleting this session's data; an admin export of
-feedback as a training set (CSV or Parquet). The products are the registered descriptors.
+feedback as a training set (CSV or Parquet); REST API usage per key and the month's bill for admins
+(shared/usage_view.py). The products are the registered descriptors.
 """
 from __future__ import annotations
 
@@ -281,6 +282,8 @@ def export(file_format: str, password: str = "", request: gr.Request = None):
 
 
 def build_tab() -> None:
+    from shared import usage_view  # it reads this module's ranges
+
     gr.Markdown(I18N("insights.intro"))
     with gr.Row():
         range_key = gr.Dropdown(list(RANGES), value="day", label=I18N("insights.range"), scale=1)
@@ -306,6 +309,7 @@ def build_tab() -> None:
             password = gr.Textbox(label=I18N("admin.password"), type="password", max_length=200)
             export_button = gr.Button(I18N("insights.export_go"))
         exported = gr.File(label=I18N("insights.file"))
+    usage_view.build(range_key, product, model)
     outputs = [line, over_time, latency, p95, templates, confusion, wer, usage, models, model]
     gr.on([go.click, range_key.change, product.change, model.change], refresh, [range_key, product, model], outputs,
           api_visibility="private", concurrency_limit=2, concurrency_id="insights")

@@ -125,22 +125,39 @@ def charge(key: KeyRecord, product: str, units: dict[str, float], request_id: st
            now: float | None = None) -> bool:
     """Add what a request used to the key's month, once per request_id (a repeat adds nothing and
     returns False). "requests" is left out: admit() counted the request already."""
-    now = time.time() if now is None else now
-    amounts = {unit: float(amount) for unit, amount in (units or {}).items()
-               if unit != "requests" and amount and float(amount) > 0}
     with store.engine().begin() as conn:
-        insert = _insert(conn)
-        first = conn.execute(insert(api_charges).values(
-            request_id=request_id, ts=now, key_id=key.id, units=json.dumps({"product": product, "units": amounts}))
-            .on_conflict_do_nothing().returning(api_charges.c.request_id)).scalar()
-        if first is None:
-            return False
-        month = month_of(now)
-        for unit, amount in sorted(amounts.items()):  # one order everywhere: no deadlocks between replicas
-            stmt = insert(api_monthly).values(key_id=key.id, month=month, unit=unit, used=amount)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=[api_monthly.c.key_id, api_monthly.c.month, api_monthly.c.unit],
-                set_={"used": api_monthly.c.used + stmt.excluded.used}))
+        return _charge(conn, key.id, product, units, request_id, time.time() if now is None else now)
+
+
+def charge_later(key: KeyRecord, product: str, units: dict[str, float], request_id: str) -> bool:
+    """charge() on the store's writer thread, in order with the usage rows: the request does not wait
+    for it (the door's cost per request is admit's one transaction). False when the writer's queue
+    is full (the store's stats count it)."""
+    now = time.time()
+    if not _amounts(units):
+        return True  # nothing beyond the request, which admit() counted
+    return store.submit_op(lambda conn, _key: _charge(conn, key.id, product, units, request_id, now))
+
+
+def _amounts(units: dict[str, float] | None) -> dict[str, float]:
+    return {unit: float(amount) for unit, amount in (units or {}).items()
+            if unit != "requests" and amount and float(amount) > 0}
+
+
+def _charge(conn, key_id: str, product: str, units: dict[str, float] | None, request_id: str, now: float) -> bool:
+    amounts = _amounts(units)
+    insert = _insert(conn)
+    first = conn.execute(insert(api_charges).values(
+        request_id=request_id, ts=now, key_id=key_id, units=json.dumps({"product": product, "units": amounts}))
+        .on_conflict_do_nothing().returning(api_charges.c.request_id)).scalar()
+    if first is None:
+        return False
+    month = month_of(now)
+    for unit, amount in sorted(amounts.items()):  # one order everywhere: no deadlocks between replicas
+        stmt = insert(api_monthly).values(key_id=key_id, month=month, unit=unit, used=amount)
+        conn.execute(stmt.on_conflict_do_update(
+            index_elements=[api_monthly.c.key_id, api_monthly.c.month, api_monthly.c.unit],
+            set_={"used": api_monthly.c.used + stmt.excluded.used}))
     return True
 
 

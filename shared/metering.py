@@ -93,6 +93,7 @@ def bill(period: str) -> list[dict]:
     covers, then the plan's fee."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period or ""):
         raise ValueError(f"billing period {period!r}: expected YYYY-MM")
+    store.writer().flush(5)  # charges queued on the writer (limits.charge_later) are part of the bill
     start = float(calendar.timegm(time.strptime(period + "-01", "%Y-%m-%d")))  # months are UTC
     end = limits.month_end(start)
     spent = limits.monthly(period)

@@ -1,13 +1,14 @@
-"""The System tab: the registry's status, load/unload per model, device, memory and versions.
-Every operation is also a named API endpoint. Status is public; load, unload, load all and verify
-need the admin password (shared/admin.py), which API callers pass as the last argument."""
+"""The System tab: the registry's status, load/unload per model, device, memory and versions, and the
+REST API's keys (shared/keys_tab.py). Every operation is also a named API endpoint. Status is public;
+load, unload, load all, verify and the keys need the admin password (shared/admin.py), which API
+callers pass as the last argument."""
 from __future__ import annotations
 
 import importlib.metadata
 
 import gradio as gr
 
-from shared import admin, descriptor
+from shared import admin, descriptor, keys_tab
 from shared import device as devices
 from shared.i18n import I18N, add, request_lang, t
 from shared.models import registry
@@ -105,13 +106,16 @@ def verify_files(password: str = "", request: gr.Request = None):
     return pd.DataFrame(rows, columns=VERIFY_COLUMNS)
 
 
+ADMIN_BUTTONS = 7  # load, unload, load all, verify; create, revoke and list keys
+
+
 @user_errors
 def unlock(password: str, request: gr.Request = None):
     """Make the admin buttons usable on this page when the password is right."""
     lang = request_lang(request)
     admin.require(password, lang)
     gr.Info(t("admin.unlocked", lang))
-    return [gr.update(interactive=True)] * 4 + [t("admin.unlocked", lang)]
+    return [gr.update(interactive=True)] * ADMIN_BUTTONS + [t("admin.unlocked", lang)]
 
 
 def versions() -> list[list[str]]:
@@ -163,6 +167,7 @@ def build_tab(product_report) -> None:
             verify = gr.Button(I18N("system.verify"), scale=1, interactive=False)
         verified = gr.Dataframe(label=I18N("system.verify_result"), headers=VERIFY_COLUMNS, interactive=False,
                                 wrap=True)
+    key_buttons, key_table = keys_tab.build(password)
     with gr.Row():
         with gr.Column():
             gr.Markdown(I18N("system.device"))
@@ -179,8 +184,11 @@ def build_tab(product_report) -> None:
     unload.click(unload_model, [name, password], [table, budget], api_name="system_unload", concurrency_limit=1)
     preload.click(preload_all, [password], [table, budget], api_name="system_preload", concurrency_limit=1)
     verify.click(verify_files, [password], [verified], api_name="system_verify", concurrency_limit=1)
-    gr.on([unlock_button.click, password.submit], unlock, [password], [load, unload, preload, verify, note],
-          api_visibility="private", concurrency_limit=1, concurrency_id="system-unlock")
+    unlocked = gr.on([unlock_button.click, password.submit], unlock, [password],
+                     [load, unload, preload, verify, *key_buttons, note], api_visibility="private",
+                     concurrency_limit=1, concurrency_id="system-unlock")
+    unlocked.success(keys_tab.listing, [password], [key_table], api_visibility="private", concurrency_limit=1,
+                     concurrency_id="system-keys")  # unlocked: show the keys
     # The table refreshes itself; device facts need torch, so they are read after start-up, here.
     gr.on([refresh.click, gr.Timer(5).tick], refresh_all, None, [table, budget, device],
           api_visibility="private", queue=False, show_progress="hidden")

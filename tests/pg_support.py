@@ -3,6 +3,7 @@ port, no system service. As root (CI) the server runs as the `postgres` user (or
 PostgreSQL refuses to run as root. Skipped, saying why, when the server binaries are missing."""
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -35,15 +36,20 @@ def _as_user() -> list[str]:
         except KeyError:
             continue
         return ["runuser", "-u", name, "--"]
-    pytest.skip("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as")
+    raise NoPostgres("running as root and no unprivileged user (postgres, nobody) to run PostgreSQL as")
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
+class NoPostgres(RuntimeError):
+    """This machine cannot run a PostgreSQL server here; the message says why."""
+
+
+@contextlib.contextmanager
+def running_postgres():
+    """A PostgreSQL server in a temporary folder for the block: yields its SQLAlchemy URL (tests use the
+    fixture below; bench/bench_api.py uses this directly)."""
     binaries = server_binaries()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are missing: apt-get install postgresql")
-    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
+        raise NoPostgres("PostgreSQL server binaries (initdb, pg_ctl) are missing: apt-get install postgresql")
     prefix = _as_user()
     folder = Path(tempfile.mkdtemp(prefix="aipm-pg-"))
     if prefix:
@@ -61,3 +67,13 @@ def postgres_url():
         subprocess.run(prefix + [str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True, env=env, cwd=folder)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
+    try:
+        with running_postgres() as url:
+            yield url
+    except NoPostgres as err:
+        pytest.skip(str(err))

@@ -3,61 +3,28 @@ httpx, curl): keys, errors in OpenAI's shape, limits with their headers, meterin
 sentiment endpoints on the same models as the UI, and the UI still served at "/" beside them."""
 import base64
 import json
-import os
 import subprocess
-import threading
 import time
 
 import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import free_port
+from tests.api_support import api_database, serving
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    """The app as `python app.py` serves it (uvicorn, the API with the UI mounted), on a database of its own."""
-    import uvicorn
-
+    """The app as `python app.py` serves it, on a database of its own, and a key on a test plan."""
     import app
-    from shared import keys, store
-    from shared.config import settings
+    from shared import keys
 
-    folder = tmp_path_factory.mktemp("api")
-    saved = {k: os.environ.get(k) for k in ("AIPM_DATABASE_URL", "AIPM_API_KEY_CACHE_S", "AIPM_API_PLANS")}
-    os.environ["AIPM_DATABASE_URL"] = f"sqlite:///{folder / 'api.db'}"
-    os.environ["AIPM_API_KEY_CACHE_S"] = "0"
-    os.environ["AIPM_API_PLANS"] = json.dumps({
-        "test": {"requests_per_minute": 1000, "monthly": {}, "price": {"requests": 0.001}},
-        "tiny": {"requests_per_minute": 2, "monthly": {}},
-        "capped": {"requests_per_minute": 1000, "monthly": {"requests": 3}}})
-    settings.cache_clear()
-    old_writer = store.use_writer(None)
-    keys.clear_cache()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app.server(app.build_app()), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
-    secret, record = keys.create_key("acme", "test")
-    try:
-        yield {"url": f"http://127.0.0.1:{port}", "key": secret, "record": record}
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        store.use_writer(old_writer)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        settings.cache_clear()
-        keys.clear_cache()
+    plans = {"test": {"requests_per_minute": 1000, "monthly": {}, "price": {"requests": 0.001}},
+             "tiny": {"requests_per_minute": 2, "monthly": {}},
+             "capped": {"requests_per_minute": 1000, "monthly": {"requests": 3}}}
+    with api_database(tmp_path_factory.mktemp("api"), plans), serving(app) as url:
+        secret, record = keys.create_key("acme", "test")
+        yield {"url": url, "key": secret, "record": record}
 
 
 def openai_client(api, key=None):

@@ -17,7 +17,7 @@ import httpx
 import openai
 import pytest
 
-from tests.conftest import free_port
+from tests.api_support import api_database, serving
 from tests.speech_support import SPANISH, speak, wer
 
 SENTENCE = "Please send the quarterly report to the finance team before Friday."
@@ -25,43 +25,14 @@ SENTENCE = "Please send the quarterly report to the finance team before Friday."
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    import uvicorn
-
-    from shared import config, keys, store
+    import app
+    from shared import keys
 
     folder = tmp_path_factory.mktemp("api-products")
-    saved = {name: os.environ.get(name) for name in ("AIPM_DATABASE_URL", "AIPM_API_KEY_CACHE_S")}
-    os.environ["AIPM_DATABASE_URL"] = f"sqlite:///{folder}/api.db"
-    os.environ["AIPM_API_KEY_CACHE_S"] = "0"
-    config.settings.cache_clear()
-    old_writer = store.use_writer(None)
-    keys.clear_cache()
-    import app
-
-    server_app = app.server(app.build_app())
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(server_app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    secret, record = keys.create_key("test", "payg")
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", secret=secret, key=record, folder=folder,
+    with api_database(folder), serving(app) as url:
+        secret, record = keys.create_key("test", "payg")
+        yield SimpleNamespace(url=url, secret=secret, key=record, folder=folder,
                               headers={"Authorization": f"Bearer {secret}"})
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        config.settings.cache_clear()
-        store.use_writer(old_writer)
-        keys.clear_cache()
 
 
 @pytest.fixture(scope="module")

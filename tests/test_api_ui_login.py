@@ -1,26 +1,9 @@
 """AIPM_UI_AUTH puts the browser UI and its Gradio API behind a login, so a server that sells the REST
 API cannot be used for free through the UI; without it the UI stays an open demo."""
-import threading
-import time
-
 import httpx
 import pytest
 
-from tests.conftest import free_port
-
-
-def serve(app_module):
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app_module.server(app_module.build_app()), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
+from tests.api_support import serving
 
 
 def test_the_ui_and_its_gradio_api_need_the_login_when_one_is_set(fresh_settings):
@@ -28,17 +11,13 @@ def test_the_ui_and_its_gradio_api_need_the_login_when_one_is_set(fresh_settings
     from gradio_client import Client
 
     fresh_settings.setenv("AIPM_UI_AUTH", "demo:s3cret")
-    server, thread, url = serve(app)
-    try:
+    with serving(app) as url:
         with pytest.raises(Exception):
             Client(url, verbose=False).predict(api_name="/system_status")
         assert httpx.post(url + "/gradio_api/call/system_status", json={"data": []}).status_code in (401, 403)
         rows = Client(url, auth=("demo", "s3cret"), verbose=False).predict(api_name="/system_status")
         assert isinstance(rows, list) and rows
         assert httpx.get(url + "/v1/models").status_code == 401, "the REST API keeps its own keys"
-    finally:
-        server.should_exit = True
-        thread.join(15)
 
 
 def test_without_a_login_the_ui_is_an_open_demo(fresh_settings):
@@ -46,9 +25,5 @@ def test_without_a_login_the_ui_is_an_open_demo(fresh_settings):
     from gradio_client import Client
 
     fresh_settings.setenv("AIPM_UI_AUTH", "")
-    server, thread, url = serve(app)
-    try:
+    with serving(app) as url:
         assert Client(url, verbose=False).predict(api_name="/system_status")
-    finally:
-        server.should_exit = True
-        thread.join(15)

@@ -16,7 +16,7 @@ CAPABILITIES = ("chat", "embeddings", "transcription", "images")
 
 @dataclass
 class Embeddings:
-    vectors: list[list[float]]
+    vectors: object  # (texts, dimensions) float32 numpy array, unit rows
     tokens: int  # input tokens, for usage and metering
 
 

@@ -49,10 +49,13 @@ class Call:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def units(self, **values) -> None:
-        """Add measured units (tokens_in, tokens_out, rows, audio_s, images, ...)."""
+        """Add measured units (tokens_in, tokens_out, rows, audio_s, images, ...); `tokens` (what plans
+        set quotas and prices on) follows tokens_in + tokens_out."""
         for name, value in values.items():
             if value is not None:
                 self.measured[name] = self.measured.get(name, 0) + value
+                if name in ("tokens_in", "tokens_out"):
+                    self.measured["tokens"] = self.measured.get("tokens", 0) + value
 
     def json(self, content, status: int = 200) -> JSONResponse:
         return JSONResponse(content, status_code=status, headers=self.headers)
@@ -65,9 +68,8 @@ class Call:
                 return
             self._done = True
         units = {"requests": 1, **self.measured}
-        if outcome == "ok":
-            limits.charge(self.key, self.product, {k: v for k, v in units.items() if k != "requests"},
-                          self.request_id)
+        if outcome == "ok":  # on the store's writer thread: the caller does not wait for it
+            limits.charge_later(self.key, self.product, self.measured, self.request_id)
         metering.record_usage({
             "request_id": self.request_id, "ts": time.time(), "key_id": self.key.id, "key_prefix": self.key.prefix,
             "plan": self.key.plan, "product": self.product, "action": self.action, "model": self.model,

@@ -11,6 +11,7 @@ import time
 import uuid
 from typing import Literal
 
+import numpy as np
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -87,30 +88,21 @@ def embeddings(body: EmbeddingRequest, request: Request):
     with guarded(request, product, "embeddings") as call:
         call.model = service.model
         result: cap.Embeddings = service.run(texts)
-        if body.dimensions is not None and body.dimensions > len(result.vectors[0]):
-            raise ApiError(400, f"dimensions must be at most {len(result.vectors[0])} for {service.model}.",
-                           "invalid_input", "dimensions")
+        vectors = np.asarray(result.vectors, dtype=np.float32)
+        if body.dimensions is not None:
+            if body.dimensions > vectors.shape[1]:
+                raise ApiError(400, f"dimensions must be at most {vectors.shape[1]} for {service.model}.",
+                               "invalid_input", "dimensions")
+            vectors = vectors[:, :body.dimensions]  # shortened, then made unit length again
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         call.units(tokens_in=result.tokens, rows=len(texts))
-        data = []
-        for i, vector in enumerate(result.vectors):
-            if body.dimensions:
-                vector = _renormalised(vector[:body.dimensions])
-            data.append({"object": "embedding", "index": i, "embedding": _encoded(vector, body.encoding_format)})
+        if body.encoding_format == "base64":  # little-endian float32, as OpenAI sends them
+            encoded = [base64.b64encode(row.astype("<f4").tobytes()).decode() for row in vectors]
+        else:
+            encoded = vectors.tolist()
+        data = [{"object": "embedding", "index": i, "embedding": e} for i, e in enumerate(encoded)]
         return call.json({"object": "list", "data": data, "model": service.model,
                           "usage": {"prompt_tokens": result.tokens, "total_tokens": result.tokens}})
-
-
-def _renormalised(vector: list[float]) -> list[float]:
-    norm = sum(v * v for v in vector) ** 0.5 or 1.0
-    return [v / norm for v in vector]
-
-
-def _encoded(vector: list[float], encoding: str):
-    if encoding == "base64":
-        import numpy as np
-
-        return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()
-    return vector
 
 
 # ---- chat ----------------------------------------------------------------------------------------
