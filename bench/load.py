@@ -11,6 +11,11 @@ an emoji image, speech on a short espeak-ng clip (when espeak-ng is installed), 
 input (a NaN, an unknown choice, missing arguments), which must come back as a clear message. Copy
 (an LLM, tens of seconds a request on CPU) joins with --copy.
 
+With --api-clients N (default 10), N more clients call the REST API with a key (bench/load_api.py):
+sentiment, embeddings, recommendations, the model list and bad input (malformed JSON, an unknown model,
+no texts) that must come back as a clean 4xx; afterwards every answered API request must have exactly
+one usage row in the app's database.
+
 Prints per endpoint: requests, ok, clean user errors, 'queue full', server errors (the generic
 message with an error id), transport failures, p50/p95 latency; then the app's peak RSS (process and
 children, sampled every 0.2 s) and the output folders left on disk. Exits 1 when any request
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -35,6 +41,7 @@ from urllib.parse import urlparse
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench import load_api  # noqa: E402
 from bench.app_server import start_app  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -143,7 +150,8 @@ def sample_rss(pid: int, stop: threading.Event, peak: list[int]) -> None:
         stop.wait(0.2)
 
 
-def run(url: str, clients: int, seconds: float, with_copy: bool, timeout: float, seed: int) -> dict:
+def run(url: str, clients: int, seconds: float, with_copy: bool, timeout: float, seed: int,
+        api_clients: int = 0, api_key: str = "", request_ids: list | None = None) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="aipm-load-"))
     paths = make_inputs(folder)
     setup = Api(url, timeout)
@@ -168,7 +176,25 @@ def run(url: str, clients: int, seconds: float, with_copy: bool, timeout: float,
             with lock:
                 results[label].append((outcome, time.perf_counter() - start, data[:300]))
 
+    def api_client(k: int) -> None:
+        rng = random.Random(seed * 1000 + 500 + k)
+        api = load_api.ApiClient(url, api_key, timeout)
+        weights_api = [w for w, *_ in load_api.MIX]
+        while time.monotonic() < deadline:
+            _, label, method, path, body, raw = rng.choices(load_api.MIX, weights_api)[0]
+            start = time.perf_counter()
+            try:
+                outcome, data, request_id = api.call(method, path, body, raw)
+                if request_id and request_ids is not None:
+                    with lock:
+                        request_ids.append(request_id)
+            except httpx.HTTPError as err:
+                outcome, data = "transport", f"{type(err).__name__}: {err}"
+            with lock:
+                results[label].append((outcome, time.perf_counter() - start, data[:300]))
+
     threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(clients)]
+    threads += [threading.Thread(target=api_client, args=(k,), daemon=True) for k in range(api_clients)]
     for thread in threads:
         thread.start()
     for thread in threads:  # every client stops at the deadline, after its request in flight
@@ -210,25 +236,40 @@ def main() -> int:
     parser.add_argument("--copy", action="store_true", help="also send marketing-copy requests (slow on CPU)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--queue-size", type=int, help="AIPM_QUEUE_SIZE of the app it starts (default: the app's)")
+    parser.add_argument("--api-clients", type=int, default=10, help="REST API clients with a key, besides --clients")
+    parser.add_argument("--api-key", help="with --url: the key the API clients send (their metering is not checked)")
     args = parser.parse_args()
-    proc = None
+    proc, database, api_key = None, None, args.api_key or ""
     if args.url:
         if urlparse(args.url).hostname not in LOOPBACK:
             raise SystemExit("this load test only targets an app on this machine (127.0.0.1 / localhost)")
+        if args.api_clients and not api_key:
+            raise SystemExit("--url with API clients needs --api-key (or --api-clients 0)")
         url = args.url
     else:
-        env = {"AIPM_QUEUE_SIZE": str(args.queue_size)} if args.queue_size else {}
+        database = f"sqlite:///{tempfile.mkdtemp(prefix='aipm-load-db-')}/matrix.db"
+        api_key = load_api.new_key(database) if args.api_clients else ""
+        env = {"AIPM_DATABASE_URL": database, "AIPM_API_PLANS": os.environ.get("AIPM_API_PLANS", "")}
+        if args.queue_size:
+            env["AIPM_QUEUE_SIZE"] = str(args.queue_size)
         proc, url, started = start_app(**env)
         print(f"app started in {started:.1f} s at {url}")
+    request_ids: list[str] = []
     peak, stop = [0], threading.Event()
     if proc is not None:
         threading.Thread(target=sample_rss, args=(proc.pid, stop, peak), daemon=True).start()
     try:
         start = time.perf_counter()
-        results = run(url, args.clients, args.seconds, args.copy, args.timeout, args.seed)
+        results = run(url, args.clients, args.seconds, args.copy, args.timeout, args.seed, args.api_clients,
+                      api_key, request_ids)
         elapsed = time.perf_counter() - start
-        print(f"\n{args.clients} clients for {args.seconds:.0f} s (all done after {elapsed:.0f} s)\n")
+        print(f"\n{args.clients} clients and {args.api_clients} API clients for {args.seconds:.0f} s "
+              f"(all done after {elapsed:.0f} s)\n")
         bad = report(results)
+        if database and request_ids:
+            answered, once, missing = load_api.check_metered(database, request_ids)
+            print(f"API requests answered {answered}: metered exactly once {once}, not metered {missing}")
+            bad += answered - once
     finally:
         stop.set()
         if proc is not None:

@@ -147,3 +147,23 @@ class Bundled:
         except artifacts.ArtifactError as err:
             raise SourceUnavailable(f"{err}; rebuild it with the training script or restore it from git") from err
         return Resolved("embedded", str(full), f"bundled: {self.path}")
+
+
+class Server:
+    """An OpenAI-compatible server named by a setting (its base URL, ending in /v1); skipped while unset.
+    The model it serves holds no weights here (size 0)."""
+
+    kind = "remote"
+    size_estimate = 0
+
+    def __init__(self, setting: str):
+        self.setting = setting
+
+    def describe(self) -> str:
+        return f"OpenAI-compatible server (${self.setting})"
+
+    def resolve(self) -> Resolved:
+        url = raw(self.setting).rstrip("/")
+        if not url:
+            raise SourceUnavailable(f"${self.setting} is not set")
+        return Resolved("remote", url, f"server: {url}")

@@ -77,3 +77,20 @@ def postgres_url():
             yield url
     except NoPostgres as err:
         pytest.skip(str(err))
+
+
+@pytest.fixture
+def postgres_database(postgres_url):  # noqa: F811
+    """A new empty database on the session's server, dropped after the test (replicas and limits tests)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()

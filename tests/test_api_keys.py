@@ -8,19 +8,18 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from calendar import timegm
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, update
 
 from shared import keys, limits, metering, plans, store
 from shared.store import database
 from shared.store.schema import api_keys, api_monthly, api_rate, usage
 from shared.store.writer import Writer
 from tests.conftest import ROOT
-from tests.pg_support import postgres_url  # noqa: F401  (fixture)
+from tests.pg_support import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 PLANS = {
     "tiny": {"requests_per_minute": 5},
@@ -270,19 +269,8 @@ with ThreadPoolExecutor(12) as pool:
 """
 
 
-@pytest.fixture
-def pg_database(postgres_url):  # noqa: F811
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
-
-
-def test_two_processes_on_one_postgresql_admit_exactly_the_quota(pg_database, fresh_settings, tmp_path):
+def test_two_processes_on_one_postgresql_admit_exactly_the_quota(postgres_database, fresh_settings, tmp_path):
+    pg_database = postgres_database
     plans_json = {"q50": {"requests_per_minute": 100000, "monthly": {"requests": 50}}}
     old = store.use_writer(None)
     try:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import subprocess
-import threading
 import time
 from types import SimpleNamespace
 

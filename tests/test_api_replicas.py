@@ -6,30 +6,17 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 from tests.conftest import ROOT, free_port
-from tests.pg_support import postgres_url  # noqa: F401  (fixture)
+from tests.pg_support import postgres_database, postgres_url  # noqa: F401  (fixtures)
 
 QUOTA = 40
 PLANS = {"q40": {"requests_per_minute": 100000, "monthly": {"requests": QUOTA}}}
-
-
-@pytest.fixture
-def database(postgres_url):  # noqa: F811
-    name = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def start_replica(url: str, tmp_path, index: int) -> tuple[subprocess.Popen, str]:
@@ -55,7 +42,8 @@ def wait_ready(proc, url: str, timeout: float = 120) -> None:
 
 
 @pytest.mark.integration
-def test_two_replicas_share_one_quota_meter_once_and_see_a_revocation(database, fresh_settings, tmp_path):
+def test_two_replicas_share_one_quota_meter_once_and_see_a_revocation(postgres_database, fresh_settings, tmp_path):
+    database = postgres_database
     from shared import keys, store
     from shared.store import database as db
     from shared.store.schema import api_monthly, usage

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from products.copy.artifacts import QWEN_05B_GGUF, QWEN_15B_GGUF
 from products.copy.settings import CopySettings
-from shared.config import raw
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
-from shared.sources import Embedded, HubModel, LocalPath, Resolved, SourceUnavailable
+from shared.sources import Embedded, HubModel, LocalPath, Server
 
 
 def _load_folder(location: str, ctx: LoadContext, **hub_options):
@@ -82,24 +81,6 @@ def load_copy_model(ctx: LoadContext):
         return _load_folder(str(path), ctx)
     raise ValueError(f"{path} is neither a .gguf file nor a transformers model folder")
 
-
-class Server:
-    """An OpenAI-compatible server named by a setting (its base URL); skipped while unset."""
-
-    kind = "remote"
-    size_estimate = 0
-
-    def __init__(self, setting: str):
-        self.setting = setting
-
-    def describe(self) -> str:
-        return f"OpenAI-compatible server (${self.setting})"
-
-    def resolve(self) -> Resolved:
-        url = raw(self.setting).rstrip("/")
-        if not url:
-            raise SourceUnavailable(f"${self.setting} is not set")
-        return Resolved("remote", url, f"server: {url}")
 
 
 MODELS = ("qwen-1.5b", "qwen-0.5b", "custom", "openai")

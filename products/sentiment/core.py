@@ -79,7 +79,7 @@ def score_texts(texts: list[str], language: str = "auto", registry=None, batch_s
         pieces: dict[str, list[tuple[int, str, int]]] = {}  # lang -> (text index, window text, tokens)
         for lang in dict.fromkeys(langs):  # each language's encoder, leased for the whole call
             if model.needs_encoder:
-                encoders[lang] = stack.enter_context(registry.use(model.encoder_for(lang, fast), progress))
+                encoders[lang] = stack.enter_context(registry.use(model.encoder_for(lang, fast, registry), progress))
             limits[lang] = model.limits(encoders.get(lang))
         for i, text in enumerate(texts):
             tokenizer, limit = limits[langs[i]]

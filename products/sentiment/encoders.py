@@ -8,6 +8,8 @@
   assembled from PyPI wheels into the cache (products/sentiment/gemma.py).
 Which one serves a language is a setting (AIPM_SENTIMENT_ENCODER): EmbeddingGemma by default, chosen
 by the out-of-domain figures in README; MiniLM is the fast option.
+With AIPM_SENTIMENT_EMBEDDINGS_URL set, each also has a remote spec (products/sentiment/remote.py): the
+same vectors from a server's /v1/embeddings, which the heads then score.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Bundled, Resolved, SourceUnavailable
 
-from products.sentiment import gemma
+from products.sentiment import gemma, remote
 
 MINILM, GEMMA = "minilm", "gemma"
 ENCODERS = (MINILM, GEMMA)
@@ -131,3 +133,6 @@ SPECS = {
 }
 for _spec in SPECS.values():
     registry.register(_spec)
+if remote.configured():
+    for _encoder in ENCODERS:
+        registry.register(remote.make_spec(_encoder))

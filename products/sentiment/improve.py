@@ -94,7 +94,8 @@ def load_data(lang: str) -> tuple[dict, dict]:
     """(splits, vectors) of one language: the shipped model's training protocol
     (products/sentiment/experiment.py, "full"), vectors of the language's encoder (cached)."""
     from products.sentiment import experiment, models
-    from products.sentiment.encoders import GEMMA, MODEL_NAMES
+    from products.sentiment.encoders import GEMMA
+    from products.sentiment.remote import spec_for
     from products.sentiment.vector_cache import embed
 
     encoder = models.chosen_encoders()[lang]
@@ -102,16 +103,16 @@ def load_data(lang: str) -> tuple[dict, dict]:
     splits = {k: [(r.text, r.label) for r in parts[k]] for k in ("train", "val", "test")}
     pool = sorted({r.text for v in parts.values() for r in v})  # the same pool tools/train.py embeds: one cache
     where = {text: i for i, text in enumerate(pool)}
-    vectors = embed(pool, f"{encoder}-{lang}-pool", MODEL_NAMES[encoder])
+    vectors = embed(pool, f"{encoder}-{lang}-pool", spec_for(encoder))
     return splits, {k: vectors[[where[text] for text, _ in v]] for k, v in splits.items()}
 
 
 def encode(texts: list[str], lang: str = "en") -> np.ndarray:
     """Vectors of a few corrections from the language's encoder (not cached: they change with every retrain)."""
     from products.sentiment import models
-    from products.sentiment.encoders import MODEL_NAMES
+    from products.sentiment.remote import spec_for
 
-    with registry.use(MODEL_NAMES[models.chosen_encoders()[lang]]) as encoder:
+    with registry.use(spec_for(models.chosen_encoders()[lang])) as encoder:
         return encoder.encode(list(texts), batch_size=64)
 
 

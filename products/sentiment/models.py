@@ -33,14 +33,19 @@ AUTO_ENCODERS = {"en": "gemma", "zh": "gemma"}
 
 def chosen_encoders() -> dict[str, str]:
     """{language: encoder} from AIPM_SENTIMENT_ENCODER; under "auto", a language whose chosen encoder
-    is not on this machine (EmbeddingGemma not assembled) gets MiniLM."""
+    is not on this machine (EmbeddingGemma not assembled) gets MiniLM, unless the encoders are remote
+    (AIPM_SENTIMENT_EMBEDDINGS_URL)."""
     from products.sentiment import gemma
 
     from products.sentiment.settings import SentimentSettings
 
+    from products.sentiment import remote
+
     setting = SentimentSettings.current().encoder
     if setting != "auto":
         return {lang: setting for lang in AUTO_ENCODERS}
+    if remote.configured():  # the encoders run on the server (which must then have EmbeddingGemma)
+        return dict(AUTO_ENCODERS)
     return {lang: enc if enc != "gemma" or gemma.is_ready() else "minilm" for lang, enc in AUTO_ENCODERS.items()}
 
 
@@ -61,10 +66,13 @@ class EmbeddedSentiment:
     def _kind(self, fast: bool) -> tuple[dict, dict]:
         return self.fast if fast and self.fast else (self.heads, self.temperatures)
 
-    def encoder_for(self, lang: str, fast: bool = False) -> str:
-        from products.sentiment.encoders import MINILM, MODEL_NAMES
+    def encoder_for(self, lang: str, fast: bool = False, reg=None) -> str:
+        """The registry name of the language's encoder: the local spec, or its remote one while
+        AIPM_SENTIMENT_EMBEDDINGS_URL is set (registered in `reg` if it is not yet)."""
+        from products.sentiment.encoders import MINILM
+        from products.sentiment.remote import spec_for
 
-        return MODEL_NAMES[MINILM if fast and self.fast else self.encoders[lang]]
+        return spec_for(MINILM if fast and self.fast else self.encoders[lang], reg)
 
     def labels(self, lang: str) -> tuple[str, ...]:
         from products.sentiment.heads import LABELS

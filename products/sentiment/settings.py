@@ -1,7 +1,7 @@
 """The Sentiment product's settings (README's configuration table lists them)."""
 from __future__ import annotations
 
-from shared.config import as_int, as_lower, as_text, product_settings, setting
+from shared.config import as_float, as_int, as_lower, as_text, product_settings, setting
 
 ENCODER_CHOICES = ("auto", "minilm", "gemma")
 
@@ -38,3 +38,28 @@ class SentimentSettings:
         "both languages, when it is assembled; else MiniLM), `gemma`, or `minilm` (all-MiniLM-L6-v2 fine-tuned here: "
         "about 10x faster, for very large files).",
         as_encoder)
+    # read by the Server source of products/sentiment/remote.py
+    embeddings_url: str = setting(
+        "AIPM_SENTIMENT_EMBEDDINGS_URL", "",
+        "Base URL (ending in `/v1`) of a server with `/v1/embeddings` that runs the sentiment encoders: another instance of this app (it serves `sentiment-minilm` and `sentiment-gemma`), or vLLM, infinity, text-embeddings-inference serving the same encoder, e.g. `http://encoders:7860/v1`. When set, the encoders the heads score run there (batches of AIPM_SENTIMENT_EMBEDDINGS_BATCH texts); the heads, and the tokenizer that cuts long texts into windows, stay here.",
+        as_text)
+    embeddings_key: str = setting(
+        "AIPM_SENTIMENT_EMBEDDINGS_KEY", "",
+        "API key for that server (sent as a Bearer token; empty = none).",
+        as_text)
+    embeddings_model: str = setting(
+        "AIPM_SENTIMENT_EMBEDDINGS_MODEL", "",
+        "Model id on that server: empty = the id this app serves each encoder under (`sentiment-minilm`, `sentiment-gemma`); one id for every encoder; or one per encoder, `minilm=ID,gemma=ID`. It must be the encoder the heads were trained on (its vector size is checked when it connects).",
+        as_text)
+    embeddings_prompt: str = setting(
+        "AIPM_SENTIMENT_EMBEDDINGS_PROMPT", "",
+        "Text put before every text sent to that server: empty (none) for this app, whose `sentiment-gemma` adds its prompt itself, and for MiniLM; `gemma` puts EmbeddingGemma's classification prompt (what this app's encoder adds), for EmbeddingGemma served by vLLM, infinity or text-embeddings-inference; any other value is put as it is.",
+        as_text)
+    embeddings_batch: int = setting(
+        "AIPM_SENTIMENT_EMBEDDINGS_BATCH", "64",
+        "Texts per /v1/embeddings request to that server (up to 4 requests at once).",
+        as_int(minimum=1))
+    embeddings_timeout: float = setting(
+        "AIPM_SENTIMENT_EMBEDDINGS_TIMEOUT", "120",
+        "Seconds to wait for that server to answer one request.",
+        as_float(minimum=1))

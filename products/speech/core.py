@@ -37,9 +37,15 @@ def languages() -> list[str]:
 
         return list(_LANGUAGE_CODES)
     except ImportError:
+        pass
+    try:
         from whisper.tokenizer import LANGUAGES
 
         return list(LANGUAGES)
+    except ImportError:  # neither engine here: a machine that sends speech to a remote server
+        from products.speech.remote import WHISPER_LANGUAGES
+
+        return list(WHISPER_LANGUAGES)
 
 
 def max_seconds(config: SpeechSettings | None = None) -> float:
@@ -81,6 +87,8 @@ def resolve(model: str | None, engine: str | None, lang: str = "en") -> tuple[st
     engine = engine or models.default_engine()
     if model not in models.configured_models():
         raise UserError(t("speech.error.model", lang, model=model, choices=", ".join(models.configured_models())))
+    if model == models.REMOTE:  # the server runs its own engine, whichever one is chosen here
+        return model, models.REMOTE
     if engine not in models.ENGINES or not models.engine_installed(engine):
         raise UserError(t("speech.error.engine", lang, engine=engine, choices=", ".join(models.available_engines())))
     return model, engine
@@ -101,7 +109,7 @@ def check_options(options: Options, model: str, lang: str = "en") -> Options:
         raise UserError(t("speech.error.chinese", lang, script=options.chinese, choices=", ".join(chinese.SCRIPTS)))
     if not 0 <= int(options.num_speakers) <= speakers.MAX_SPEAKERS:
         raise UserError(t("speech.error.num_speakers", lang, n=options.num_speakers, most=speakers.MAX_SPEAKERS))
-    if options.speakers and not speakers.installed():
+    if options.speakers and not speakers.installed() and model != models.REMOTE:  # a remote server may label them
         raise UserError(t("speech.error.no_diarizer", lang))
     return replace(options, num_speakers=int(options.num_speakers))
 
@@ -122,6 +130,7 @@ def transcribe(source, model: str | None = None, engine: str | None = None, opti
         from shared.models import registry
     config = config or SpeechSettings.current()
     model, engine = resolve(model, engine, lang)
+    models.ensure_registered(model, registry)
     options = check_options(options or default_options(config), model, lang)
     samples = source if isinstance(source, np.ndarray) else load_audio(source, lang, config)
     samples = np.ascontiguousarray(samples, dtype=np.float32)
@@ -136,7 +145,7 @@ def transcribe(source, model: str | None = None, engine: str | None = None, opti
         fraction = 0.0
         base = dict(model=model, engine=engine)
         info = None
-        for offset, chunk in chunks(samples):
+        for offset, chunk in chunks(samples, getattr(runner, "chunk_seconds", CHUNK_SECONDS)):
             # The language is detected on the first chunk and kept for the rest.
             chunk_options = options if info is None else replace(options, language=options.language or info.language)
             chunk_info, stream = runner.run(chunk, chunk_options, stop)
@@ -166,7 +175,10 @@ def transcribe(source, model: str | None = None, engine: str | None = None, opti
         raise UserError(t("speech.error.no_speech", lang))
     if options.vad_filter:  # the final times, trimmed to the speech (products/speech/timing.py)
         segments = timing.snap(segments, timing.speech_regions(samples))
-    if options.speakers:  # on the whole audio, once the transcript is there (Stop ends before this)
+    # on the whole audio, once the transcript is there (Stop ends before this); a remote server that
+    # labelled every segment already did it, one that did not is helped here when the diarizer is installed
+    labelled = all(s.speaker for s in segments)
+    if options.speakers and not labelled and (engine != models.REMOTE or speakers.installed()):
         yield Update(info, list(segments), [], 1.0, time.perf_counter() - start, extra={"speakers": "running"}, **base)
         with registry.use(speakers.SPEC, progress) as diarizer:
             turns = diarizer.turns(samples, options.num_speakers or None)

@@ -3,6 +3,8 @@
 One registry spec per (model, engine): `speech-base/faster-whisper`, `speech-base/openai-whisper`, ...
 Both engines use the same embedded CTranslate2 weights: faster-whisper reads them directly,
 openai-whisper reads a checkpoint converted from them once (products/speech/convert.py).
+`remote` (while AIPM_SPEECH_OPENAI_URL is set) is one spec, `speech-remote`, whatever the engine
+choice: an OpenAI-compatible server transcribes (products/speech/remote.py), nothing is held here.
 """
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ from shared import artifacts
 from shared.config import settings
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
-from shared.sources import Embedded, HubModel, LocalPath
+from shared.sources import Embedded, HubModel, LocalPath, Server
 
 from products.speech.artifacts import WHISPER_BASE_BIN, WHISPER_BASE_FILES, WHISPER_TINY_EN
 from products.speech.settings import SpeechSettings
 
 
 ENGINES = ("faster-whisper", "openai-whisper")
-MODELS = ("base", "tiny.en", "custom")
+MODELS = ("base", "tiny.en", "custom", "remote")
+REMOTE = "remote"  # the model (and its engine) served by the server at AIPM_SPEECH_OPENAI_URL
 
 
 def engine_installed(engine: str) -> bool:
@@ -40,14 +43,21 @@ def default_engine() -> str:
 
 
 def configured_models() -> list[str]:
-    """The models offered, default first; `custom` only while one of its settings is set."""
+    """The models offered, default first; `custom` only while one of its settings is set, `remote`
+    (first) only while AIPM_SPEECH_OPENAI_URL is set."""
     config = SpeechSettings.current()
-    names = [m for m in config.models if m in MODELS]
+    names = [m for m in config.models if m in MODELS and m != REMOTE]
     if _custom_configured(config) and "custom" not in names:
         names.append("custom")
     if not _custom_configured(config):
         names = [n for n in names if n != "custom"]
+    if server_configured(config):
+        names.insert(0, REMOTE)
     return names or ["base"]
+
+
+def server_configured(config: SpeechSettings | None = None) -> bool:
+    return bool((config or SpeechSettings.current()).openai_url)
 
 
 def _custom_configured(config: SpeechSettings) -> bool:
@@ -55,7 +65,7 @@ def _custom_configured(config: SpeechSettings) -> bool:
 
 
 def spec_name(model: str, engine: str) -> str:
-    return f"speech-{model}/{engine}"
+    return "speech-remote" if model == REMOTE else f"speech-{model}/{engine}"
 
 
 # ---- locating a CTranslate2 folder ------------------------------------------------------------
@@ -124,6 +134,13 @@ def load_openai(ctx: LoadContext):
     return OpenAIWhisperEngine(model, ctx.spec.name, fp16=device == "cuda")
 
 
+def load_remote(ctx: LoadContext):
+    from products.speech.remote import RemoteWhisperEngine
+
+    ctx.progress(0.5, f"connecting to {ctx.source.location}...")
+    return RemoteWhisperEngine.connect(ctx.source.location, ctx.spec.name)
+
+
 _SOURCES = {
     "base": (LocalPath("AIPM_SPEECH_BASE_PATH"), Embedded(WHISPER_BASE_BIN)),
     "tiny.en": (Embedded(WHISPER_TINY_EN),),
@@ -148,6 +165,8 @@ _DESCRIPTIONS = {
 
 SPECS = {}
 for _model in MODELS:
+    if _model == REMOTE:
+        continue  # one spec of its own, below
     if _model == "custom" and not _custom_configured(SpeechSettings.current()):
         continue  # registered only when configured, so the System tab lists real choices
     for _engine in ENGINES:
@@ -163,3 +182,25 @@ for _model in MODELS:
             fix_hint=_HINTS[_model] + ("" if engine_installed(_engine) else f"; and pip install {_engine}"),
         )
         registry.register(SPECS[(_model, _engine)])
+
+
+REMOTE_SPEC = ModelSpec(
+    name=spec_name(REMOTE, REMOTE),
+    loader=load_remote,
+    sources=(Server("AIPM_SPEECH_OPENAI_URL"),),
+    description="Whisper on the OpenAI-compatible server at AIPM_SPEECH_OPENAI_URL (vLLM, faster-whisper-server, "
+                "another instance of this app)",
+    dtype_policy="none",
+    size_estimate=0,  # the weights live on the server
+    fix_hint="check AIPM_SPEECH_OPENAI_URL (a base URL ending in /v1 of a server with /v1/audio/transcriptions), "
+             "AIPM_SPEECH_OPENAI_KEY, and that the server is up",
+)
+if server_configured():
+    registry.register(REMOTE_SPEC)
+
+
+def ensure_registered(model: str, reg=None) -> None:
+    """Register `remote` in `reg` (default: the app's registry) if it was configured after import."""
+    reg = reg or registry
+    if model == REMOTE and REMOTE_SPEC.name not in reg.names():
+        reg.register(REMOTE_SPEC)

@@ -12,7 +12,7 @@ class SpeechSettings:
         as_lower)
     models: tuple = setting(
         "AIPM_SPEECH_MODELS", "base,tiny.en",
-        "Speech models offered, the first is the default: `base` (embedded, multilingual), `tiny.en` (embedded, English, fastest), `custom` (the model named by AIPM_SPEECH_CUSTOM_PATH/_HUB).",
+        "Speech models offered, the first is the default: `base` (embedded, multilingual), `tiny.en` (embedded, English, fastest), `custom` (the model named by AIPM_SPEECH_CUSTOM_PATH/_HUB); `remote` comes first by itself while AIPM_SPEECH_OPENAI_URL is set.",
         as_list)
     # read by its LocalPath source
     base_path: str = setting(
@@ -51,4 +51,25 @@ class SpeechSettings:
     chinese: str = setting(
         "AIPM_SPEECH_CHINESE", "simplified",
         "Script of Chinese transcripts (table, SRT, VTT, TXT, JSON): `simplified` (OpenCC t2s) or `traditional` (s2t); the tab's choice overrides it.",
+        as_lower)
+    # read by its Server source (products/speech/remote.py)
+    openai_url: str = setting(
+        "AIPM_SPEECH_OPENAI_URL", "",
+        "Base URL (ending in `/v1`) of a server with `/v1/audio/transcriptions`: vLLM, faster-whisper-server (speaches), OpenAI, or another instance of this app, e.g. `http://speech:7860/v1`; offered as the speech model `remote`, first. The audio goes there (5-minute pieces, WAV) and comes back as the same segments, words and subtitles.",
+        as_text)
+    openai_key: str = setting(
+        "AIPM_SPEECH_OPENAI_KEY", "",
+        "API key for that server (sent as a Bearer token; empty = none). For another instance of this app, a key made there (`python -m shared.keys create --name NAME --plan PLAN`).",
+        as_text)
+    openai_model: str = setting(
+        "AIPM_SPEECH_OPENAI_MODEL", "",
+        "Model sent to that server (for this app: `whisper-base` or `whisper-tiny.en`; empty = the first transcription model its `/models` lists, else the first listed Whisper, else `default`).",
+        as_text)
+    openai_timeout: float = setting(
+        "AIPM_SPEECH_OPENAI_TIMEOUT", "600",
+        "Seconds to wait for that server to transcribe one piece (at most about 5 minutes of audio).",
+        as_float(minimum=1))
+    openai_audio: str = setting(
+        "AIPM_SPEECH_OPENAI_AUDIO", "float32",
+        "How the audio is sent to that server: `float32` (WAV of the decoded samples, exact: the same transcript as a local engine; about 19 MB per 5-minute piece) or `pcm16` (16-bit WAV, half the size, for servers with small upload limits).",
         as_lower)
