@@ -113,6 +113,11 @@ def test_bad_input_is_a_clear_error_in_openais_shape(api):
     with pytest.raises(openai.BadRequestError, match="n"):
         openai_client(api).chat.completions.create(model="default", n=3,
                                                    messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.BadRequestError, match="max_tokens"):
+        openai_client(api).chat.completions.create(model="default", max_tokens=100_000,
+                                                   messages=[{"role": "user", "content": "hi"}])
+    with pytest.raises(openai.BadRequestError, match="messages"):
+        openai_client(api).chat.completions.create(model="default", messages=[])
 
 
 def test_rate_limits_answer_429_with_retry_after_and_quotas_hold(api):
