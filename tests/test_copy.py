@@ -131,11 +131,12 @@ def test_clean_removes_what_loops_leave():
 # ---- templates --------------------------------------------------------------------------------
 def test_every_template_has_limits_and_both_languages_or_a_reason():
     assert set(TEMPLATES) == {"product_description", "tagline", "social_post", "search_ad", "email_subject",
-                              "seo_meta", "xiaohongshu"}
+                              "seo_meta", "xiaohongshu", "follow_up_email"}
     for template in TEMPLATES.values():
         assert template.fields and all(f.limit > 0 for f in template.fields)
     assert TEMPLATES["search_ad"].fields[0].limit == 30 and TEMPLATES["search_ad"].fields[1].limit == 90
     assert TEMPLATES["seo_meta"].fields[1].limit == 155 and TEMPLATES["email_subject"].fields[0].limit == 60
+    assert TEMPLATES["follow_up_email"].fields[0].limit == 70 and TEMPLATES["follow_up_email"].total_limit == 1800
 
 
 # ---- checks -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ def test_every_used_key_is_translated():
     import app  # noqa: F401  (imports every product's strings)
     from products import PRODUCTS
 
-    files = list((ROOT / "shared").rglob("*.py")) + [ROOT / "app.py"]
+    files = list((ROOT / "shared").rglob("*.py")) + list((ROOT / "workflows").rglob("*.py")) + [ROOT / "app.py"]
     for name in PRODUCTS:
         files += list((ROOT / name.replace(".", "/")).rglob("*.py"))
     used = set()

@@ -47,14 +47,17 @@ def _deltas(spec: str, messages, options: ChatOptions, stop: threading.Event, st
         cut = StopCut(options.stop)
         snapshots: queue.Queue = queue.Queue()
         outcome: dict = {}
+        halt = threading.Event()  # ends this decode; the caller's `stop` is only read, never set here
 
         def on_text(text: str) -> bool:
             snapshots.put(text)
-            return cut.hit(text) or stop.is_set()
+            if cut.hit(text) or stop.is_set():
+                halt.set()
+            return halt.is_set()
 
         def run():
             try:
-                outcome["result"] = RUNNERS[engine.engine](engine, messages, options, seed, max_new, stop, on_text)
+                outcome["result"] = RUNNERS[engine.engine](engine, messages, options, seed, max_new, halt, on_text)
             except BaseException as err:  # raised in the reader below
                 outcome["error"] = err
             finally:
@@ -71,7 +74,7 @@ def _deltas(spec: str, messages, options: ChatOptions, stop: threading.Event, st
                     yield visible[len(sent):]
                     sent = visible
         finally:
-            stop.set()
+            halt.set()  # a reader that stops early (a dropped stream) ends the decode
             worker.join()
         if "error" in outcome:
             raise outcome["error"]
@@ -117,7 +120,7 @@ def run_llama(engine, messages, options: ChatOptions, seed: int, max_new: int, s
 
     sampling = Sampling(temperature=float(options.temperature), top_p=float(options.top_p), top_k=40,
                         repetition_penalty=1.0)
-    result = engine.decode_rows([Row(engine.chat_prompt(messages), "", seed)], sampling, max_new, stop,
+    result = engine.decode_rows([Row(engine.chat_prompt(messages), options.grammar, seed)], sampling, max_new, stop,
                                 on_step=lambda texts: [on_text(texts[0])])
     on_text(result.texts[0])
     return result.prompt_tokens, result.steps, bool(result.finished and result.finished[0])
@@ -160,6 +163,8 @@ def run_openai(engine, messages, options: ChatOptions, seed: int, max_new: int, 
     body = {"model": engine.model_name, "messages": messages, "max_tokens": max_new, "stream": True,
             "temperature": options.temperature, "top_p": options.top_p, "seed": seed,
             "stream_options": {"include_usage": True}}
+    if options.grammar:
+        body["grammar"] = options.grammar  # llama.cpp's server honours it; others ignore it
     text, usage, finish = "", {}, None
     with httpx.Client(timeout=engine.timeout) as client, \
             client.stream("POST", f"{engine.url}/chat/completions", json=body, headers=engine._headers()) as response:

@@ -130,7 +130,19 @@ XIAOHONGSHU = Template(
     max_hashtags=6, min_hashtags=3, total_limit=1000, total_rule="chars", max_new_tokens=400, languages=("zh",), paragraphs=True,
     labelled=True, show_labels=False, name_in=("title",))
 
-TEMPLATES: dict[str, Template] = {t.key: t for t in (DESCRIPTION, TAGLINE, SOCIAL, SEARCH_AD, EMAIL, META, XIAOHONGSHU)}
+FOLLOW_UP = Template(
+    "follow_up_email", "Follow-up email after a call", "通话后的跟进邮件",
+    fields=(Field("subject", "Subject", "主题", 1, 70),
+            Field("body", "Body", "正文", 5, 400, min_lines=3)),
+    task_en="Write a follow-up email to this customer after their call: a subject line, then a greeting with their "
+            "name, one short paragraph per complaint that names it and says what we will do about it, thanks for "
+            "what they liked, and a closing line with the signature.",
+    task_zh="给这位客户写一封通话后的跟进邮件：先写主题，然后称呼客户，每个问题一小段，点名问题并说明我们会怎么做，"
+            "感谢客户喜欢的地方，最后一行落款。",
+    labelled=True, show_labels=False, paragraphs=True, total_limit=1800, max_new_tokens=480)
+
+TEMPLATES: dict[str, Template] = {t.key: t for t in (DESCRIPTION, TAGLINE, SOCIAL, SEARCH_AD, EMAIL, META, XIAOHONGSHU,
+                                                     FOLLOW_UP)}
 
 
 # ---- the brief -------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class ChatOptions:
     top_p: float = 1.0
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
+    grammar: str = ""  # GBNF the answer must match, where the engine takes one (llama.cpp and its server)
 
 
 @dataclass
