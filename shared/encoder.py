@@ -63,25 +63,6 @@ class SentenceEncoder:
         return (np.concatenate(out) if out else np.zeros((0, self.dim), dtype="float32")), tokens
 
 
-def embed_with(model_name: str, texts: list[str], batch_size: int = 32):
-    """/v1/embeddings for a registry encoder: texts of similar length batched together (less padding),
-    vectors back in the callers' order, and the tokens read."""
-    import numpy as np
-
-    from shared.api.capabilities import Embeddings
-    from shared.models import registry
-
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    with registry.use(model_name) as encoder:
-        ordered = [texts[i] for i in order]
-        if hasattr(encoder, "encode_counted"):
-            vectors, tokens = encoder.encode_counted(ordered, batch_size)
-        else:  # an encoder that cannot count (a remote one): characters / 4 per text, as OpenAI estimates
-            vectors, tokens = encoder.encode(ordered, batch_size), sum(len(t) for t in texts) // 4 + len(texts)
-    out = np.empty_like(vectors)
-    out[order] = vectors
-    return Embeddings(out, tokens)
-
     def encode_tokens(self, texts: list[str], length: int, batch_size: int = 32):
         """(n, length, dim) float32 token vectors, scaled so that each text's mean token is its unit
         sentence vector (what `encode` gives); the rows after a text's last token hold that sentence
@@ -103,6 +84,26 @@ def embed_with(model_name: str, texts: list[str], batch_size: int = 32):
                 mask = torch.nn.functional.pad(mask, (0, 0, 0, length - hidden.shape[1]))
                 out.append(((rows * mask + pooled[:, None] * (1 - mask)) / scale[:, None]).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, length, self.dim), dtype="float32")
+
+
+def embed_with(model_name: str, texts: list[str], batch_size: int = 32):
+    """/v1/embeddings for a registry encoder: texts of similar length batched together (less padding),
+    vectors back in the callers' order, and the tokens read."""
+    import numpy as np
+
+    from shared.api.capabilities import Embeddings
+    from shared.models import registry
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with registry.use(model_name) as encoder:
+        ordered = [texts[i] for i in order]
+        if hasattr(encoder, "encode_counted"):
+            vectors, tokens = encoder.encode_counted(ordered, batch_size)
+        else:  # an encoder that cannot count (a remote one): characters / 4 per text, as OpenAI estimates
+            vectors, tokens = encoder.encode(ordered, batch_size), sum(len(t) for t in texts) // 4 + len(texts)
+    out = np.empty_like(vectors)
+    out[order] = vectors
+    return Embeddings(out, tokens)
 
 
 def load_encoder(ctx: LoadContext) -> SentenceEncoder:

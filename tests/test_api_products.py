@@ -55,8 +55,9 @@ def used(api, unit: str, expected: float | None = None) -> float:
     """What the test key has used of `unit` this month (the counters the bill is made from); with
     `expected`, waited for up to 10 s (a native route is metered as its dependency ends, which may be
     after the client has the response)."""
-    from shared import limits
+    from shared import limits, store
 
+    store.writer().flush(10)  # charges go through the store's writer (limits.charge_later)
     deadline = time.monotonic() + 10
     while True:
         value = limits.monthly(limits.month_of(time.time())).get(api.key.id, {}).get(unit, 0.0)
