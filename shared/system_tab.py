@@ -8,7 +8,7 @@ import importlib.metadata
 
 import gradio as gr
 
-from shared import admin, descriptor, keys_tab
+from shared import admin, descriptor, keys_tab, setup
 from shared import device as devices
 from shared.i18n import I18N, add, request_lang, t
 from shared.models import registry
@@ -52,6 +52,9 @@ def budget_line(request: gr.Request = None) -> str:
 add({
     "system.verify": ("Verify model files", "校验模型文件"),
     "system.verify_result": ("Verification of every embedded model file", "所有内置模型文件的校验结果"),
+    "system.setup": ("Set-up steps (the same as `python -m setup_steps`; on a Space they run in the background "
+                     "while the tabs use their fallbacks)",
+                     "安装步骤（与 `python -m setup_steps` 相同；在 Space 上于后台运行，期间各标签页使用备用引擎）"),
     "system.verified": ("{ok} of {total} artifacts verified by size and sha256 ({failed} failed) in {seconds:.1f} s.",
                         "已按大小和 sha256 校验 {total} 个中的 {ok} 个（{failed} 个失败），用时 {seconds:.1f} 秒。"),
 })
@@ -148,10 +151,24 @@ def product_rows(report) -> list[dict]:
     return rows
 
 
+def setup_table():
+    """Each set-up step of the last run with this cache (shared/setup.py's status file)."""
+    import pandas as pd
+
+    return pd.DataFrame(setup.table_rows(), columns=setup.COLUMNS)
+
+
+def setup_status() -> list[dict]:
+    """The set-up steps as data (API: /system_setup): name, title, state, done, total, text, note, times."""
+    return (setup.read_status() or {}).get("steps", [])
+
+
 def build_tab(product_report) -> None:
     """product_report: (package, Product or None, status) per product package, in tab order."""
     budget = gr.Markdown()
     table = gr.Dataframe(label=I18N("system.models"), headers=STATUS_COLUMNS, interactive=False, wrap=True)
+    steps = gr.Dataframe(setup_table, label=I18N("system.setup"), headers=setup.COLUMNS, interactive=False,
+                         wrap=True)
     with gr.Row():
         name = gr.Dropdown(registry.names(), label=I18N("system.model"), scale=3)
         # Locked until the admin password is entered (the server checks it again on every action).
@@ -190,9 +207,10 @@ def build_tab(product_report) -> None:
     unlocked.success(keys_tab.listing, [password], [key_table], api_visibility="private", concurrency_limit=1,
                      concurrency_id="system-keys")  # unlocked: show the keys
     # The table refreshes itself; device facts need torch, so they are read after start-up, here.
-    gr.on([refresh.click, gr.Timer(5).tick], refresh_all, None, [table, budget, device],
+    gr.on([refresh.click, gr.Timer(5).tick], refresh_all, None, [table, budget, device, steps],
           api_visibility="private", queue=False, show_progress="hidden")
     gr.api(status_rows, api_name="system_status")
+    gr.api(setup_status, api_name="system_setup")
     gr.api(device_info, api_name="system_device")
 
     def system_products() -> list[dict]:
@@ -203,4 +221,4 @@ def build_tab(product_report) -> None:
 
 
 def refresh_all(request: gr.Request = None):
-    return status_table(), budget_line(request), device_info()
+    return status_table(), budget_line(request), device_info(), setup_table()

@@ -26,6 +26,7 @@ from products.copy import structure
 from products.copy.engines import CopyEngine, DecodeRequest, TextWatch
 from products.copy.llama_batch import Result, Row, Sampling, common_prefix, complete_utf8, utf8_cut
 
+SETUP_STEP = "llama.cpp"  # its step in setup_steps.py (the tab's note while it runs)
 REPAIR_SAMPLING = Sampling(temperature=0.7, top_p=0.9, top_k=40, repetition_penalty=1.05)
 
 _backend_ready = threading.Lock()

@@ -83,4 +83,15 @@ add({
     "copy.note.avoid": ("contains words to avoid: {words}", "包含需避免的词：{words}"),
     "copy.note.not_chinese": ("the model did not write Chinese here; try Regenerate or the 1.5B model.",
                               "模型这次没有写中文；请重新生成或换用 1.5B 模型。"),
+    # While the set-up runs in the background (a Space): products/copy/tab.py setup_note
+    "copy.setup.packages": ("⏳ The copy models are installing (step {index} of {count}, {minutes} min so far); "
+                            "generating works once they are in.",
+                            "⏳ 文案模型正在安装（第 {index}/{count} 步，已用 {minutes} 分钟）；装好后即可生成。"),
+    "copy.setup.llama": ("⏳ Faster engine installing: llama.cpp building (step {index} of {count}, {minutes} min so "
+                         "far). Until then copy runs in transformers: slower, and its first load converts the model "
+                         "once (about a minute for the 0.5B). It switches by itself, no restart.",
+                         "⏳ 更快的引擎正在安装：正在构建 llama.cpp（第 {index}/{count} 步，已用 {minutes} 分钟）。在此之前由 "
+                         "transformers 生成：较慢，首次加载需转换一次模型（0.5B 约一分钟）。装好后自动切换，无需重启。"),
+    "copy.setup.failed": ("⚠️ llama.cpp could not be installed ({note}); copy runs in transformers (slower).",
+                          "⚠️ llama.cpp 未能安装（{note}）；文案由 transformers 生成（较慢）。"),
 })

@@ -148,8 +148,24 @@ def show_variants(n: float):
     return [gr.update(visible=i < n) for i in range(core.MAX_VARIANTS)] * 2
 
 
+def setup_note(lang: str) -> str:
+    """While the set-up steps run in the background (a Space, setup_steps.py): what generates meanwhile."""
+    from products.copy import llama_engine
+    from shared import setup
+
+    for step, key in ((setup.EMBEDDED_STEP, "copy.setup.packages"), (llama_engine.SETUP_STEP, "copy.setup.llama")):
+        waiting = setup.waiting_on(step)
+        if waiting:
+            return t(key, lang, **waiting)
+    failed = setup.failed(llama_engine.SETUP_STEP)
+    return t("copy.setup.failed", lang, note=failed) if failed else ""
+
+
 def build_tab() -> None:
+    from shared.setup_note import live_note
+
     gr.Markdown(I18N("copy.intro"))
+    live_note(setup_note)
     choices = models.configured_models()
     with gr.Row():
         with gr.Column(scale=2, min_width=320):

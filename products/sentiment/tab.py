@@ -111,8 +111,24 @@ def score_file(file, column: str, language: str, fast: bool = False, request: gr
     return scored.head(1000), core.label_distribution(scored), str(out_path), summary
 
 
+def setup_note(lang: str) -> str:
+    """While the set-up steps run in the background (a Space, setup_steps.py): what scores meanwhile."""
+    from products.sentiment import gemma
+    from shared import setup
+
+    for step, key in ((setup.EMBEDDED_STEP, "sentiment.setup.packages"), (gemma.SETUP_STEP, "sentiment.setup.gemma")):
+        waiting = setup.waiting_on(step)
+        if waiting:
+            return t(key, lang, **waiting)
+    failed = setup.failed(gemma.SETUP_STEP)
+    return t("sentiment.setup.failed", lang, note=failed) if failed else ""
+
+
 def build_tab() -> None:
+    from shared.setup_note import live_note
+
     gr.Markdown(I18N("sentiment.intro"))
+    live_note(setup_note)
     with gr.Tab(I18N("sentiment.single")):
         with gr.Row():
             with gr.Column(scale=3):
