@@ -119,7 +119,7 @@ def run_llama(engine, messages, options: ChatOptions, seed: int, max_new: int, s
     from products.copy.llama_batch import Row, Sampling
 
     sampling = Sampling(temperature=float(options.temperature), top_p=float(options.top_p), top_k=40,
-                        repetition_penalty=1.0)
+                        repetition_penalty=float(options.repetition_penalty))
     result = engine.decode_rows([Row(engine.chat_prompt(messages), options.grammar, seed)], sampling, max_new, stop,
                                 on_step=lambda texts: [on_text(texts[0])])
     on_text(result.texts[0])
@@ -147,6 +147,8 @@ def run_transformers(engine, messages, options: ChatOptions, seed: int, max_new:
                                     temperature=options.temperature if sample else None,
                                     top_p=options.top_p if sample else None,
                                     stopping_criteria=StoppingCriteriaList([Watch()]),
+                                    repetition_penalty=options.repetition_penalty if options.repetition_penalty != 1
+                                    else None,
                                     eos_token_id=engine.stop_token_ids() or None,
                                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
     new = out[0, prompt_len:]

@@ -28,6 +28,7 @@ class ChatOptions:
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
     grammar: str = ""  # GBNF the answer must match, where the engine takes one (llama.cpp and its server)
+    repetition_penalty: float = 1.0  # llama.cpp's and transformers' penalty (not in OpenAI's request)
 
 
 @dataclass

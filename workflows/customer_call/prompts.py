@@ -30,40 +30,44 @@ def sounds_like_agent(text: str) -> bool:
     return bool(_GREETING.search(text[:200]))
 
 
-def transcript_block(call) -> str:
+def transcript_block(call, customer_only: bool = False) -> str:
+    """The numbered turns (numbers from 1, as the answer's `turn` counts them); only the customer's when
+    asked: a small model otherwise lists what the agent offers as complaints."""
     lines = []
     for i, turn in enumerate(call.turns, 1):
         role = call.roles.get(turn.speaker, "customer")
+        if customer_only and role != "customer":
+            continue
         lines.append(f"[{i}] {call.name(turn.speaker)} ({role}): {turn.text}")
     return "\n".join(lines)
 
 
-_FORMAT_EN = ('{"company": "Acme", "topic": "vacuum cleaner", "items": ['
-              '{"kind": "complaint", "issue": "battery dies fast", "evidence": "the battery is dead after ten minutes", '
-              '"turn": 2, "severity": "high"}, '
-              '{"kind": "liked", "issue": "light weight", "evidence": "I like that it is so light", "turn": 4, '
-              '"severity": "low"}]}')
-_FORMAT_ZH = ('{"company": "某某公司", "topic": "吸尘器", "items": ['
-              '{"kind": "complaint", "issue": "电池不耐用", "evidence": "用十分钟就没电了", "turn": 2, "severity": "high"}, '
-              '{"kind": "liked", "issue": "很轻", "evidence": "我喜欢它很轻", "turn": 4, "severity": "low"}]}')
+# The shape only: a small model copies an example's content into its answer (it did, on the tune calls).
+_FORMAT_EN = ('{"company": "<the company>", "topic": "<the product or service>", "items": ['
+              '{"kind": "complaint", "issue": "<a few words>", "evidence": "<the customer\'s words>", "turn": <number>, '
+              '"severity": "<low|medium|high>"}, ...]}')
+_FORMAT_ZH = ('{"company": "<公司名>", "topic": "<产品或服务>", "items": ['
+              '{"kind": "complaint", "issue": "<几个词>", "evidence": "<客户原话>", "turn": <编号>, '
+              '"severity": "<low|medium|high>"}, ...]}')
 
 
 def extraction_messages(call) -> list[dict]:
     zh = call.language == "zh"
     if zh:
-        task = ("下面是一通客服电话的文字记录，每段前有编号。找出客户（customer）抱怨的每一个问题和客户喜欢、称赞的每一点。"
-                "只根据客户说的话；客服（agent）说的不算。issue 用几个词写出问题；evidence 原样摘录客户的一句话；"
+        task = ("下面是一通客服电话中客户说的话，每段前有编号。找出客户抱怨的每一个问题（通常不止一个）和客户喜欢、称赞的每一点，"
+                "每一点单独列为一项。抱怨是客户说出了问题的事；喜欢是客户说好的地方；提问和请求都不算。issue 用几个词写出问题；evidence 原样摘录客户的一句话；"
                 "turn 是那句话的编号；severity 表示严重程度。company 是公司名（没有就写空字符串），topic 是通话涉及的产品或服务（几个词）。"
                 "用 JSON 回答，格式如下：\n" + _FORMAT_ZH)
     else:
-        task = ("Below is the transcript of a customer call, each turn numbered. List every problem the customer "
-                "complained about and every thing the customer liked or praised. Use only what the customer "
-                "said, not the agent. issue: a few words naming it; evidence: the customer's words, quoted "
-                "exactly; turn: that turn's number; severity: how serious. company: the company's name (empty "
-                "if none is said); topic: the product or service the call is about, in a few words. Answer in JSON, "
-                "in this format:\n" + _FORMAT_EN)
+        task = ("Below is what the customer said in a support call, each turn numbered. List every problem the "
+                "customer complained about (there are usually several) and every thing the customer liked or "
+                "praised, each as its own item. A complaint is something the customer says went wrong; a like is "
+                "something the customer says is good. Questions and requests are neither. issue: a few words naming "
+                "it; evidence: the customer's words, quoted exactly; turn: that turn's number; severity: how "
+                "serious. company: the company's name (empty if none is said); topic: the product or service the "
+                "call is about, in a few words. Answer in JSON, in this format:\n" + _FORMAT_EN)
     return [{"role": "system", "content": "你是分析客户电话的助手。" if zh else "You analyse customer calls."},
-            {"role": "user", "content": f"{task}\n\n{transcript_block(call)}"}]
+            {"role": "user", "content": f"{task}\n\n{transcript_block(call, customer_only=True)}"}]
 
 
 def salvage_json(text: str) -> dict:

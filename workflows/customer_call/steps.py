@@ -126,7 +126,9 @@ def extract_items(call, stop: threading.Event, options: Options) -> dict:
 
     model = options.copy_model or models.configured_models()[0]
     messages = prompts.extraction_messages(call)
-    chat_options = ChatOptions(max_tokens=700, temperature=0.0, seed=options.seed, grammar=prompts.ITEMS_GRAMMAR)
+    # Greedy with a repetition penalty: greedy alone loops, listing one item over and over (tune calls).
+    chat_options = ChatOptions(max_tokens=700, temperature=0.0, seed=options.seed, grammar=prompts.ITEMS_GRAMMAR,
+                               repetition_penalty=1.15)
     stream = chat(model, messages, chat_options, ChildStop(stop))
     text = "".join(stream.deltas)
     try:
@@ -139,12 +141,13 @@ def extract_items(call, stop: threading.Event, options: Options) -> dict:
 def clean_items(found: dict, call) -> dict:
     customer = call.customer()
     turns = call.turns
-    items = []
+    items, seen = [], set()
     for raw in (found.get("items") or [])[:MAX_ITEMS]:
         kind = raw.get("kind") if raw.get("kind") in ("liked", "complaint") else "complaint"
         issue, evidence = str(raw.get("issue", "")).strip(), str(raw.get("evidence", "")).strip()
-        if not issue:
+        if not issue or (kind, issue.lower()) in seen:  # a small model repeats itself
             continue
+        seen.add((kind, issue.lower()))
         turn = raw.get("turn")
         turn = int(turn) - 1 if isinstance(turn, (int, float)) else -1  # the prompt numbers turns from 1
         if not (0 <= turn < len(turns)) or turns[turn].speaker != customer:
