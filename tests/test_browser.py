@@ -96,3 +96,17 @@ def test_admin_buttons_stay_locked_until_the_password_unlocks_them(page, fresh_s
     page.wait_for_function("[...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Load' && !b.disabled)",
                            timeout=10_000)
     page.screenshot(path=str(tmp_path / "admin.png"), full_page=True)
+
+
+def test_the_overview_runs_the_example_call_end_to_end(page, tmp_path):
+    page.get_by_role("tab", name="Overview").first.click()
+    page.get_by_text("An AI product matrix").first.wait_for(timeout=10_000)
+    page.get_by_role("button", name="Run the example call through the workflow").click()
+    # Each step's result appears as it finishes; the status line marks the last one done.
+    page.wait_for_function("document.body.innerText.includes('✅ 1 transcript')", timeout=300_000)
+    page.wait_for_function("document.body.innerText.includes('✅ 5 header image')", timeout=600_000)
+    text = page.locator("body").inner_text()
+    assert "complaint" in text and "call-report.html" in text
+    page.screenshot(path=str(tmp_path / "overview-call.png"), full_page=True)
+    if os.environ.get("AIPM_SCREENSHOTS"):
+        shutil.copy(tmp_path / "overview-call.png", os.environ["AIPM_SCREENSHOTS"])

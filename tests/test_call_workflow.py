@@ -188,3 +188,25 @@ def test_no_speech_and_one_speaker_get_clear_messages(tmp_path):
     (*_, call) = pipeline.analyse(str(alone), "en", upto="sentiment")
     assert list(call.roles.values()) == ["customer"] and "one speaker" in " ".join(call.notes)
     assert call.sentiment and call.sentiment[0]["label"] == "negative"
+
+
+@pytest.mark.integration
+def test_the_workflow_as_a_rest_endpoint_returns_every_step(tmp_path):
+    import httpx
+
+    import app
+    from shared import keys
+    from tests.api_support import api_database, serving
+
+    with api_database(tmp_path), serving(app) as url:
+        key, _ = keys.create_key("calls", "payg")
+        with open(EXAMPLE, "rb") as audio:
+            answer = httpx.post(url + "/api/v1/customer_call/analyse", headers={"Authorization": f"Bearer {key}"},
+                                files={"file": ("call.flac", audio, "audio/flac")},
+                                data={"language": "en", "upto": "sentiment"}, timeout=600)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["steps"] == ["transcript", "sentiment"] and body["turns"] and body["sentiment"]
+        bad = httpx.post(url + "/api/v1/customer_call/analyse", headers={"Authorization": f"Bearer {key}"},
+                         files={"file": ("call.flac", b"not audio", "audio/flac")}, data={"upto": "dance"})
+        assert bad.status_code == 400 and "not a step" in bad.json()["error"]["message"]

@@ -3,7 +3,7 @@ together (pipeline.py), declared like a product so the shared layer serves it th
 from shared import feedback
 from shared.descriptor import FeedbackKind, Measure, Product, Rating
 
-from workflows.customer_call import strings  # noqa: F401  (the tab title and messages)
+from workflows.customer_call import service, strings  # noqa: F401  (strings: the tab title and messages)
 
 
 def build_tab() -> None:
@@ -34,6 +34,7 @@ PRODUCT = Product(
               FeedbackKind("email_up", 1.0), FeedbackKind("email_down", 0.0),
               FeedbackKind("email_edit", None, score_email)),
     uses=("speech", "sentiment", "copy", "image"),
+    routes=service.routes,
     measures=(Measure("audio_s", "seconds of call audio"), Measure("turns", "turns transcribed"),
               Measure("items", "likes and complaints found"), Measure("steps", "steps run")),
 )
