@@ -47,7 +47,7 @@ def build_app(packages: list[str] | None = None) -> gr.Blocks:
             for package, product, status in loaded:
                 if product is not None:
                     try:
-                        with gr.Tab(I18N(product.title), id=product.name):
+                        with gr.Tab(I18N(product.title), id=product.name, elem_id=f"tab-{product.name}"):
                             product.build_tab()
                     except Exception as err:  # a broken product hides its tab; the others still run
                         log.exception("product %s is not shown", package)

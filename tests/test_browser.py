@@ -33,7 +33,7 @@ def test_page_shows_the_product_tabs(page):
 
 def test_a_sentiment_result_appears_and_system_shows_the_model(page, tmp_path):
     page.get_by_role("tab", name="Sentiment").first.click()
-    page.get_by_label("Text").first.fill("I absolutely love this phone, the battery is amazing!")
+    page.locator("#tab-sentiment").get_by_label("Text").first.fill("I absolutely love this phone, the battery is amazing!")
     page.get_by_role("button", name="Analyse").click()
     result = page.locator("[data-testid='label-output-value']")
     result.wait_for(timeout=120_000)
@@ -105,8 +105,11 @@ def test_the_overview_runs_the_example_call_end_to_end(page, tmp_path):
     # Each step's result appears as it finishes; the status line marks the last one done.
     page.wait_for_function("document.body.innerText.includes('✅ 1 transcript')", timeout=300_000)
     page.wait_for_function("document.body.innerText.includes('✅ 5 header image')", timeout=600_000)
-    text = page.locator("body").inner_text()
-    assert "complaint" in text and "call-report.html" in text
     page.screenshot(path=str(tmp_path / "overview-call.png"), full_page=True)
     if os.environ.get("AIPM_SCREENSHOTS"):
         shutil.copy(tmp_path / "overview-call.png", os.environ["AIPM_SCREENSHOTS"])
+    # The email streamed into its box, and the header image is drawn.
+    page.wait_for_function("[...document.querySelectorAll('textarea')].some(t => t.value.length > 100)",
+                           timeout=30_000)
+    page.wait_for_function("[...document.querySelectorAll('img')].some(i => i.src.includes('header') "
+                           "&& i.naturalWidth > 0)", timeout=30_000)

@@ -50,14 +50,23 @@ def model_names(product) -> list[str]:
     return [name for name in registry.names() if any(name.startswith(owner) for owner in owners)]
 
 
+def summary(product) -> str:
+    """What it does: the first sentence of its package's docstring (where its PRODUCT is declared)."""
+    import inspect
+
+    module = inspect.getmodule(product.build_tab)
+    text = " ".join((getattr(module, "__doc__", "") or "").split())
+    first = text.split(": ", 1)[-1] if ": " in text[:40] else text
+    return first.split(". ")[0].rstrip(".")[:160]
+
+
 def rows(loaded) -> list[list[str]]:
     states = {s["name"]: s["state"] for s in registry.status()}
     out = []
     for product in loaded:
         names = model_names(product)
         ready = [n for n in names if states.get(n) == "loaded"]
-        out.append([product.name, ", ".join(product.uses) if product.uses else product.description or "",
-                    ", ".join(names), f"{len(ready)} of {len(names)}"])
+        out.append([product.name, summary(product), ", ".join(names), f"{len(ready)} of {len(names)}"])
     return out
 
 

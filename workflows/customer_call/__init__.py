@@ -1,5 +1,6 @@
-"""The customer call, from recording to follow-up, in one tab: speech, sentiment, copy and image working
-together (pipeline.py), declared like a product so the shared layer serves it the same way."""
+"""Customer call: a recording in; speakers, sentiment per turn, likes and complaints, a follow-up email and
+its header image out. Speech, sentiment, copy and image working together (pipeline.py), declared like a
+product so the shared layer serves it the same way."""
 from shared import feedback
 from shared.descriptor import FeedbackKind, Measure, Product, Rating
 
