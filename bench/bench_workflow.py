@@ -49,7 +49,8 @@ def parts(audio: str, call, options) -> dict:
     times["sentiment"] = time.perf_counter() - start
     start = time.perf_counter()
     "".join(chat(options.copy_model or "qwen-1.5b", prompts.extraction_messages(call),
-                 ChatOptions(max_tokens=700, temperature=0.0, seed=options.seed, grammar=prompts.ITEMS_GRAMMAR),
+                 ChatOptions(max_tokens=700, temperature=0.0, seed=options.seed, grammar=prompts.ITEMS_GRAMMAR,
+                             repetition_penalty=1.15),
                  threading.Event()).deltas)
     times["issues"] = time.perf_counter() - start
     start = time.perf_counter()
