@@ -9,7 +9,7 @@ from typing import Callable
 import gradio as gr
 
 from shared import setup
-from shared.i18n import request_lang
+from shared.i18n import request_lang, t
 
 
 def in_progress() -> bool:
@@ -31,3 +31,15 @@ def live_note(render: Callable[[str], str], every: float = 3.0) -> gr.Markdown:
 
     timer.tick(tick, None, [note, timer], api_visibility="private", queue=False, show_progress="hidden")
     return note
+
+
+def waiting_text(lang: str, waits: list[tuple[str, str]], step: str, failed_key: str) -> str:
+    """The line of a tab that waits on set-up steps: waits = [(step, i18n key)] in order, the first one
+    still running wins ("{step} of {total}, {minutes}" come from the status); then `failed_key` if its own
+    `step` failed; else "" (nothing to say)."""
+    for waited, key in waits:
+        waiting = setup.waiting_on(waited)
+        if waiting:
+            return t(key, lang, **waiting)
+    failed = setup.failed(step)
+    return t(failed_key, lang, note=failed) if failed else ""

@@ -152,13 +152,10 @@ def setup_note(lang: str) -> str:
     """While the set-up steps run in the background (a Space, setup_steps.py): what generates meanwhile."""
     from products.copy import llama_engine
     from shared import setup
+    from shared.setup_note import waiting_text
 
-    for step, key in ((setup.EMBEDDED_STEP, "copy.setup.packages"), (llama_engine.SETUP_STEP, "copy.setup.llama")):
-        waiting = setup.waiting_on(step)
-        if waiting:
-            return t(key, lang, **waiting)
-    failed = setup.failed(llama_engine.SETUP_STEP)
-    return t("copy.setup.failed", lang, note=failed) if failed else ""
+    return waiting_text(lang, [(setup.EMBEDDED_STEP, "copy.setup.packages"), (llama_engine.SETUP_STEP, "copy.setup.llama")],
+                        llama_engine.SETUP_STEP, "copy.setup.failed")
 
 
 def build_tab() -> None:

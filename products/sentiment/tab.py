@@ -115,13 +115,10 @@ def setup_note(lang: str) -> str:
     """While the set-up steps run in the background (a Space, setup_steps.py): what scores meanwhile."""
     from products.sentiment import gemma
     from shared import setup
+    from shared.setup_note import waiting_text
 
-    for step, key in ((setup.EMBEDDED_STEP, "sentiment.setup.packages"), (gemma.SETUP_STEP, "sentiment.setup.gemma")):
-        waiting = setup.waiting_on(step)
-        if waiting:
-            return t(key, lang, **waiting)
-    failed = setup.failed(gemma.SETUP_STEP)
-    return t("sentiment.setup.failed", lang, note=failed) if failed else ""
+    return waiting_text(lang, [(setup.EMBEDDED_STEP, "sentiment.setup.packages"), (gemma.SETUP_STEP, "sentiment.setup.gemma")],
+                        gemma.SETUP_STEP, "sentiment.setup.failed")
 
 
 def build_tab() -> None:
