@@ -50,7 +50,7 @@ def test_a_sentiment_result_appears_and_system_shows_the_model(page, tmp_path):
 def test_the_image_tab_draws_with_the_offline_model(page, tmp_path):
     page.get_by_role("tab", name="Image generation").first.click()
     page.get_by_text("emoji-diffusion").first.wait_for(timeout=10_000)
-    page.get_by_label("Prompt").first.fill("a yellow star")
+    page.locator("#tab-image").get_by_label("Prompt").first.fill("a yellow star")
     page.get_by_role("button", name="Generate").first.click()
     # The parameters box is filled when the first image is done; the gallery shows it as a PNG.
     page.wait_for_function("[...document.querySelectorAll('textarea')].some("
