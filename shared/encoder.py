@@ -96,11 +96,7 @@ def embed_with(model_name: str, texts: list[str], batch_size: int = 32):
 
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     with registry.use(model_name) as encoder:
-        ordered = [texts[i] for i in order]
-        if hasattr(encoder, "encode_counted"):
-            vectors, tokens = encoder.encode_counted(ordered, batch_size)
-        else:  # an encoder that cannot count (a remote one): characters / 4 per text, as OpenAI estimates
-            vectors, tokens = encoder.encode(ordered, batch_size), sum(len(t) for t in texts) // 4 + len(texts)
+        vectors, tokens = encoder.encode_counted([texts[i] for i in order], batch_size)
     out = np.empty_like(vectors)
     out[order] = vectors
     return Embeddings(out, tokens)

@@ -2,13 +2,12 @@
 any server with /v1/embeddings. The remote engine here is a second instance of this app (uvicorn, a
 database and a key of its own) on another port; it runs in this process, so the same models answer
 both ways and the results must agree."""
-import os
 import threading
-import time
 
 import numpy as np
 import pytest
 
+from tests.api_support import api_database, serving
 from tests.conftest import free_port
 
 SENTIMENT_TEXTS = [
@@ -25,42 +24,12 @@ SENTIMENT_TEXTS = [
 @pytest.fixture(scope="module")
 def remote(tmp_path_factory):
     """Another instance of this app, as `python app.py` serves it, on its own port and database."""
-    import uvicorn
-
     import app
-    from shared import keys, store
-    from shared.config import settings
+    from shared import keys
 
-    folder = tmp_path_factory.mktemp("remote")
-    saved = {k: os.environ.get(k) for k in ("AIPM_DATABASE_URL", "AIPM_API_KEY_CACHE_S")}
-    os.environ["AIPM_DATABASE_URL"] = f"sqlite:///{folder / 'remote.db'}"
-    os.environ["AIPM_API_KEY_CACHE_S"] = "0"
-    settings.cache_clear()
-    old_writer = store.use_writer(None)
-    keys.clear_cache()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app.server(app.build_app()), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the remote server did not start"
-    secret, _ = keys.create_key("remote", "payg")
-    try:
-        yield {"url": f"http://127.0.0.1:{port}/v1", "key": secret}
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        store.use_writer(old_writer)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        settings.cache_clear()
-        keys.clear_cache()
+    with api_database(tmp_path_factory.mktemp("remote")), serving(app) as url:
+        secret, _ = keys.create_key("remote", "payg")
+        yield {"url": f"{url}/v1", "key": secret}
 
 
 def sentiment_registry():

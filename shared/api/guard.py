@@ -23,7 +23,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from shared import keys, limits, metering
-from shared.api.errors import ApiError
+from shared.api.errors import ApiError, from_exception
 
 
 def bearer(request: Request) -> str:
@@ -78,8 +78,6 @@ class Call:
 
 
 def outcome_of(err: BaseException) -> tuple[str, int]:
-    from shared.api.errors import from_exception
-
     api = from_exception(err) if isinstance(err, Exception) else ApiError(499, "cancelled")
     return ("user_error" if api.status < 500 else "server_error"), api.status
 

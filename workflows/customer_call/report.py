@@ -8,14 +8,9 @@ import html
 import json
 from pathlib import Path
 
+from shared.api.capabilities import Segment
+from shared.api.subtitles import as_srt, as_vtt
 from shared.outputs import request_dir
-
-
-def _clock(seconds: float, separator: str = ".") -> str:
-    millis = int(round(max(0.0, seconds) * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}{separator}{rest % 1000:03d}"
 
 
 def _mmss(seconds: float) -> str:
@@ -23,14 +18,9 @@ def _mmss(seconds: float) -> str:
 
 
 def subtitles(call, kind: str) -> str:
-    separator = "," if kind == "srt" else "."
-    cues = []
-    for i, turn in enumerate(call.turns, 1):
-        head = f"{i}\n" if kind == "srt" else ""
-        cues.append(f"{head}{_clock(turn.start, separator)} --> {_clock(turn.end, separator)}\n"
-                    f"{call.name(turn.speaker)}: {turn.text}\n")
-    body = "\n".join(cues)
-    return body if kind == "srt" else "WEBVTT\n\n" + body
+    """One cue per turn, led by the speaker's name (the API's SRT/VTT writer)."""
+    cues = [Segment(i, t.start, t.end, t.text, call.name(t.speaker)) for i, t in enumerate(call.turns)]
+    return as_srt(cues) if kind == "srt" else as_vtt(cues)
 
 
 def sentiment_svg(call, width: int = 640, height: int = 160) -> str:
