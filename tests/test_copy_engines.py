@@ -82,7 +82,7 @@ def test_the_server_streams_each_variant_with_its_own_seed(monkeypatch):
     engine = OpenAICopyModel("http://127.0.0.1:9/v1", "qwen", "copy-openai", structure_mode="none")
     bodies = []
 
-    def stream(client, body, on_text, stop, done):
+    def stream(client, body, on_text, stop, done, ran_out=None):
         bodies.append(body)
         on_text("Brew better")
         return "Brew better"

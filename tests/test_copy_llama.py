@@ -107,3 +107,14 @@ def test_unload_frees_the_model(reg):
     assert reg.unload(name) and reg.status_of(name)["state"] == "not loaded"
     reg.load(name)
     assert reg.status_of(name)["state"] == "loaded"
+
+
+def test_a_variant_the_token_budget_breaks_off_still_ends_on_a_whole_sentence(reg):
+    """48 tokens cannot hold a product description: the engine says each row ran out, and what the
+    customer gets ends on a whole sentence (or a phrase), never mid-word."""
+    final = core.run_to_end(EN, "product_description", "en", core.Options(variants=2, max_new_tokens=48, seed=5),
+                            "qwen-0.5b", reg=reg)
+    assert any("ran out" in note for v in final.variants for note in v.notes)
+    for v in final.variants:
+        assert v.lines and all(line.cut != "word" for line in v.lines)
+        assert tx.ends_sentence(v.lines[-1].text) or v.lines[-1].cut == "phrase", v.lines[-1].text

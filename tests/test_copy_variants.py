@@ -71,3 +71,112 @@ def test_notes_follow_the_interface_language_and_a_refit_replaces_the_total():
     post.lines.pop(0)
     refit_total(post, TEMPLATES["social_post"], "zh")
     assert [n for n in post.notes if n.startswith("总计")] == [post.total_note]
+
+
+# ---- a variant the token budget breaks off (#30: never end mid-sentence, never mid-word) -----------------
+from products.copy import repair  # noqa: E402
+from products.copy.templates import Brief  # noqa: E402
+from products.copy.variants import Line, Variant, end_whole  # noqa: E402
+
+
+def test_a_sentence_end_is_read_past_emoji_and_quotes_and_not_in_a_number():
+    assert tx.ends_sentence("Order today! 🚀") and tx.ends_sentence("真的好用！😍") and tx.ends_sentence('He said "yes."')
+    assert not tx.ends_sentence("start your s") and not tx.ends_sentence("其一键研磨")
+    assert tx.last_sentence("Weighs 1.2 kg and") == ""  # the dot of a number ends no sentence
+    assert tx.last_sentence("Brew better. BrewMate Pro makes") == "Brew better."
+    assert tx.last_sentence("好用！其一键研磨") == "好用！"
+
+
+def test_a_broken_off_description_is_trimmed_to_its_last_whole_sentence():
+    raw = ("BrewMate Pro brews at the exact temperature for a rich cup every morning. Choose from 20 recipes in the "
+           "app.\nIts quiet three-minute brew lets the house sleep while the kitchen fills with the smell of fresh "
+           "coffee. Every cup tastes the way your favourite cafe makes it, at home. Pour, press start and the BrewMate Pro makes")
+    v = finish(raw, TEMPLATES["product_description"], "en", ran_out=True)
+    assert [line.text for line in v.lines][-1].endswith("the way your favourite cafe makes it, at home.")
+    assert any("ran out" in n for n in v.notes)
+    untouched = finish(raw, TEMPLATES["product_description"], "en", ran_out=False)
+    assert untouched.lines[-1].text.endswith("BrewMate Pro makes")  # the model ended it: nothing is guessed
+
+
+def test_a_broken_off_line_without_a_whole_sentence_or_a_short_field_is_left_out():
+    t = TEMPLATES["search_ad"]
+    raw = "Headline: BrewMate Pro Coffee\nHeadline: Exact Temperature\nHeadline: Quiet Brew\n" \
+          "Description: Twenty recipes in the app.\nDescription: Wake up and start your s"
+    v = finish(raw, t, "en", ran_out=True)
+    assert [line.text for line in v.lines] == ["BrewMate Pro Coffee", "Exact Temperature", "Quiet Brew",
+                                               "Twenty recipes in the app."]  # the repair writes description 2
+    zh = finish("标题：云朵枕\n正文：慢回弹记忆棉，贴合颈椎。其一键研磨", TEMPLATES["xiaohongshu"], "zh", ran_out=True)
+    assert [line.text for line in zh.lines] == ["云朵枕"]  # "慢回弹记忆棉，贴合颈椎。" is under 30% of 300
+    headline = finish("Headline: BrewMate Pro Coffee\nHeadline: Exact Tempe", t, "en", ran_out=True)
+    assert [line.text for line in headline.lines] == ["BrewMate Pro Coffee"]
+
+
+def test_a_broken_off_hashtag_line_loses_its_last_tag():
+    f = TEMPLATES["social_post"].fields[1]
+    pairs, notes = end_whole([(f, "#coffee #brewing #morningritual #Brew")])
+    assert pairs[0][1] == "#coffee #brewing #morningritual" and notes
+
+
+def _fix_for(variant, template, brief):
+    return repair.plan(variant, 0, template, "en", brief)
+
+
+def test_a_repair_never_cuts_a_line_at_a_word_and_drops_an_optional_one_it_cannot_fix():
+    t = TEMPLATES["product_description"]
+    brief = Brief(product="BrewMate Pro", description="a coffee maker")
+    long_words = "BrewMate Pro " + " ".join(["brewing"] * 80)  # no sentence or phrase boundary at all
+    paragraphs = [Line("paragraph", "Paragraph", "BrewMate Pro brews great coffee.", 33, 500, "width"),
+                  Line("paragraph", "Paragraph", "It is quiet.", 12, 500, "width"),
+                  Line("paragraph", "Paragraph", long_words[:500].rsplit(" ", 1)[0], 496, 500, "width",
+                       trimmed=True, original=long_words, cut="word")]
+    variants = [Variant(list(paragraphs))]
+    repair.apply(variants, t, "en", brief, lambda requests, n: [[long_words] * n for _ in requests])
+    assert [line.text for line in variants[0].lines] == [paragraphs[0].text, paragraphs[1].text]
+
+
+def test_a_line_cut_to_a_stub_is_repaired_again():
+    t = TEMPLATES["search_ad"]
+    brief = Brief(product="BrewMate Pro")
+    lines = [Line("headline", "Headline", "BrewMate Pro", 12, 30, "width"),
+             Line("headline", "Headline", "Exact Temperature", 17, 30, "width"),
+             Line("headline", "Headline", "Quiet Brew", 10, 30, "width"),
+             Line("description", "Description", "Twenty recipes in the app.", 26, 90, "width"),
+             Line("description", "Description", "Brew.", 5, 90, "width", trimmed=True, cut="sentence",
+                  original="Brew. " + "x" * 100, repaired=True)]
+    fixes = _fix_for(Variant(lines), t, brief)
+    assert [(fx.line, fx.kind) for fx in fixes] == [(4, "long")]
+
+
+def test_a_prose_line_the_model_ended_gets_its_full_stop_but_a_broken_one_does_not():
+    t = TEMPLATES["product_description"]
+
+    def closed(*texts, template=t, lang="en"):
+        v = finish("\n".join(texts), template, lang)
+        repair.close_sentences(v, template, lang)
+        return [line.text for line in v.lines]
+
+    assert closed("Pour, press start and relax while it brews", "The house stays quiet every single morning") == \
+        ["Pour, press start and relax while it brews.", "The house stays quiet every single morning."]
+    assert closed("Proof of delivery with", "That's what we'd", "Its quiet motor makes") == \
+        ["Proof of delivery with", "That's what we'd", "Its quiet motor makes"]  # broken off: no stop hides it
+    assert closed("正文：慢回弹记忆棉，贴合颈椎", "正文：正文", template=TEMPLATES["xiaohongshu"], lang="zh") == \
+        ["慢回弹记忆棉，贴合颈椎。", "正文"]
+    full = "Fresh fish caught within 48 hours, recipe cards in every box, and skip any week you choose"
+    assert len(full) == 90
+    ad = closed("Headline: Quiet Brew", "Headline: Exact Heat", "Headline: BrewMate Pro", "Description: " + full,
+                template=TEMPLATES["search_ad"])
+    assert ad == ["Quiet Brew", "Exact Heat", "BrewMate Pro", full]  # headlines take no stop; 90 of 90: no room
+
+
+def test_a_line_cut_to_whole_sentences_that_fills_most_of_its_limit_is_not_rewritten():
+    t = TEMPLATES["search_ad"]
+    brief = Brief(product="BrewMate Pro")
+    heads = [Line("headline", "Headline", h, len(h), 30, "width") for h in ("BrewMate Pro", "Exact Heat", "Quiet Brew")]
+    kept = "Twenty recipes in the app, ready when you are. Brews at the exact temperature."  # 78 of 90
+    stub = "Twenty recipes."  # 15 of 90: rewritten
+    lines = heads + [Line("description", "Description", kept, len(kept), 90, "width", trimmed=True, cut="sentence",
+                          original=kept + " Quiet enough for a sleeping house."),
+                     Line("description", "Description", stub, len(stub), 90, "width", trimmed=True, cut="sentence",
+                          original=stub + " " + "More words here to go over the limit. " * 3)]
+    fixes = repair.plan(Variant(lines), 0, t, "en", brief)
+    assert [(fx.line, fx.kind) for fx in fixes] == [(4, "long")]

@@ -49,16 +49,20 @@ class Stats:
     prompt_tokens: int = 0
     steps: int = 0  # decoding steps (tokens per variant)
     first_token_s: float | None = None  # from the start of `generate` to the first new token
-    seconds: float = 0.0
+    seconds: float = 0.0  # in all, repairs included
     seed: int = 0
     engine: str = ""  # llama.cpp, transformers or openai
+    decode_s: float = 0.0  # from the start to the end of decoding (0 while it runs: `seconds` so far)
+    repair_s: float = 0.0  # the repairs after decoding
 
     @property
     def decode_tok_s(self) -> float:
-        """Tokens per second per variant after the first token."""
-        if self.first_token_s is None or self.steps < 2 or self.seconds <= self.first_token_s:
+        """Tokens per second per variant after the first token, decoding only (repairs are not decoding
+        the variants: they have their own time)."""
+        end = self.decode_s or self.seconds
+        if self.first_token_s is None or self.steps < 2 or end <= self.first_token_s:
             return 0.0
-        return (self.steps - 1) / (self.seconds - self.first_token_s)
+        return (self.steps - 1) / (end - self.first_token_s)
 
 
 @dataclass
@@ -287,15 +291,20 @@ def generate(brief: Brief, template_key: str, language: str, options: Options | 
                              template=template, lang=lang)
             thread.join()
             stats.steps, stats.first_token_s = watch.steps, watch.first_token_s
+            stats.decode_s = stats.seconds = time.perf_counter() - start
             # 6. finish variants: parse, repair with the model what is still wrong, fit the limits
-            variants = [finish(x, template, lang, loop, lang_ui) for x, loop in zip(watch.texts, watch.loops)]
+            variants = [finish(x, template, lang, loop, lang_ui, ran_out)
+                        for x, loop, ran_out in zip(watch.texts, watch.loops, watch.ran_out)]
             if not stop.is_set():
                 yield Update([v.copy_text(template, lang) for v in variants], stats=stats, notes=notes,
                              template=template, lang=lang)
                 if config.repair:
+                    repair_start = time.perf_counter()
                     _repair(variants, template, lang, prompt.brief, completer(cm, stop, decoding.seed), lang_ui)
+                    stats.repair_s = time.perf_counter() - repair_start
             stats.seconds = time.perf_counter() - start
             for variant in variants:
+                repair.close_sentences(variant, template, lang)
                 _check_variant(variant, template, lang, prompt.brief, lang_ui)
             yield Update([v.copy_text(template, lang) for v in variants], done=True, stopped=stop.is_set(),
                          variants=variants, notes=notes, stats=stats, template=template, lang=lang)

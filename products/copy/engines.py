@@ -51,6 +51,7 @@ class TextWatch:
         self.texts = [prefix] * rows
         self.done = [False] * rows
         self.loops = [""] * rows
+        self.ran_out = [False] * rows  # the token budget ended the row mid-text (engines that know say so)
         self.newlines = [prefix.count("\n")] * rows
         self.steps = 0
         self.first_token_s: float | None = None

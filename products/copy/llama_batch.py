@@ -32,6 +32,9 @@ class Result:
     prompt_tokens: int = 0
     first_token_s: float | None = None
     finished: list[bool] = field(default_factory=list)  # ended by the model (EOG / grammar complete)
+    ran_out: list[bool] = field(default_factory=list)  # still writing when the token budget ended
+    drafted: int = 0  # speculative decoding: tokens the draft model guessed
+    accepted: int = 0  # ... and of those, the ones the model kept
 
 
 def utf8_cut(data: bytes) -> int:

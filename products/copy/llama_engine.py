@@ -22,7 +22,7 @@ import threading
 import time
 import numpy as np
 
-from products.copy import structure
+from products.copy import speculative, structure
 from products.copy.engines import CopyEngine, DecodeRequest, TextWatch
 from products.copy.llama_batch import Result, Row, Sampling, common_prefix, complete_utf8, utf8_cut
 
@@ -55,8 +55,11 @@ class LlamaCopyModel(CopyEngine):
 
     engine = "llama.cpp"
     device = "cpu"
+    draft = None  # a speculative.Draft: a smaller model with the same tokenizer that guesses ahead
+    last_acceptance = (0, 0)  # (guesses kept, guesses made) by the last speculative decode
 
     def __init__(self, path: str, name: str, n_ctx: int = 4096, threads: int = 2, seqs: int = 5):
+        """`threads` 0: measured once per machine on this model (shared/threads.py)."""
         import llama_cpp as L
 
         global _backend_done
@@ -84,7 +87,7 @@ class LlamaCopyModel(CopyEngine):
         cparams.n_ubatch = 512
         cparams.n_seq_max = seqs + 1  # the last sequence holds the cached prefix
         cparams.kv_unified = True  # the variants share the prompt's cells
-        cparams.n_threads = cparams.n_threads_batch = threads
+        cparams.n_threads = cparams.n_threads_batch = threads or default_threads()
         self._ctx = L.llama_init_from_model(self._model, cparams)
         if not self._ctx:
             L.llama_model_free(self._model)
@@ -92,7 +95,7 @@ class LlamaCopyModel(CopyEngine):
         self.seqs = seqs
         self._cache_seq = seqs
         self._cached: list[int] = []  # the tokens whose cells the cache sequence holds
-        self.threads = threads
+        self.threads = threads or default_threads()
         self.context_tokens = L.llama_n_ctx(self._ctx)
         self._batch = L.llama_batch_init(512, 0, seqs + 1)
         meta = self._meta()
@@ -102,13 +105,40 @@ class LlamaCopyModel(CopyEngine):
             raise ValueError(f"{path} has no chat template; use an instruction-tuned (chat) GGUF")
         self.dtype = meta.get("general.file_type_name", "") or self._desc().split(" ")[-1]
         self._decode([Row("<|im_start|>")], Sampling(temperature=0), 1, threading.Event())  # touch the weights
+        if not threads:
+            self.threads = self._measure_threads()
         # Real memory: what the process grew by (mmap pages touched, KV cache, compute buffers),
         # at least the weights' size.
         self._bytes = max(_rss() - before, int(L.llama_model_size(self._model)))
 
+    def _measure_threads(self) -> int:
+        """Decode 8 tokens at a few thread counts (once per machine and model file; cached)."""
+        from shared import threads as th
+
+        L = self._L
+        prompt = "<|im_start|>user\nWrite one line about coffee.<|im_end|>\n<|im_start|>assistant\n"
+
+        def probe(n: int) -> float:
+            L.llama_set_n_threads(self._ctx, n, n)
+            return th.timed(lambda: self._decode([Row(prompt)], Sampling(temperature=0), 8, threading.Event()))
+
+        best = th.choose(f"llama.cpp {os.path.basename(self.loaded_from)}", probe)
+        L.llama_set_n_threads(self._ctx, best, best)
+        return best
+
     # ---- what core and the registry ask of a model (products/copy/engines.py) ---------------------
     def memory_bytes(self) -> int:
-        return self._bytes
+        return self._bytes + (self.draft.memory_bytes if self.draft is not None else 0)
+
+    def attach_draft(self, model, tokens: int) -> None:
+        """Speculative decoding with `model` (a LlamaCopyModel) as the draft: it must tokenize as this
+        model does, or its guesses would be other tokens."""
+        probe = "Headline: BrewMate Pro – 20 recipes, quiet brew.\n标题：云朵枕，贴合颈椎。"
+        if model.n_vocab != self.n_vocab or model.tokenize(probe) != self.tokenize(probe):
+            raise ValueError(f"{model.loaded_from} does not share {self.loaded_from}'s tokenizer: it cannot draft")
+        if model.seqs < self.seqs or model.context_tokens < self.context_tokens:
+            raise ValueError("the draft model needs as many sequences and as much context as the model")
+        self.draft = speculative.Draft(model, tokens)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
@@ -150,6 +180,9 @@ class LlamaCopyModel(CopyEngine):
 
     def close(self) -> None:
         L = self._L
+        if self.draft is not None:
+            self.draft.model.close()
+            self.draft = None
         if getattr(self, "_batch", None) is not None:
             L.llama_batch_free(self._batch)
             self._batch = None
@@ -169,7 +202,9 @@ class LlamaCopyModel(CopyEngine):
         rows = [Row(request.prompt, grammar, sampling.seed + i, banned) for i in range(sampling.rows)]
         chain = Sampling(temperature=float(sampling.temperature), top_p=float(sampling.top_p),
                          top_k=int(sampling.top_k), repetition_penalty=float(sampling.repetition_penalty or 1.0))
-        return self.decode_rows(rows, chain, sampling.max_new_tokens, stop, on_step=watch.see)
+        result = self.decode_rows(rows, chain, sampling.max_new_tokens, stop, on_step=watch.see)
+        watch.ran_out = list(result.ran_out) or watch.ran_out
+        return result
 
     def complete(self, requests, n: int, stop: threading.Event, seed: int = 0, max_new: int = 120) -> list[list[str]]:
         """n candidates for each (messages, grammar, banned words), up to the context's sequences per batch."""
@@ -276,7 +311,7 @@ class LlamaCopyModel(CopyEngine):
         groups: dict[tuple, list[int]] = {}
         for i, tokens in enumerate(prompts):
             groups.setdefault(tuple(tokens[shared:]), []).append(i)
-        need = shared + sum(len(p) for p in groups) + n * max_new
+        need = shared + sum(len(p) for p in groups) + n * (max_new + (self.draft.tokens if self.draft else 0))
         if need > self.context_tokens:
             raise ValueError(f"{need} tokens do not fit the context of {self.context_tokens}")
         self._prefix(prompts[0][:shared], n)
@@ -288,6 +323,9 @@ class LlamaCopyModel(CopyEngine):
             # 1. Each distinct prompt once, its cells shared by the rows that start from it; every
             # row's first token is sampled from its prompt's last logits.
             pending = self._first_tokens(groups, shared, chains, grammars)  # row -> token to feed next
+            if self.draft is not None and n <= speculative.MOST_ROWS:  # 2. the draft guesses, one batch checks
+                return speculative.decode(self, self.draft, prompts, pending, chains, grammars, max_new, stop,
+                                          on_step, start)
             pieces = [b""] * n
             texts = [""] * n
             active = list(range(n))
@@ -329,7 +367,8 @@ class LlamaCopyModel(CopyEngine):
                     out_index[row] = j
                 self._check(L.llama_decode(self._ctx, batch))
             texts = [p.decode("utf-8", "ignore") for p in pieces]
-            return Result(texts, steps, max(len(p) for p in prompts), first, finished)
+            ran_out = [row in active and steps >= max_new and not stop.is_set() for row in range(n)]
+            return Result(texts, steps, max(len(p) for p in prompts), first, finished, ran_out)
         finally:
             for chain in chains:
                 L.llama_sampler_free(chain)
@@ -412,4 +451,7 @@ class LlamaCopyModel(CopyEngine):
 
 
 def default_threads() -> int:
-    return max(1, min(8, os.cpu_count() or 2))
+    """The threads a context starts with before (or without) a measurement: every core, at most 8."""
+    from shared.threads import cores
+
+    return max(1, min(8, cores()))

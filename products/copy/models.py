@@ -11,11 +11,16 @@ every load (memoized per path/size/mtime), and later loads read that.
 """
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from products.copy.artifacts import QWEN_05B_GGUF, QWEN_15B_GGUF
 from products.copy.settings import CopySettings
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, HubModel, LocalPath, Server
+
+log = logging.getLogger(__name__)
 
 
 def _load_folder(location: str, ctx: LoadContext, **hub_options):
@@ -48,9 +53,50 @@ def engine_for(path, device: str, config: CopySettings | None = None) -> str:
 
 
 def copy_threads(config: CopySettings | None = None) -> int:
-    from products.copy import llama_engine
+    """AIPM_COPY_THREADS; 0 for `auto`: the engine measures it on its model (shared/threads.py)."""
+    return (config or CopySettings.current()).threads or 0
 
-    return (config or CopySettings.current()).threads or llama_engine.default_threads()
+
+def draft_path(target: Path) -> Path | None:
+    """The draft model for speculative decoding with `target` (AIPM_COPY_DRAFT): with `auto` or `on` the
+    embedded 0.5B for any bigger GGUF (it shares the Qwen2.5 tokenizer; attach_draft checks), none for
+    the 0.5B itself or when the 0.5B is not installed; or the GGUF at the path the setting names."""
+    from shared import artifacts
+
+    wanted = CopySettings.current().draft.strip()
+    if wanted.lower() in ("off", "0", "none", "false"):
+        return None
+    if wanted and wanted.lower() not in ("auto", "on"):
+        return Path(wanted).expanduser()
+    try:
+        small = artifacts.materialize(QWEN_05B_GGUF)
+    except artifacts.ArtifactError:
+        return None
+    return None if small.resolve() == target.resolve() or target.stat().st_size <= small.stat().st_size else small
+
+
+def _attach_draft(model, draft: Path, name: str) -> None:
+    """The draft model beside `model`; with AIPM_COPY_DRAFT=auto only where it measures faster on this
+    machine (products/copy/speculative.py: measured_tokens), else it is closed again."""
+    from products.copy import speculative
+    from products.copy.llama_engine import LlamaCopyModel
+
+    config = CopySettings.current()
+    small = LlamaCopyModel(str(draft), name + "-draft", n_ctx=model.context_tokens, threads=model.threads, seqs=16)
+    try:
+        model.attach_draft(small, config.draft_tokens)
+    except ValueError as err:  # a custom model with another tokenizer: plain decoding, said in the log
+        log.warning("speculative decoding off: %s", err)
+        small.close()
+        return
+    if config.draft.strip().lower() == "auto":
+        tokens = speculative.measured_tokens(model, (0, 2, config.draft_tokens))
+        if tokens == 0:
+            model.draft = None
+            small.close()
+            log.info("speculative decoding off: plain decoding is faster on this machine")
+        else:
+            model.draft.tokens = tokens
 
 
 def load_copy_model(ctx: LoadContext):
@@ -65,8 +111,13 @@ def load_copy_model(ctx: LoadContext):
         from products.copy.llama_engine import LlamaCopyModel
 
         ctx.progress(0.5, f"loading {ctx.path.name} in llama.cpp...")
-        return LlamaCopyModel(str(ctx.path), ctx.spec.name, n_ctx=CopySettings.current().context,
-                              threads=copy_threads(), seqs=16)  # the repairs' candidates in one batch
+        model = LlamaCopyModel(str(ctx.path), ctx.spec.name, n_ctx=CopySettings.current().context,
+                               threads=copy_threads(), seqs=16)  # the repairs' candidates in one batch
+        draft = draft_path(ctx.path)
+        if draft is not None:
+            ctx.progress(0.8, f"loading the draft model {draft.name} for speculative decoding...")
+            _attach_draft(model, draft, ctx.spec.name)
+        return model
     if ctx.source.kind == "hub":
         return _load_folder(ctx.source.location, ctx, cache_dir=str(artifacts.cache_dir() / "copy" / "hub"))
     path = ctx.path

@@ -88,7 +88,8 @@ class OpenAICopyModel(CopyEngine):
     def _headers(self) -> dict:
         return {"Authorization": f"Bearer {self.key}"} if self.key else {}
 
-    def _stream(self, client, body: dict, on_text, stop: threading.Event, done: threading.Event) -> str:
+    def _stream(self, client, body: dict, on_text, stop: threading.Event, done: threading.Event,
+                ran_out: threading.Event | None = None) -> str:
         import httpx
 
         text = ""
@@ -106,6 +107,8 @@ class OpenAICopyModel(CopyEngine):
                     if data == "[DONE]":
                         break
                     choice = (json.loads(data).get("choices") or [{}])[0]
+                    if choice.get("finish_reason") == "length" and ran_out is not None:
+                        ran_out.set()  # the server's token budget ended it
                     piece = (choice.get("delta") or {}).get("content") or ""
                     if piece:
                         text += piece
@@ -149,7 +152,9 @@ class OpenAICopyModel(CopyEngine):
             try:
                 body = self._body(messages, (sampling.temperature, sampling.top_p), sampling.seed + row,
                                   sampling.max_new_tokens, grammar, schema)
-                final = self._stream(client, body, lambda x: on_text(row, x), stop, done[row])
+                cut = threading.Event()
+                final = self._stream(client, body, lambda x: on_text(row, x), stop, done[row], cut)
+                watch.ran_out[row] = cut.is_set() and not stop.is_set()
                 if mode == "json_schema":
                     try:
                         final = structure.from_json(json.loads(final), template, lang)

@@ -18,7 +18,7 @@ from products.copy import structure
 from products.copy import text as tx
 from products.copy.prompts import SYSTEM, brief_block
 from products.copy.templates import Brief, Field, Template
-from products.copy.variants import Line, Variant, fit_line
+from products.copy.variants import Line, Variant
 
 CANDIDATES = 2  # each candidate is a sequence decoded: on a small CPU, time grows with them
 _DANGLING = re.compile(r"\b(and|or|with|for|to|of|the|a|an|in|on|at|by|your|our|its|from|that)$", re.I)
@@ -57,6 +57,17 @@ def _avoid(brief: Brief, lang: str) -> str:
     return ("不要使用这些词：" + "、".join(words) + "。") if lang == "zh" else " Do not use these words: " + ", ".join(words) + "."
 
 
+KEEP_CUT = 0.6  # a line cut at a boundary that keeps this share of its limit is kept, not rewritten
+
+
+def kept_by_cut(line: Line, f: Field) -> bool:
+    """An over-long line already cut to whole sentences (or, outside prose, whole phrases) that fills
+    most of its limit is good copy: rewriting it would cost a model call for little (#30: repairs were
+    costing as much as the copy)."""
+    boundary = line.cut == "sentence" or (line.cut == "phrase" and not f.prose)
+    return boundary and line.count >= f.limit * KEEP_CUT
+
+
 def plan(variant: Variant, index: int, template: Template, lang: str, brief: Brief) -> list[Fix]:
     """What this variant needs: one request per missing line or faulty line."""
     fixes = []
@@ -84,10 +95,12 @@ def plan(variant: Variant, index: int, template: Template, lang: str, brief: Bri
         first_of.setdefault(line.field, i)
     for i, line in enumerate(variant.lines):
         f = fields[line.field]
-        if f.hashtags or line.repaired:  # a second round only adds what fitting the total took away
+        short = line.cut in ("sentence", "phrase", "word") and line.count < f.limit * 0.3  # cut to a stub
+        if f.hashtags or (line.repaired and not short):  # a second round adds what fitting the total took away
             continue
         text = line.original or line.text
-        long = tx.count(text, f.rule) > f.limit or not _natural(line.text, f, lang)  # over, or ended by the bound
+        over = tx.count(text, f.rule) > f.limit and not kept_by_cut(line, f)
+        long = over or not _natural(line.text, f, lang) or short  # over, ended by the bound, or a stub
         lacks = line.field in needs_name and first_of[line.field] == i
         hits = structure.avoid_hits(text, brief)
         wrong = (lang == "zh" and tx.chinese_ratio(text) < 0.5) or (lang == "en" and tx.chinese_ratio(text) > 0)
@@ -113,7 +126,7 @@ def acceptable(text: str, fix: Fix, brief: Brief, lang: str) -> bool:
         return False
     if fix.need_name and brief.product.strip().lower() not in text.lower():
         return False
-    if not _natural(text, f, lang):
+    if not _natural(text, f, lang) or (f.prose and not tx.ends_sentence(text)):  # prose ends its sentence
         return False
     if f.hashtags:
         return len(tx.hashtags(text)) >= 3
@@ -142,10 +155,48 @@ def _fallback(candidates: list[str], fix: Fix, variant: Variant, brief: Brief, l
         cut, how = tx.cut_at_boundary(text, limit, f.rule)
         if cut and (not fix.need_name or name.lower() in cut.lower()):
             return cut, how
-    if name and structure.name_fits(name, f) and not f.hashtags and not structure.avoid_hits(name, brief):
+    if name and structure.name_fits(name, f) and not f.hashtags and not f.prose and not structure.avoid_hits(name, brief):
         return name, "phrase"  # the name alone is a line a customer can use; a word cut is not
     text = remove_words(pool[0], brief) if pool else ""
-    return fit_line(text, f.limit, f.rule) if text else ("", "")
+    return tx.cut_at_boundary(text, f.limit, f.rule) if text else ("", "")  # ('', '') rather than a word cut
+
+
+def _drop_optional(variants: list[Variant], template: Template, broken: set[tuple[int, int]]) -> None:
+    """Lines cut mid-word leave their variant when their field keeps its required lines without them
+    (a customer can use a variant with one paragraph fewer, not one that breaks off mid-word)."""
+    fields = {f.key: f for f in template.fields}
+    for index in sorted({v for v, _ in broken}):
+        lines = variants[index].lines
+        for at in sorted((i for v, i in broken if v == index), reverse=True):
+            f = fields[lines[at].field]
+            if sum(1 for x in lines if x.field == f.key) > f.required:
+                lines.pop(at)
+
+
+_OPEN_END = re.compile(r"\b\w+'(?:d|ll|re|ve|s)$|\b(?:is|are|was|were|be|will|can|makes?|gets?|lets?|has|have)$", re.I)
+
+
+def close_sentences(variant: Variant, template: Template, lang: str) -> None:
+    """The last touch, after the repairs: a prose line (sentences) that the model ended without closing
+    its sentence ("...drift off at night") gets its full stop, when it fits the line's and the total
+    limit. Never a line that looks broken off (a dangling "with", a "we'd", a word cut, one that ran
+    into the grammar's bound) or a stub of a few words: a full stop would hide the break."""
+    fields = {f.key: f for f in template.fields}
+    stop = "。" if lang == "zh" else "."
+    lines = variant.lines
+    for line in lines:
+        f = fields[line.field]
+        text = line.text.rstrip()
+        if not f.prose or not text or tx.ends_sentence(text) or not (text[-1].isalnum() or tx.is_cjk(text[-1])):
+            continue
+        stub = len(text) < 6 if lang == "zh" else len(text.split()) < 4
+        if stub or line.cut == "word" or _DANGLING.search(text) or _OPEN_END.search(text) or not _natural(text, f, lang):
+            continue
+        closed = text + stop
+        grows = tx.count(closed, template.total_rule) - tx.count(line.text, template.total_rule)
+        total = sum(tx.count(x.text, template.total_rule) for x in lines) + max(0, len(lines) - 1)
+        if tx.count(closed, f.rule) <= f.limit and (not template.total_limit or total + grows <= template.total_limit):
+            line.text, line.count = closed, tx.count(closed, f.rule)
 
 
 def remove_words(text: str, brief: Brief) -> str:
@@ -164,6 +215,7 @@ def apply(variants: list[Variant], template: Template, lang: str, brief: Brief, 
         return 0
     results = complete([(fx.messages, fx.grammar, brief.avoid_words()) for fx in fixes], CANDIDATES)
     added: dict[int, list[Line]] = {}
+    broken: set[tuple[int, int]] = set()  # (variant, line) cut at a word that no repair could replace
     for fx, candidates in zip(fixes, results):
         candidates = [tx.strip_label(c.strip().split("\n")[0].strip().strip("\"“”")) for c in candidates]
         if fx.field.hashtags:
@@ -174,6 +226,8 @@ def apply(variants: list[Variant], template: Template, lang: str, brief: Brief, 
             good, how = _fallback(candidates, fx, variants[fx.variant], brief, lang)
         good = good.rstrip(" ,;:，；：、&+-—") if how in ("phrase", "word") else good  # a cut never ends on a comma
         if not good:
+            if fx.line is not None and variants[fx.variant].lines[fx.line].cut == "word":
+                broken.add((fx.variant, fx.line))
             continue
         f = fx.field
         before = good if fx.line is None else variants[fx.variant].lines[fx.line].original
@@ -183,6 +237,7 @@ def apply(variants: list[Variant], template: Template, lang: str, brief: Brief, 
             added.setdefault(fx.variant, []).append(line)
         else:
             variants[fx.variant].lines[fx.line] = line
+    _drop_optional(variants, template, broken)
     order = {f.key: i for i, f in enumerate(template.fields)}
     for index, lines in added.items():
         v = variants[index]

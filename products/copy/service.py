@@ -50,7 +50,8 @@ def _final(update) -> dict:
             "notes": list(update.notes), "stopped": update.stopped,
             "stats": {"prompt_tokens": update.stats.prompt_tokens, "tokens_per_variant": update.stats.steps,
                       "seconds": round(update.stats.seconds, 3), "seed": update.stats.seed,
-                      "engine": update.stats.engine, "decode_tok_s": round(update.stats.decode_tok_s, 2)}}
+                      "engine": update.stats.engine, "decode_tok_s": round(update.stats.decode_tok_s, 2),
+                      "decode_s": round(update.stats.decode_s, 3), "repair_s": round(update.stats.repair_s, 3)}}
 
 
 def routes():

@@ -38,11 +38,19 @@ class CopySettings:
         "AIPM_COPY_ENGINE", "auto",
         "Engine for the copy models: `auto` (llama.cpp for GGUF files on CPU when llama-cpp-python is installed, else transformers), `llama.cpp` or `transformers`.",
         as_lower)
-    # None = llama_engine.default_threads()
+    # None = auto: measured by the engine (shared/threads.py)
     threads: int | None = setting(
         "AIPM_COPY_THREADS", "auto",
-        "CPU threads of the llama.cpp engine; `auto` = all cores (at most 8).",
+        "CPU threads of the llama.cpp engine; `auto` = measured once per machine on the model at its first load.",
         as_auto_int)
+    draft: str = setting(
+        "AIPM_COPY_DRAFT", "auto",
+        "Speculative decoding on llama.cpp (the embedded 0.5B guesses tokens, the 1.5B or a custom GGUF with the same tokenizer checks them in one batch; the text is the model's own): `auto` = on where it measures faster (once per machine at the first load; on 2-core CPUs it is not), `on`, `off`, or the `.gguf` path of another draft model (always on).",
+        as_text)
+    draft_tokens: int = setting(
+        "AIPM_COPY_DRAFT_TOKENS", "4",
+        "Tokens the draft model guesses per row and step.",
+        as_int(minimum=1))
     context: int = setting(
         "AIPM_COPY_CONTEXT", "4096",
         "Context of the llama.cpp engine in tokens, shared by the variants of one request (the prompt once, plus each variant's new tokens).",

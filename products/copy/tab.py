@@ -62,7 +62,8 @@ def _details(update, model: str) -> dict:
         "model": model, "template": update.template.key if update.template else "", "language": update.lang,
         "stopped": update.stopped, "seed": stats.seed, "prompt_tokens": stats.prompt_tokens,
         "tokens_per_variant": stats.steps, "first_token_s": round(stats.first_token_s or 0, 3),
-        "decode_tok_s": round(stats.decode_tok_s, 2), "seconds": round(stats.seconds, 2), "notes": update.notes,
+        "decode_tok_s": round(stats.decode_tok_s, 2), "seconds": round(stats.seconds, 2),
+        "decode_s": round(stats.decode_s, 2), "repair_s": round(stats.repair_s, 2), "notes": update.notes,
         "variants": [{"text": text, "loop": v.loop, "notes": v.notes,
                       "lines": [{"field": x.field, "text": x.text, "count": x.count, "limit": x.limit, "rule": x.rule,
                                  "trimmed": x.trimmed} for x in v.lines]}
@@ -79,7 +80,7 @@ def _outputs(update, n: int, model: str, lang_ui: str):
         stats = update.stats
         status = t("copy.status.stopped", lang_ui, steps=stats.steps) if update.stopped else \
             t("copy.status.done", lang_ui, n=n, model=model, seconds=stats.seconds, ttft=stats.first_token_s or 0,
-              speed=stats.decode_tok_s, seed=stats.seed)
+              speed=stats.decode_tok_s, repair=stats.repair_s, seed=stats.seed)
         details = _details(update, model)
     else:
         tables = [gr.update(visible=i < n) for i in range(core.MAX_VARIANTS)]

@@ -32,6 +32,7 @@ class Field:
     rule: str = "width"
     hashtags: bool = False  # the field is a line of hashtags
     min_lines: int = 0  # fewest lines a finished variant has (0 = `lines`: all of them)
+    prose: bool = False  # its lines are sentences: one that stops without ending its sentence is broken off
 
     @property
     def required(self) -> int:
@@ -76,14 +77,14 @@ class Template:
 
 SEARCH_AD = Template(
     "search_ad", "Search ad (headlines + descriptions)", "搜索广告（标题 + 描述）",
-    fields=(Field("headline", "Headline", "标题", 3, 30), Field("description", "Description", "描述", 2, 90)),
+    fields=(Field("headline", "Headline", "标题", 3, 30), Field("description", "Description", "描述", 2, 90, prose=True)),
     task_en="Write a Google search ad for this product. Every headline is different and names a concrete benefit.",
     task_zh="为这个产品写一条百度/谷歌搜索广告。每个标题都不同，并写出一个具体卖点。",
     labelled=True, max_new_tokens=160, name_in=("headline",))
 
 META = Template(
     "seo_meta", "SEO meta title and description", "SEO 标题和描述",
-    fields=(Field("title", "Title", "标题", 1, 60), Field("description", "Description", "描述", 1, 155)),
+    fields=(Field("title", "Title", "标题", 1, 60), Field("description", "Description", "描述", 1, 155, prose=True)),
     task_en="Write the SEO meta title and meta description for this product's web page. Put the product name in the title.",
     task_zh="为这个产品的网页写 SEO 标题（title）和描述（description），标题里要有产品名称。",
     labelled=True, max_new_tokens=120, name_in=("title", "description"))
@@ -105,7 +106,7 @@ TAGLINE = Template(
 SOCIAL = Template(
     "social_post", "Social post with hashtags", "社交媒体帖子（带话题标签）",
     # 200 + a newline + 79 = X's 280: the total limit then never cuts the first line (which has the name).
-    fields=(Field("post", "Post", "正文", 3, 200, min_lines=1),
+    fields=(Field("post", "Post", "正文", 3, 200, min_lines=1, prose=True),
             Field("hashtags", "Hashtags", "话题", 1, 79, hashtags=True)),
     task_en="Write a social media post (for X, Instagram or LinkedIn) about this product: a hook, the key benefit and a "
             "call to action, then one last line with 3 to 5 different hashtags.",
@@ -114,14 +115,14 @@ SOCIAL = Template(
 
 DESCRIPTION = Template(
     "product_description", "Product description", "产品描述",
-    fields=(Field("paragraph", "Paragraph", "段落", 3, 500, min_lines=2),),
+    fields=(Field("paragraph", "Paragraph", "段落", 3, 500, min_lines=2, prose=True),),
     task_en="Write a product description for an online store: 2 or 3 short paragraphs, concrete and persuasive.",
     task_zh="为网店写一段产品描述：2 到 3 个短段落，具体、有说服力。",
     paragraphs=True, total_limit=1200, max_new_tokens=300, name_in=("paragraph",))
 
 XIAOHONGSHU = Template(
     "xiaohongshu", "Xiaohongshu / WeChat post (Chinese)", "小红书 / 微信种草文案",
-    fields=(Field("title", "Title", "标题", 1, 20, rule="chars"), Field("body", "Body", "正文", 8, 300, rule="chars", min_lines=1),
+    fields=(Field("title", "Title", "标题", 1, 20, rule="chars"), Field("body", "Body", "正文", 8, 300, rule="chars", min_lines=1, prose=True),
             Field("hashtags", "Hashtags", "话题", 1, 80, rule="chars", hashtags=True)),
     task_en="Write a Xiaohongshu (RED) style post in Chinese: a catchy title with an emoji on the first line, then a "
             "personal, enthusiastic body with emoji, and 3 to 6 hashtags on the last line.",
@@ -133,7 +134,7 @@ XIAOHONGSHU = Template(
 FOLLOW_UP = Template(
     "follow_up_email", "Follow-up email after a call", "通话后的跟进邮件",
     fields=(Field("subject", "Subject", "主题", 1, 70),
-            Field("body", "Body", "正文", 5, 400, min_lines=3)),
+            Field("body", "Body", "正文", 5, 400, min_lines=3, prose=True)),
     task_en="Write a follow-up email to this customer after their call: a subject line, then a greeting with their "
             "name, one short paragraph per complaint that names it and says what we will do about it, thanks for "
             "what they liked, and a closing line with the signature.",

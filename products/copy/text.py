@@ -173,6 +173,28 @@ _SENTENCE_END = re.compile(r"[.!?。！？…]+[\"'”’」)）]*")
 _PHRASE_END = re.compile(r"[,;:，；：、—–]|\s[-–—]\s")
 
 
+_CLOSERS = "\"'”’」』)）]】"
+
+
+def ends_sentence(text: str) -> bool:
+    """The text ends its sentence: . ! ? 。！？… (or a ~), perhaps followed by closing quotes and
+    emoji (a post often ends "... today! 🚀")."""
+    tail = text.rstrip()
+    while tail and (unicodedata.category(tail[-1]) in ("So", "Sk", "Cf", "Mn") or tail[-1] in _CLOSERS
+                    or tail[-1].isspace() or 0xFE00 <= ord(tail[-1]) <= 0xFE0F):
+        tail = tail[:-1]
+    return bool(tail) and tail[-1] in ".!?。！？…~～"
+
+
+_WHOLE_SENTENCE = re.compile(r"(?:[.!?…]+[\"'”’」)）]*(?=\s|$)|[。！？]+[”’」』)）]*)")  # not the dot of 1.2 kg
+
+
+def last_sentence(text: str) -> str:
+    """The text up to the end of its last whole sentence ('' when none ends in it)."""
+    ends = [m.end() for m in _WHOLE_SENTENCE.finditer(text)]
+    return text[:ends[-1]].strip() if ends else ""
+
+
 def cut_at_boundary(text: str, limit: int, rule: str) -> tuple[str, str]:
     """(text, how) cut to the limit at the last sentence end, else the last phrase boundary;
     ('', '') when neither is within the limit (never cut mid-phrase)."""

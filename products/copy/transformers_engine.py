@@ -83,7 +83,13 @@ class TransformersCopyModel(CopyEngine):
         inputs = self._inputs(request.prompt)
         torch.manual_seed(sampling.seed)
         with torch.inference_mode():
-            self.model.generate(**inputs, **kwargs)
+            ids = self.model.generate(**inputs, **kwargs)
+        # A row that wrote all its tokens without an end token or its watcher stopping it ran out.
+        new = ids[:, inputs["input_ids"].shape[1]:]
+        for row in range(min(len(watch.ran_out), new.shape[0])):
+            ended = bool(eos) and any(int(x) in eos for x in new[row])
+            watch.ran_out[row] = (not ended and not watch.done[row] and not stop.is_set()
+                                  and new.shape[1] >= sampling.max_new_tokens)
 
     def complete(self, requests, n: int, stop: threading.Event, seed: int = 0, max_new: int = 120) -> list[list[str]]:
         """n sampled candidates per request (no grammar here: the checks and the fallback do the rest)."""

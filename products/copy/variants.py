@@ -177,10 +177,33 @@ def fit_total(lines: list[Line], template: Template, lang_ui: str = "en") -> lis
     return notes
 
 
-def finish(raw: str, template: Template, lang: str, loop: str = "", lang_ui: str = "en") -> Variant:
-    """Clean loops, parse, enforce limits: the variant the user sees (notes in `lang_ui`)."""
+def end_whole(pairs: list[tuple[Field, str]], lang_ui: str = "en") -> tuple[list[tuple[Field, str]], list[str]]:
+    """The last line of a variant the token budget broke off: a prose line trimmed to its last whole
+    sentence, a hashtag line without its last (perhaps half) tag; any other line, or one that would be
+    left under 30% of its limit, is dropped (a repair writes a required one again)."""
+    if not pairs:
+        return pairs, []
+    f, text = pairs[-1]
+    kept = ""
+    if f.hashtags:
+        kept = " ".join(text.split()[:-1])
+    elif f.prose:
+        kept = tx.last_sentence(text)
+        kept = kept if tx.count(kept, f.rule) >= f.limit * 0.3 else ""
+    if kept:
+        return pairs[:-1] + [(f, kept)], [t("copy.note.ran_out_trimmed", lang_ui)]
+    return pairs[:-1], [t("copy.note.ran_out_dropped", lang_ui)]
+
+
+def finish(raw: str, template: Template, lang: str, loop: str = "", lang_ui: str = "en",
+           ran_out: bool = False) -> Variant:
+    """Clean loops, parse, end a line the token budget broke off, enforce limits: the variant the
+    user sees (notes in `lang_ui`)."""
     cleaned = tx.clean(raw, template.max_hashtags)
     pairs, notes = parse(cleaned, template, lang, lang_ui)
+    if ran_out and not loop and cleaned.strip() and not cleaned.endswith("\n"):  # its last line was being written
+        pairs, ended = end_whole(pairs, lang_ui)
+        notes += ended
     lines, total = enforce(pairs, template, lang, lang_ui)
     variant = Variant(lines, notes + total, loop, raw, total_note=total[0] if total else "")
     if any(line.cut == "word" for line in lines):

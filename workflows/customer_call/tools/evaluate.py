@@ -3,6 +3,7 @@
     python -m workflows.customer_call.tools.evaluate                      # held-out calls, up to the email
     python -m workflows.customer_call.tools.evaluate --split tune         # the 2 calls prompts may be tuned on
     python -m workflows.customer_call.tools.evaluate --split all --json out/call_eval.json
+    python -m workflows.customer_call.tools.evaluate --from-script     # from the true (corrected) transcript
 
 Audio: the bundled examples come from assets/calls/; any other call is spoken by make_audio.py into the
 cache folder (out/calls/ by default) the first time it is needed, or again when its script changed
@@ -53,6 +54,25 @@ def run_call(audio: Path, language: str, upto: str):
 
     last = None
     for last in analyse(str(audio), language, upto=upto):
+        pass
+    return last
+
+
+def run_from_script(key: dict, audio: Path, language: str, upto: str):
+    """The steps after the transcript on the call's true turns: what the workflow gives once a user has
+    corrected the transcript in the tab (re-run from "sentiment"). Speakers are labelled as a perfect
+    diarization would; roles are still guessed by the pipeline's own rule."""
+    from workflows.customer_call import steps
+    from workflows.customer_call.pipeline import Call, Turn, analyse
+
+    labels = {}
+    turns = [Turn(labels.setdefault(t["speaker"], f"SPEAKER_{len(labels):02d}"), t["start"], t["end"], t["text"])
+             for t in key["turns"]]
+    call = Call(audio=str(audio), language=language, turns=turns, done=["transcript"])
+    call.roles = steps.guess_roles(call.turns)
+    call.names = {speaker: steps.default_name(role, language) for speaker, role in call.roles.items()}
+    last = None
+    for last in analyse(str(audio), language, call=call, from_step="sentiment", upto=upto):
         pass
     return last
 
@@ -109,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upto", default="email", choices=("transcript", "sentiment", "issues", "email", "image"))
     parser.add_argument("--auto-language", action="store_true",
                         help="let the pipeline detect the language instead of passing the call's")
+    parser.add_argument("--from-script", action="store_true",
+                        help="skip speech-to-text: start from the call's true transcript (a corrected one)")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where generated call audio goes")
     parser.add_argument("--json", type=Path, default=ROOT / "out" / "call_eval.json", help="results file")
     args = parser.parse_args(argv)
@@ -122,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
                "duration": key.get("duration")}
         started = time.perf_counter()
         try:
-            call = run_call(audio, "auto" if args.auto_language else script.language, args.upto)
+            if args.from_script:
+                call = run_from_script(key, audio, script.language, args.upto)
+            else:
+                call = run_call(audio, "auto" if args.auto_language else script.language, args.upto)
             row.update(scoring.score(call, key))
             row["detected_language"] = getattr(call, "language", None)
             row["email_text"] = getattr(call, "email", "")
@@ -136,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
     summaries = report(rows, steps)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"split": args.split, "upto": args.upto, "goals": scoring.GOALS,
+    args.json.write_text(json.dumps({"split": args.split, "upto": args.upto, "from_script": args.from_script, "goals": scoring.GOALS,
                                      "calls": rows, "means": summaries}, ensure_ascii=False, indent=1) + "\n",
                          encoding="utf-8")
     print(f"\nwrote {args.json}")
