@@ -31,18 +31,22 @@ def cpu_threads() -> int:
     with a probe shaped like our encoders' work: a transformer block's matmuls for one short text."""
     if settings().torch_threads:
         return settings().torch_threads
+    from shared import threads
+
+    return threads.choose("torch", torch_probe)
+
+
+def torch_probe(n: int) -> float:
+    """Seconds for 30 feed-forward blocks (768 -> 3072 -> 768) on 64 tokens with n threads."""
     import torch
 
     from shared import threads
 
-    def probe(n: int) -> float:
-        torch.set_num_threads(n)
-        x, w1, w2 = torch.randn(64, 768), torch.randn(3072, 768), torch.randn(768, 3072)
-        with torch.inference_mode():
-            return threads.timed(lambda: [torch.nn.functional.linear(torch.nn.functional.linear(x, w1).relu(), w2)
-                                          for _ in range(30)])
-
-    return threads.choose("torch", probe)
+    torch.set_num_threads(n)
+    x, w1, w2 = torch.randn(64, 768), torch.randn(3072, 768), torch.randn(768, 3072)
+    with torch.inference_mode():
+        return threads.timed(lambda: [torch.nn.functional.linear(torch.nn.functional.linear(x, w1).relu(), w2)
+                                      for _ in range(30)])
 
 
 @lru_cache(maxsize=1)

@@ -180,3 +180,13 @@ def test_a_line_cut_to_whole_sentences_that_fills_most_of_its_limit_is_not_rewri
                           original=stub + " " + "More words here to go over the limit. " * 3)]
     fixes = repair.plan(Variant(lines), 0, t, "en", brief)
     assert [(fx.line, fx.kind) for fx in fixes] == [(4, "long")]
+
+
+def test_a_repair_candidate_that_stops_mid_sentence_is_cut_to_its_last_whole_sentence():
+    t = TEMPLATES["social_post"]
+    brief = Brief(product="RouteWise")
+    broken = "RouteWise plans your delivery routes! Delivering to 100 stops in just seconds? That's what we'd"
+    variants = [Variant([Line("hashtags", "Hashtags", "#RouteWise #Delivery #Routes", 28, 79, "width")])]
+    repair.apply(variants, t, "en", brief, lambda requests, n: [[broken] * n for _ in requests])
+    post = [line.text for line in variants[0].lines if line.field == "post"]
+    assert post == ["RouteWise plans your delivery routes! Delivering to 100 stops in just seconds?"]

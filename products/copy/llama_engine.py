@@ -58,7 +58,7 @@ class LlamaCopyModel(CopyEngine):
     draft = None  # a speculative.Draft: a smaller model with the same tokenizer that guesses ahead
     last_acceptance = (0, 0)  # (guesses kept, guesses made) by the last speculative decode
 
-    def __init__(self, path: str, name: str, n_ctx: int = 4096, threads: int = 2, seqs: int = 5):
+    def __init__(self, path: str, name: str, n_ctx: int = 4096, threads: int = 2, seqs: int = 5, ubatch: int = 512):
         """`threads` 0: measured once per machine on this model (shared/threads.py)."""
         import llama_cpp as L
 
@@ -76,6 +76,11 @@ class LlamaCopyModel(CopyEngine):
         self._lock = threading.Lock()  # one decode at a time per context
         before = _rss()
         mparams = L.llama_model_default_params()
+        if hasattr(L, "LLAMA_LOAD_MODE_NONE"):
+            # Read, not mapped: llama.cpp repacks the weights for this CPU's kernels into memory of its
+            # own, and a mapped file's pages stayed resident beside that copy (peak RSS 2.0 GB for the
+            # 1.5B against 1.4 GB read; same speed: bench/bench_copy.py --skip ...).
+            mparams.load_mode = L.LLAMA_LOAD_MODE_NONE
         self._model = L.llama_model_load_from_file(path.encode(), mparams)
         if not self._model:
             raise ValueError(f"llama.cpp could not load {path}")
@@ -84,7 +89,7 @@ class LlamaCopyModel(CopyEngine):
         cparams = L.llama_context_default_params()
         cparams.n_ctx = n_ctx
         cparams.n_batch = 512
-        cparams.n_ubatch = 512
+        cparams.n_ubatch = ubatch  # the compute buffers grow with it
         cparams.n_seq_max = seqs + 1  # the last sequence holds the cached prefix
         cparams.kv_unified = True  # the variants share the prompt's cells
         cparams.n_threads = cparams.n_threads_batch = threads or default_threads()
@@ -111,19 +116,20 @@ class LlamaCopyModel(CopyEngine):
         # at least the weights' size.
         self._bytes = max(_rss() - before, int(L.llama_model_size(self._model)))
 
-    def _measure_threads(self) -> int:
-        """Decode 8 tokens at a few thread counts (once per machine and model file; cached)."""
+    def thread_probe(self, n: int) -> float:
+        """Seconds to decode 8 tokens of a short prompt with n threads (the context keeps n threads)."""
         from shared import threads as th
 
-        L = self._L
+        self._L.llama_set_n_threads(self._ctx, n, n)
         prompt = "<|im_start|>user\nWrite one line about coffee.<|im_end|>\n<|im_start|>assistant\n"
+        return th.timed(lambda: self._decode([Row(prompt)], Sampling(temperature=0), 8, threading.Event()))
 
-        def probe(n: int) -> float:
-            L.llama_set_n_threads(self._ctx, n, n)
-            return th.timed(lambda: self._decode([Row(prompt)], Sampling(temperature=0), 8, threading.Event()))
+    def _measure_threads(self) -> int:
+        """The thread count measured for this model file on this machine (once; cached)."""
+        from shared import threads as th
 
-        best = th.choose(f"llama.cpp {os.path.basename(self.loaded_from)}", probe)
-        L.llama_set_n_threads(self._ctx, best, best)
+        best = th.choose(f"llama.cpp {os.path.basename(self.loaded_from)}", self.thread_probe)
+        self._L.llama_set_n_threads(self._ctx, best, best)
         return best
 
     # ---- what core and the registry ask of a model (products/copy/engines.py) ---------------------

@@ -22,6 +22,8 @@ from products.copy.variants import Line, Variant
 
 CANDIDATES = 2  # each candidate is a sequence decoded: on a small CPU, time grows with them
 _DANGLING = re.compile(r"\b(and|or|with|for|to|of|the|a|an|in|on|at|by|your|our|its|from|that)$", re.I)
+# ...or a contraction or verb that needs what follows ("That's what we'd", "BrewMate Pro makes")
+_OPEN_END = re.compile(r"\b\w+'(?:d|ll|re|ve)$|\b(?:is|are|was|were|be|will|can|makes?|gets?|lets?|has|have)$", re.I)
 
 
 @dataclass
@@ -136,7 +138,8 @@ def acceptable(text: str, fix: Fix, brief: Brief, lang: str) -> bool:
 def _natural(text: str, f: Field, lang: str) -> bool:
     """Ended by the model, not by the grammar's bound (which may fall mid-phrase)."""
     hit_bound = len(text) > structure.line_chars(f, lang) and not re.search(r"[.!?。！？…]$", text)
-    return not hit_bound and not _DANGLING.search(text.rstrip(" ,;")) and not re.search(r"[,;:，；：、&+—-]$", text)
+    return not hit_bound and not _DANGLING.search(text.rstrip(" ,;")) and not _OPEN_END.search(text) and \
+        not re.search(r"[,;:，；：、&+—-]$", text)
 
 
 def _fallback(candidates: list[str], fix: Fix, variant: Variant, brief: Brief, lang: str) -> tuple[str, str]:
@@ -149,7 +152,7 @@ def _fallback(candidates: list[str], fix: Fix, variant: Variant, brief: Brief, l
         text = remove_words(text, brief)
         if fix.need_name and name.lower() not in text.lower():
             text = f"{name} – {text}"
-        if tx.count(text, f.rule) <= f.limit and _natural(text, f, lang):
+        if tx.count(text, f.rule) <= f.limit and _natural(text, f, lang) and (not f.prose or tx.ends_sentence(text)):
             return text, ""
         limit = min(f.limit, tx.count(text, f.rule) - 1)
         cut, how = tx.cut_at_boundary(text, limit, f.rule)
@@ -171,9 +174,6 @@ def _drop_optional(variants: list[Variant], template: Template, broken: set[tupl
             f = fields[lines[at].field]
             if sum(1 for x in lines if x.field == f.key) > f.required:
                 lines.pop(at)
-
-
-_OPEN_END = re.compile(r"\b\w+'(?:d|ll|re|ve|s)$|\b(?:is|are|was|were|be|will|can|makes?|gets?|lets?|has|have)$", re.I)
 
 
 def close_sentences(variant: Variant, template: Template, lang: str) -> None:
