@@ -5,7 +5,8 @@
 At every thread count `shared.threads.candidates` offers on this machine (1, half, all but one, all), in one
 process, one after another:
   - the torch probe (shared/device.py: torch_probe) against EmbeddingGemma on the torch path, ms per
-    English text, one text at a time (the sentiment box), and the fine-tuned MiniLM the same way;
+    English text, one text at a time (the sentiment box) and in batches of 32 (a file), and the
+    fine-tuned MiniLM the same way;
   - the llama.cpp probe (LlamaCopyModel.thread_probe, 8 tokens) against decoding `--tokens` tokens of a
     copy prompt on the 1.5B.
 A probe is right when it picks the count the real work runs fastest with. Nothing is cached: this is a
@@ -56,7 +57,8 @@ def main() -> int:
     counts = threads.candidates(threads.cores())
     print(f"{threads.cpu_name()}, {threads.cores()} cores; thread counts {counts}; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
-    texts = [r.text for r in data.sample(experiment.pool("en", experiment.GEMMA_POOLS), 10**9)][:args.texts]
+    pool = [r.text for r in data.sample(experiment.pool("en", experiment.GEMMA_POOLS), 10**9)]
+    texts, batch = pool[:args.texts], pool[:128]
     rows: dict[str, dict[int, float]] = {}
     for n in counts:
         torch.set_num_threads(n)
@@ -67,7 +69,11 @@ def main() -> int:
         with registry.use(spec.name) as encoder:
             for n in counts:
                 torch.set_num_threads(n)
-                rows.setdefault(f"{name}: ms per text", {})[n] = _per_text_ms(encoder, texts)
+                rows.setdefault(f"{name}: ms per text, one at a time", {})[n] = _per_text_ms(encoder, texts)
+                start = time.perf_counter()
+                encoder.encode(batch, batch_size=32)
+                rows.setdefault(f"{name}: ms per text, batches of 32", {})[n] = \
+                    (time.perf_counter() - start) / len(batch) * 1000
         registry.unload(spec.name)
 
     model = LlamaCopyModel(str(artifacts.materialize(copy_models.QWEN_15B_GGUF)), "bench", n_ctx=2048, threads=1,

@@ -4,7 +4,10 @@ torch is imported here lazily, at the first question, so that starting the app c
 """
 from __future__ import annotations
 
+import glob
 import logging
+import os
+import sys
 import time
 from functools import lru_cache
 
@@ -49,8 +52,16 @@ def torch_probe(n: int) -> float:
                                       for _ in range(30)])
 
 
+def _no_gpu_here() -> bool:
+    """Linux with no NVIDIA or AMD (ROCm) device nodes: no GPU torch could use, known without importing
+    torch (about 250 MB that a process serving only llama.cpp or ONNX models never needs)."""
+    return sys.platform.startswith("linux") and not glob.glob("/dev/nvidia[0-9]*") and not os.path.exists("/dev/kfd")
+
+
 @lru_cache(maxsize=1)
 def best_device() -> str:
+    if "torch" not in sys.modules and _no_gpu_here():
+        return "cpu"
     torch = torch_ready()
     if torch.cuda.is_available():
         return "cuda"

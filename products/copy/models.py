@@ -30,7 +30,7 @@ def _load_folder(location: str, ctx: LoadContext, **hub_options):
 
     ctx.progress(0.5, f"loading {ctx.spec.name}...")
     tokenizer = AutoTokenizer.from_pretrained(location, **hub_options)
-    model = AutoModelForCausalLM.from_pretrained(location, dtype=ctx.dtype, **hub_options)
+    model = AutoModelForCausalLM.from_pretrained(location, dtype=_torch_dtype(ctx), **hub_options)
     if tokenizer.chat_template is None:
         raise ValueError(f"{location} has no chat template; use an instruction-tuned (chat) model")
     return TransformersCopyModel(model.to(ctx.device).eval(), tokenizer, ctx.spec.name, location)
@@ -55,6 +55,14 @@ def engine_for(path, device: str, config: CopySettings | None = None) -> str:
 def copy_threads(config: CopySettings | None = None) -> int:
     """AIPM_COPY_THREADS; 0 for `auto`: the engine measures it on its model (shared/threads.py)."""
     return (config or CopySettings.current()).threads or 0
+
+
+def _torch_dtype(ctx: LoadContext):
+    """The dtype for the transformers path, resolved here: the spec leaves it to the loader (dtype_policy
+    "none"), so that loading a GGUF into llama.cpp never imports torch (about 250 MB of memory)."""
+    from shared import device
+
+    return ctx.dtype or device.resolve_dtype(ctx.device)
 
 
 def draft_path(target: Path) -> Path | None:
@@ -126,7 +134,7 @@ def load_copy_model(ctx: LoadContext):
         for artifact in (QWEN_05B_GGUF, QWEN_15B_GGUF):
             if path.name == artifact.joined.path and path.stat().st_size == artifact.joined.size:
                 sha = artifact.joined.sha256  # verified by artifacts.materialize just before
-        folder = convert.cached_conversion(path, ctx.dtype, ctx.progress, sha256=sha)
+        folder = convert.cached_conversion(path, _torch_dtype(ctx), ctx.progress, sha256=sha)
         return _load_folder(str(folder), ctx)
     if path.is_dir():
         return _load_folder(str(path), ctx)
@@ -205,6 +213,7 @@ def make_spec(model: str) -> ModelSpec:
         size_estimate=(_LLAMA_SIZES if _llama_default() else _TORCH_SIZES)[model],
         fix_hint=_HINTS[model],
         unloader=_close,
+        dtype_policy="none",  # the transformers path resolves it (_torch_dtype); llama.cpp has its own
     )
 
 
