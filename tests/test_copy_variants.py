@@ -190,3 +190,10 @@ def test_a_repair_candidate_that_stops_mid_sentence_is_cut_to_its_last_whole_sen
     repair.apply(variants, t, "en", brief, lambda requests, n: [[broken] * n for _ in requests])
     post = [line.text for line in variants[0].lines if line.field == "post"]
     assert post == ["RouteWise plans your delivery routes! Delivering to 100 stops in just seconds?"]
+
+
+def test_a_broken_off_line_that_parse_dropped_leaves_the_lines_before_it():
+    raw = ("Subject: BrewMate Pro - your coffee, your way\n\nDear [Customer's Name],\n\n"
+           "I hope this message finds you well. I am writing to thank you for choosing the BrewMate Pro. It")
+    v = finish(raw, TEMPLATES["follow_up_email"], "en", ran_out=True)
+    assert [line.text for line in v.lines] == ["BrewMate Pro - your coffee, your way"]

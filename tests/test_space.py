@@ -108,7 +108,8 @@ def test_a_space_serves_at_once_and_switches_to_the_better_engines_when_its_set_
         steps = {r["name"]: r for r in _status(cache)["steps"]}
         times.update({f"  step {n}": round(r["finished"] - r["started"], 1) for n, r in steps.items()})
         assert {n: r["state"] for n, r in steps.items()} == {
-            "embedded-packages": "done", "embeddinggemma": "done", "llama.cpp": "done", "vader-data": "done"}
+            "embedded-packages": "done", "embeddinggemma": "done", "embeddinggemma-onnx": "done", "llama.cpp": "done",
+            "vader-data": "done"}
         assert [r["name"] for r in client.predict(api_name="/system_setup")] == list(steps)
 
         # No restart: the next requests load the better engines.

@@ -202,8 +202,10 @@ def finish(raw: str, template: Template, lang: str, loop: str = "", lang_ui: str
     cleaned = tx.clean(raw, template.max_hashtags)
     pairs, notes = parse(cleaned, template, lang, lang_ui)
     if ran_out and not loop and cleaned.strip() and not cleaned.endswith("\n"):  # its last line was being written
-        pairs, ended = end_whole(pairs, lang_ui)
-        notes += ended
+        before, _ = parse(cleaned.rsplit("\n", 1)[0] if "\n" in cleaned else "", template, lang, lang_ui)
+        if len(before) < len(pairs):  # that line is the last pair (not an extra line that parse dropped)
+            pairs, ended = end_whole(pairs, lang_ui)
+            notes += ended
     lines, total = enforce(pairs, template, lang, lang_ui)
     variant = Variant(lines, notes + total, loop, raw, total_note=total[0] if total else "")
     if any(line.cut == "word" for line in lines):
