@@ -40,6 +40,11 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def rule(n: int | None = None) -> int:
+    """The count used where nothing was measured (a busy machine): every core, at most 8."""
+    return max(1, min(8, n or cores()))
+
+
 def candidates(n: int) -> list[int]:
     """1, half, all but one, all (and 8 and 16 on bigger machines): a few points, each probed once."""
     points = {1, n // 2, n - 1, n}
@@ -71,10 +76,10 @@ def _read() -> dict:
 
 
 def _write(data: dict) -> None:
-    path = _file()
-    temp = path.with_suffix(f".{os.getpid()}.tmp")
-    temp.write_text(json.dumps(data, indent=1, sort_keys=True))
-    temp.replace(path)  # atomic: another process reads the old file or the new one
+    from shared import artifacts
+
+    text = json.dumps(data, indent=1, sort_keys=True).encode()
+    artifacts.write_atomically(_file(), lambda handle: handle.write(text))  # readers see the old file or the new
 
 
 def key(engine: str, n: int | None = None) -> str:
@@ -97,7 +102,7 @@ def choose(engine: str, probe: Callable[[int], float], n: int | None = None, opt
         if len(options) == 1:
             return options[0]
         if busy(n):  # other work on the cores would decide the measurement
-            chosen = default if default is not None else max(1, min(8, n))
+            chosen = default if default is not None else rule(n)
             log.info("%s on %d cores: %d (machine busy: not measured)", engine, n, chosen)
             return chosen
         timings = {}

@@ -51,6 +51,11 @@ def complete_utf8(data: bytes) -> bool:
     return utf8_cut(data) == len(data)
 
 
+def shown_text(data: bytes) -> str:
+    """A row's bytes so far as text, without a character whose last bytes are still to come."""
+    return data[:utf8_cut(data)].decode("utf-8", "ignore")
+
+
 def common_prefix(prompts: list[list[int]]) -> int:
     """Length of the prefix every prompt shares, leaving each at least one token of its own (whose
     logits give its first new token)."""

@@ -24,7 +24,7 @@ import numpy as np
 
 from products.copy import speculative, structure
 from products.copy.engines import CopyEngine, DecodeRequest, TextWatch
-from products.copy.llama_batch import Result, Row, Sampling, common_prefix, complete_utf8, utf8_cut
+from products.copy.llama_batch import Result, Row, Sampling, common_prefix, shown_text
 
 SETUP_STEP = "llama.cpp"  # its step in setup_steps.py (the tab's note while it runs)
 REPAIR_SAMPLING = Sampling(temperature=0.7, top_p=0.9, top_k=40, repetition_penalty=1.05)
@@ -58,7 +58,7 @@ class LlamaCopyModel(CopyEngine):
     draft = None  # a speculative.Draft: a smaller model with the same tokenizer that guesses ahead
     last_acceptance = (0, 0)  # (guesses kept, guesses made) by the last speculative decode
 
-    def __init__(self, path: str, name: str, n_ctx: int = 4096, threads: int = 2, seqs: int = 5, ubatch: int = 512):
+    def __init__(self, path: str, name: str, n_ctx: int = 4096, threads: int = 2, seqs: int = 5):
         """`threads` 0: measured once per machine on this model (shared/threads.py)."""
         import llama_cpp as L
 
@@ -89,7 +89,7 @@ class LlamaCopyModel(CopyEngine):
         cparams = L.llama_context_default_params()
         cparams.n_ctx = n_ctx
         cparams.n_batch = 512
-        cparams.n_ubatch = ubatch  # the compute buffers grow with it
+        cparams.n_ubatch = 512
         cparams.n_seq_max = seqs + 1  # the last sequence holds the cached prefix
         cparams.kv_unified = True  # the variants share the prompt's cells
         cparams.n_threads = cparams.n_threads_batch = threads or default_threads()
@@ -348,8 +348,7 @@ class LlamaCopyModel(CopyEngine):
                     if grammars[row] is not None:
                         L.llama_sampler_accept(grammars[row], token)
                     pieces[row] += self.piece(token)
-                    texts[row] = pieces[row].decode("utf-8", "ignore") if complete_utf8(pieces[row]) else \
-                        pieces[row][:utf8_cut(pieces[row])].decode("utf-8", "ignore")
+                    texts[row] = shown_text(pieces[row])
                     pending[row] = token
                 steps += 1
                 if first is None:
@@ -457,7 +456,7 @@ class LlamaCopyModel(CopyEngine):
 
 
 def default_threads() -> int:
-    """The threads a context starts with before (or without) a measurement: every core, at most 8."""
-    from shared.threads import cores
+    """The threads a context starts with before (or without) a measurement (shared/threads.py's rule)."""
+    from shared.threads import rule
 
-    return max(1, min(8, cores()))
+    return rule()

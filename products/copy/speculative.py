@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from products.copy.llama_batch import Result, Row, Sampling, common_prefix, complete_utf8, utf8_cut
+from products.copy.llama_batch import Result, Row, Sampling, common_prefix, shown_text
 
 
 # Rows decoded with guesses: the variants of one request. The repairs' 16-row batches decode plainly:
@@ -40,8 +40,7 @@ class Draft:
     def __init__(self, model, tokens: int = 4):
         self.model = model
         self.tokens = tokens  # guesses per row and step
-        self.known: dict[int, list[int]] = {}  # row -> the tokens its sequence holds
-        self.lock = threading.Lock()
+        self.known: dict[int, list[int]] = {}  # row -> the tokens its sequence holds (the engine's lock guards it)
 
     @property
     def memory_bytes(self) -> int:
@@ -173,75 +172,73 @@ def decode(engine, draft: Draft, prompts: list[list[int]], pending: dict[int, in
         if grammars[row] is not None and not L.llama_vocab_is_eog(engine._vocab, token):
             L.llama_sampler_accept(grammars[row], token)
     new = {row: [token] for row, token in pending.items()}
-    with draft.lock:
-        draft.begin(prompts)
-        while True:
-            # 1. Show the step's tokens one position at a time (EOG ends a row; the watcher may end one).
-            for i in range(max((len(v) for v in new.values()), default=0)):
-                moved = False
-                for row in list(active):
-                    if i >= len(new.get(row, ())):
-                        continue
-                    token = new[row][i]
-                    if L.llama_vocab_is_eog(engine._vocab, token):
-                        active.remove(row)
-                        finished[row] = True
-                        continue
-                    kept[row].append(token)
-                    pieces[row] += engine.piece(token)
-                    texts[row] = pieces[row].decode("utf-8", "ignore") if complete_utf8(pieces[row]) else \
-                        pieces[row][:utf8_cut(pieces[row])].decode("utf-8", "ignore")
-                    moved = True
-                if not moved:
+    draft.begin(prompts)
+    while True:
+        # 1. Show the step's tokens one position at a time (EOG ends a row; the watcher may end one).
+        for i in range(max((len(v) for v in new.values()), default=0)):
+            moved = False
+            for row in list(active):
+                if i >= len(new.get(row, ())):
                     continue
-                steps += 1
-                if first is None:
-                    first = time.perf_counter() - start
-                if on_step is not None:
-                    done = on_step(list(texts))
-                    active = [row for row in active if not (done and done[row])]
-                for row in list(active):
-                    if len(kept[row]) >= max_new:
-                        active.remove(row)
-                        ran_out[row] = not stop.is_set()
-                new = {row: v for row, v in new.items() if row in active}
-            if not active or stop.is_set():
-                break
-            # 2. Guess, then evaluate every row's last token and its guesses in one batch.
-            histories = {row: prompts[row] + kept[row] for row in active}
-            counts = {row: min(draft.tokens, max_new - len(kept[row]) - 1, 511 // len(active) - 1) for row in active}
-            guesses = draft.guess(histories, counts)
-            batch = engine._batch
-            index: dict[tuple[int, int], int] = {}
-            b = 0
-            for row in active:
-                at = len(prompts[row]) + len(kept[row]) - 1
-                for j, token in enumerate([kept[row][-1]] + guesses[row]):
-                    batch.token[b], batch.pos[b] = token, at + j
-                    batch.n_seq_id[b], batch.seq_id[b][0] = 1, row
-                    batch.logits[b] = True
-                    index[row, j] = b
-                    b += 1
-            batch.n_tokens = b
-            engine._check(L.llama_decode(engine._ctx, batch))
-            # 3. Sample position by position; keep guesses while they match.
-            new = {}
-            for row in active:
-                guess = guesses[row]
+                token = new[row][i]
+                if L.llama_vocab_is_eog(engine._vocab, token):
+                    active.remove(row)
+                    finished[row] = True
+                    continue
+                kept[row].append(token)
+                pieces[row] += engine.piece(token)
+                texts[row] = shown_text(pieces[row])
+                moved = True
+            if not moved:
+                continue
+            steps += 1
+            if first is None:
+                first = time.perf_counter() - start
+            if on_step is not None:
+                done = on_step(list(texts))
+                active = [row for row in active if not (done and done[row])]
+            for row in list(active):
+                if len(kept[row]) >= max_new:
+                    active.remove(row)
+                    ran_out[row] = not stop.is_set()
+            new = {row: v for row, v in new.items() if row in active}
+        if not active or stop.is_set():
+            break
+        # 2. Guess, then evaluate every row's last token and its guesses in one batch.
+        histories = {row: prompts[row] + kept[row] for row in active}
+        counts = {row: min(draft.tokens, max_new - len(kept[row]) - 1, 511 // len(active) - 1) for row in active}
+        guesses = draft.guess(histories, counts)
+        batch = engine._batch
+        index: dict[tuple[int, int], int] = {}
+        b = 0
+        for row in active:
+            at = len(prompts[row]) + len(kept[row]) - 1
+            for j, token in enumerate([kept[row][-1]] + guesses[row]):
+                batch.token[b], batch.pos[b] = token, at + j
+                batch.n_seq_id[b], batch.seq_id[b][0] = 1, row
+                batch.logits[b] = True
+                index[row, j] = b
+                b += 1
+        batch.n_tokens = b
+        engine._check(L.llama_decode(engine._ctx, batch))
+        # 3. Sample position by position; keep guesses while they match.
+        new = {}
+        for row in active:
+            guess = guesses[row]
 
-                def sample(j: int, row=row) -> int:
-                    token = engine._sample(row, chains, grammars, {row: index[row, j]})
-                    if grammars[row] is not None and not L.llama_vocab_is_eog(engine._vocab, token):
-                        L.llama_sampler_accept(grammars[row], token)
-                    return token
+            def sample(j: int, row=row) -> int:
+                token = engine._sample(row, chains, grammars, {row: index[row, j]})
+                if grammars[row] is not None and not L.llama_vocab_is_eog(engine._vocab, token):
+                    L.llama_sampler_accept(grammars[row], token)
+                return token
 
-                got = verify(guess, sample, lambda token: L.llama_vocab_is_eog(engine._vocab, token))
-                drafted += len(guess)
-                accepted += len(got) - 1
-                # Cells of the last token and the kept guesses stay; those of the rejected guesses go.
-                L.llama_memory_seq_rm(mem, row, len(prompts[row]) + len(kept[row]) + len(got) - 1, -1)
-                draft.keep(row, prompts[row] + kept[row] + got[:-1])
-                new[row] = got
+            got = verify(guess, sample, lambda token: L.llama_vocab_is_eog(engine._vocab, token))
+            drafted += len(guess)
+            accepted += len(got) - 1
+            # Cells of the last token and the kept guesses stay; those of the rejected guesses go.
+            L.llama_memory_seq_rm(mem, row, len(prompts[row]) + len(kept[row]) + len(got) - 1, -1)
+            draft.keep(row, prompts[row] + kept[row] + got[:-1])
+            new[row] = got
     engine.last_acceptance = (accepted, drafted)
     texts = [p.decode("utf-8", "ignore") for p in pieces]
     return Result(texts, steps, max(len(p) for p in prompts), first, finished, ran_out, drafted, accepted)
