@@ -11,64 +11,19 @@ match anywhere). Keywords are chosen to avoid the words every follow-up email us
 "email", 邮箱, 通知 alone...).
 
 Splits: `example` (2: the demo calls bundled in assets/calls/), `tune` (2: the only ones to look at
-while tuning prompts) and `held_out` (6: reported, never tuned on).
+while tuning prompts), `held_out` (6: the first round's report; read after it, so tuned on since) and
+`held_out_2` (4, in calls_round2.py: written before the second round of prompt work, the ones to report now).
 
 espeak-ng on Debian reads almost no Hanzi (it spells them as English), so each Chinese turn also
 carries the pinyin (tone numbers, tone sandhi written out) that make_audio.py speaks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-SPLITS = ("example", "tune", "held_out")
-LANGUAGES = ("en", "zh")
+from workflows.customer_call.tools.calls_round2 import SECOND_ROUND
+from workflows.customer_call.tools.script import A, C, LANGUAGES, SPLITS, Script, _en, _key, _zh  # noqa: F401
 
 
-@dataclass(frozen=True)
-class Script:
-    id: str
-    language: str  # "en" | "zh"
-    company: str
-    topic: str
-    split: str  # "example" | "tune" | "held_out"
-    turns: tuple[tuple[str, str], ...]  # (speaker "agent" | "customer", text)
-    complaints: tuple[dict, ...]  # {"issue": short name, "keywords": [...]}
-    liked: tuple[dict, ...] = ()
-    spoken: tuple[str, ...] = ()  # per turn, what espeak-ng speaks when it differs (pinyin for zh)
-
-    @property
-    def example(self) -> bool:
-        """One of the two calls bundled as the tab's demo examples."""
-        return self.split == "example"
-
-    @property
-    def opener(self) -> str:
-        return self.turns[0][0]
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "language": self.language, "company": self.company, "topic": self.topic,
-                "split": self.split, "example": self.example,
-                "turns": [{"speaker": s, "text": t} for s, t in self.turns],
-                "complaints": [dict(k) for k in self.complaints], "liked": [dict(k) for k in self.liked]}
-
-
-def _key(issue: str, *keywords: str) -> dict:
-    return {"issue": issue, "keywords": list(keywords)}
-
-
-def _en(id: str, company: str, topic: str, split: str, turns, complaints, liked=()) -> Script:
-    return Script(id, "en", company, topic, split, tuple(turns), tuple(complaints), tuple(liked))
-
-
-def _zh(id: str, company: str, topic: str, split: str, turns, complaints, liked=()) -> Script:
-    """Chinese turns are (speaker, Hanzi, pinyin)."""
-    return Script(id, "zh", company, topic, split, tuple((s, text) for s, text, _ in turns),
-                  tuple(complaints), tuple(liked), spoken=tuple(p for _, _, p in turns))
-
-
-A, C = "agent", "customer"
-
-CALLS: tuple[Script, ...] = (
+FIRST_ROUND: tuple[Script, ...] = (
     # ------------------------------------------------------------------ English
     _en("en_grinder_noise", "BrewCraft", "coffee grinder", "example", [
         (A, "Thank you for calling BrewCraft support, this is Daniel. How can I help you today?"),
@@ -380,6 +335,7 @@ CALLS: tuple[Script, ...] = (
     ]),
 )
 
+CALLS: tuple[Script, ...] = FIRST_ROUND + SECOND_ROUND
 BY_ID = {c.id: c for c in CALLS}
 
 
