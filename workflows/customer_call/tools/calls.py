@@ -12,14 +12,15 @@ match anywhere). Keywords are chosen to avoid the words every follow-up email us
 
 Splits: `example` (2: the demo calls bundled in assets/calls/), `tune` (2: the only ones to look at
 while tuning prompts), `held_out` (6: the first round's report; read after it, so tuned on since) and
-`held_out_2` (4, in calls_round2.py: written before the second round of prompt work, the ones to report now).
+`held_out_2` and `held_out_3` (4 each, in calls_round2.py: written before the second and third rounds of
+prompt work; the latest round is the one to report).
 
 espeak-ng on Debian reads almost no Hanzi (it spells them as English), so each Chinese turn also
 carries the pinyin (tone numbers, tone sandhi written out) that make_audio.py speaks.
 """
 from __future__ import annotations
 
-from workflows.customer_call.tools.calls_round2 import SECOND_ROUND
+from workflows.customer_call.tools.calls_round2 import SECOND_ROUND, THIRD_ROUND
 from workflows.customer_call.tools.script import A, C, LANGUAGES, SPLITS, Script, _en, _key, _zh  # noqa: F401
 
 
@@ -335,7 +336,7 @@ FIRST_ROUND: tuple[Script, ...] = (
     ]),
 )
 
-CALLS: tuple[Script, ...] = FIRST_ROUND + SECOND_ROUND
+CALLS: tuple[Script, ...] = FIRST_ROUND + SECOND_ROUND + THIRD_ROUND
 BY_ID = {c.id: c for c in CALLS}
 
 

@@ -1,6 +1,6 @@
-"""The second round of scripted calls (held_out_2), written on 2026-12-07 with their answer keys before the
-second round of prompt work, after the first round's held-out calls had been read: those are tuned on
-from then on, and these four are the calls to report. The rules of calls.py apply (keywords avoid the
+"""Later rounds of scripted calls, each written with its answer keys before the prompt work that the
+round before it prompted: held_out_2 (2026-12-07, after the first round's held-out calls had been read)
+and held_out_3 (2026-12-07, after held_out_2's results had been read; the calls to report now). The rules of calls.py apply (keywords avoid the
 words every follow-up email uses; each complaint's keywords occur in what the customer says)."""
 from __future__ import annotations
 
@@ -105,5 +105,112 @@ SECOND_ROUND: tuple[Script, ...] = (
         _key("安装师傅蹭坏墙面", "墙", "漆", "蹭", "走廊", "修补"),
     ], liked=[
         _key("桌面木头结实", "木头", "结实", "颜色", "桌面"),
+    ]),
+
+)
+
+# Written on 2026-12-07 after the second round's results had been read (so held_out_2 is tuned on from
+# then on) and before the fixes they suggested: the calls to report after that round.
+THIRD_ROUND: tuple[Script, ...] = (
+    # ------------------------------------------------------------------ English
+    _en("en_broadband_outage", "FibreNet", "home broadband", "held_out_3", [
+        (A, "Hello, you're through to FibreNet support, my name is Tom. What can I do for you?"),
+        (C, "Hi Tom. My internet has been dropping out every evening for two weeks now. It cuts off for ten "
+            "minutes at a time, usually right in the middle of my work calls."),
+        (A, "I'm sorry about that. Have you restarted the router since it started?"),
+        (C, "Yes, several times. And when I reported it last week, I was promised an engineer would call me "
+            "back within forty eight hours. Nobody ever called."),
+        (A, "I can see the ticket, and you're right, it was never followed up. I apologise for that."),
+        (C, "The speed is great when it works, I'll say that. Downloads are really fast."),
+        (A, "I've booked an engineer visit for Thursday morning, and I'm taking two weeks off your bill for "
+            "the trouble."),
+        (C, "Thursday works. Will the engineer bring a new router?"),
+        (A, "Yes, they'll bring one just in case. You'll get a text the evening before with the time slot."),
+        (C, "Okay, thanks Tom."),
+    ], complaints=[
+        _key("connection drops every evening", "drop", "cuts off", "cut off", "disconnect", "outage",
+             "ten minutes", "every evening", "two weeks", "unstable", "connection"),
+        _key("promised call-back never came", "call back", "callback", "never called", "nobody ever called",
+             "forty eight", "48", "followed up", "follow up", "ticket"),
+    ], liked=[
+        _key("fast speed when it works", "speed", "fast", "download"),
+    ]),
+    _en("en_bank_card", "Harbor Bank", "bank card", "held_out_3", [
+        (C, "Hello, I'm calling because my card was blocked while I was abroad and nobody warned me."),
+        (A, "Good morning, thank you for calling Harbor Bank, this is Elena. I'm sorry to hear that. Where were "
+            "you when it happened?"),
+        (C, "In Lisbon. I had told the bank about the trip in the app, and the card was still declined at the "
+            "hotel, in front of everyone. It was embarrassing."),
+        (A, "I can see the travel notice, and the fraud system flagged the hotel payment anyway. That should "
+            "not have happened."),
+        (C, "Then I tried the emergency number on the back of the card, and it doesn't work from abroad. I got "
+            "a recorded message saying the number was not available."),
+        (A, "That is a serious problem, I'll report the number to our technical team today."),
+        (C, "Thanks. Your app is really good, to be fair, I could at least see every payment straight away."),
+        (A, "I'm glad it helped. The block is removed now, and I've added a note so your travel notices are "
+            "checked before any block."),
+        (C, "Good. Can I use the card right away?"),
+        (A, "Yes, right away. I'll also send you the international number that works from abroad."),
+    ], complaints=[
+        _key("card blocked abroad despite travel notice", "block", "declined", "abroad", "lisbon",
+             "travel notice", "told the bank", "fraud", "embarrass"),
+        _key("emergency number did not work from abroad", "emergency number", "not available",
+             "doesn't work", "recorded message", "number on the back", "international number"),
+    ], liked=[
+        _key("the app shows payments", "app", "every payment", "straight away"),
+    ]),
+    # ------------------------------------------------------------------ Chinese
+    _zh("zh_phone_repair", "极速修", "手机维修", "held_out_3", [
+        (A, "您好，极速修客服中心，我是小周，请问有什么可以帮您？",
+         "nin2 hao3, ji2 su4 xiu1 ke4 fu2 zhong1 xin1, wo3 shi4 xiao3 zhou1, qing3 wen4 you3 shen2 me ke3 yi3 bang1 nin2?"),
+        (C, "你好，我上周把手机送去你们店里换屏幕，拿回来以后发现触摸不灵，经常点了没反应。",
+         "ni3 hao3, wo3 shang4 zhou1 ba3 shou3 ji1 song4 qu4 ni3 men dian4 li3 huan4 ping2 mu4, na2 hui2 lai2 yi3 hou4 fa1 xian4 chu4 mo1 bu4 ling2, jing1 chang2 dian3 le mei2 fan3 ying4."),
+        (A, "非常抱歉。请问是整个屏幕都不灵，还是某一块区域？",
+         "fei1 chang2 bao4 qian4. qing3 wen4 shi4 zheng3 ge4 ping2 mu4 dou1 bu4 ling2, hai2 shi4 mou3 yi1 kuai4 qu1 yu4?"),
+        (C, "主要是右下角，打字的时候特别明显。而且换屏花了八百块，比店员当初报的价格贵了两百。",
+         "zhu3 yao4 shi4 you4 xia4 jiao3, da3 zi4 de shi2 hou4 te4 bie2 ming2 xian3. er2 qie3 huan4 ping2 hua1 le ba1 bai3 kuai4, bi3 dian4 yuan2 dang1 chu1 bao4 de jia4 ge2 gui4 le liang3 bai3."),
+        (A, "报价的事情我查一下。按照价目表，您这个型号的屏幕是六百元，多收的两百元我们会退给您。",
+         "bao4 jia4 de shi4 qing2 wo3 cha2 yi1 xia4. an4 zhao4 jia4 mu4 biao3, nin2 zhe4 ge xing2 hao4 de ping2 mu4 shi4 liu4 bai3 yuan2, duo1 shou1 de liang3 bai3 yuan2 wo3 men hui4 tui4 gei3 nin2."),
+        (C, "那就好。你们店员态度倒是很好，耐心给我讲了很多保养手机的方法。",
+         "na4 jiu4 hao3. ni3 men dian4 yuan2 tai4 du4 dao3 shi4 hen3 hao3, nai4 xin1 gei3 wo3 jiang3 le hen3 duo1 bao3 yang3 shou3 ji1 de fang1 fa3."),
+        (A, "谢谢您的夸奖。触摸的问题，我们请您明天再到店里，师傅免费重新检查和更换。",
+         "xie4 xie4 nin2 de kua1 jiang3. chu4 mo1 de wen4 ti2, wo3 men qing3 nin2 ming2 tian1 zai4 dao4 dian4 li3, shi1 fu4 mian3 fei4 chong2 xin1 jian3 cha2 he2 geng1 huan4."),
+        (C, "明天下午可以吗？",
+         "ming2 tian1 xia4 wu3 ke3 yi3 ma?"),
+        (A, "可以的，我帮您预约明天下午两点，到店报您的手机号就行。",
+         "ke3 yi3 de, wo3 bang1 nin2 yu4 yue1 ming2 tian1 xia4 wu3 liang3 dian3, dao4 dian4 bao4 nin2 de shou3 ji1 hao4 jiu4 xing2."),
+        (C, "好的，谢谢。",
+         "hao3 de, xie4 xie4."),
+    ], complaints=[
+        _key("换屏后触摸不灵", "触摸", "不灵", "没反应", "右下角", "打字"),
+        _key("换屏比报价多收两百", "八百", "两百", "报价", "多收", "贵了", "价格"),
+    ], liked=[
+        _key("店员态度好、耐心", "店员", "态度", "耐心", "保养"),
+    ]),
+    _zh("zh_hotel_booking", "云宿", "酒店预订", "held_out_3", [
+        (C, "你好，我通过你们的平台订了杭州的一家酒店，到了前台却说没有我的预订记录。",
+         "ni3 hao3, wo3 tong1 guo4 ni3 men de ping2 tai2 ding4 le hang2 zhou1 de yi1 jia1 jiu3 dian4, dao4 le qian2 tai2 que4 shuo1 mei2 you3 wo3 de yu4 ding4 ji4 lu4."),
+        (A, "您好，这里是云宿客服，我是小吴。给您带来不便，真的很抱歉。请问您的订单号是多少？",
+         "nin2 hao3, zhe4 li3 shi4 yun2 su4 ke4 fu2, wo3 shi4 xiao3 wu2. gei3 nin2 dai4 lai2 bu4 bian4, zhen1 de hen3 bao4 qian4. qing3 wen4 nin2 de ding4 dan1 hao4 shi4 duo1 shao3?"),
+        (C, "订单号是七三一九二。我在大堂等了四十分钟，最后只能另外花钱订了一间更贵的房间。",
+         "ding4 dan1 hao4 shi4 qi1 san1 yi1 jiu3 er4. wo3 zai4 da4 tang2 deng3 le si4 shi2 fen1 zhong1, zui4 hou4 zhi3 neng2 ling4 wai4 hua1 qian2 ding4 le yi1 jian1 geng4 gui4 de fang2 jian1."),
+        (A, "我看到了，是酒店那边系统没有同步您的订单。多花的房费我们会全额补偿给您。",
+         "wo3 kan4 dao4 le, shi4 jiu3 dian4 na4 bian1 xi4 tong3 mei2 you3 tong2 bu4 nin2 de ding4 dan1. duo1 hua1 de fang2 fei4 wo3 men hui4 quan2 e2 bu3 chang2 gei3 nin2."),
+        (C, "还有，我打你们客服电话打了三次都没人接，只好自己想办法。",
+         "hai2 you3, wo3 da3 ni3 men ke4 fu2 dian4 hua4 da3 le san1 ci4 dou1 mei2 ren2 jie1, zhi3 hao3 zi4 ji3 xiang3 ban4 fa3."),
+        (A, "非常抱歉，那天晚上来电特别多。我会把这个情况反馈给客服主管。",
+         "fei1 chang2 bao4 qian4, na4 tian1 wan3 shang4 lai2 dian4 te4 bie2 duo1. wo3 hui4 ba3 zhe4 ge qing2 kuang4 fan3 kui4 gei3 ke4 fu2 zhu3 guan3."),
+        (C, "好吧。其实你们的手机应用用起来挺方便的，订房很快，所以我一直用你们。",
+         "hao3 ba. qi2 shi2 ni3 men de shou3 ji1 ying4 yong4 yong4 qi3 lai2 ting3 fang1 bian4 de, ding4 fang2 hen3 kuai4, suo3 yi3 wo3 yi4 zhi2 yong4 ni3 men."),
+        (A, "谢谢您的支持。补偿款会在三个工作日内退回到您的支付账户。",
+         "xie4 xie4 nin2 de zhi1 chi2. bu3 chang2 kuan3 hui4 zai4 san1 ge4 gong1 zuo4 ri4 nei4 tui4 hui2 dao4 nin2 de zhi1 fu4 zhang4 hu4."),
+        (C, "好的，谢谢你。",
+         "hao3 de, xie4 xie4 ni3."),
+    ], complaints=[
+        _key("酒店没有预订记录", "预订记录", "没有我的预订", "没有预订", "订单", "同步", "前台"),
+        _key("大堂等了四十分钟、多花钱订房", "四十分钟", "等了", "更贵", "另外花钱", "房费", "多花"),
+        _key("客服电话打不通", "客服电话", "没人接", "打了三次", "打不通", "电话"),
+    ], liked=[
+        _key("手机应用方便、订房快", "方便", "应用", "订房很快", "好用"),
     ]),
 )

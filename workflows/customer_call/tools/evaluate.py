@@ -1,6 +1,6 @@
 """Run the customer-call pipeline on the scripted calls and score it against their answer keys.
 
-    python -m workflows.customer_call.tools.evaluate --split held_out_2   # the calls to report, up to the email
+    python -m workflows.customer_call.tools.evaluate --split held_out_3   # the calls to report, up to the email
     python -m workflows.customer_call.tools.evaluate --split tune         # the 2 calls prompts may be tuned on
     python -m workflows.customer_call.tools.evaluate --split all --json out/call_eval.json
     python -m workflows.customer_call.tools.evaluate --from-script     # from the true (corrected) transcript
@@ -10,8 +10,8 @@ cache folder (out/calls/ by default) the first time it is needed, or again when 
 (deterministic, a few seconds each). The answer key always comes from calls.py.
 Each call runs `analyse(audio, <its language>, upto=...)` and is scored by score.py; the table shows each
 call, then the means per split and language against the goals (found >= 0.8, precision >= 0.9,
-email coverage >= 0.8). Report `held_out_2` (written before the second round of prompt work); the first
-round's `held_out` calls have been read since, so they count as tuned on (see calls.py).
+email coverage >= 0.8). Report the latest round (`held_out_3`, written before the third round of prompt
+work); earlier rounds' calls have been read since, so they count as tuned on (see calls.py).
 """
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def report(rows: list[dict], steps: list[str]) -> dict:
     for r in rows:
         for name in (f"{r['split']}/{r['language']}", f"{r['split']}/all", f"all/{r['language']}", "all/all"):
             groups.setdefault(name, []).append(r)
-    order = {"example": 0, "tune": 1, "held_out": 2, "held_out_2": 3, "all": 4, "en": 0, "zh": 1}
+    order = {"example": 0, "tune": 1, "held_out": 2, "held_out_2": 3, "held_out_3": 4, "all": 5, "en": 0, "zh": 1}
     summaries = {}
     for name, group in sorted(groups.items(), key=lambda g: [order.get(p, 9) for p in g[0].split("/")]):
         summaries[name] = scoring.means([r for r in group if not r.get("error")])
@@ -125,7 +125,8 @@ def report(rows: list[dict], steps: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", default="held_out_2", choices=("held_out", "held_out_2", "tune", "example", "all"))
+    parser.add_argument("--split", default="held_out_3",
+                        choices=("held_out", "held_out_2", "held_out_3", "tune", "example", "all"))
     parser.add_argument("--ids", nargs="+", choices=sorted(BY_ID), help="only these calls")
     parser.add_argument("--upto", default="email", choices=("transcript", "sentiment", "issues", "email", "image"))
     parser.add_argument("--auto-language", action="store_true",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SPLITS = ("example", "tune", "held_out", "held_out_2")
+SPLITS = ("example", "tune", "held_out", "held_out_2", "held_out_3")
 LANGUAGES = ("en", "zh")
 
 
