@@ -41,6 +41,11 @@ def test_roles_follow_the_greeting_else_talk_time():
                           Turn("A", 25, 30, "Oh no, let me check.")]
     assert steps.guess_roles(opened_by_customer) == {"A": "agent", "B": "customer"}
     assert steps.guess_roles([Turn("B", 0, 5, "hello?")]) == {"B": "customer"}
+    # the customer rings in talking and the agent, who then talks more, greets in the second turn
+    rung_in = [Turn("B", 0, 6, "喂，你好，我买的书桌少了四颗螺丝。"),
+               Turn("A", 6, 30, "您好，这里是木之家客服，我是小刘。真抱歉给您添麻烦了，请问订单号是多少？我马上帮您查一下，然后安排师傅上门。"),
+               Turn("B", 30, 33, "订单号是八八二零六。")]
+    assert steps.guess_roles(rung_in) == {"A": "agent", "B": "customer"}
     assert prompts.sounds_like_agent("您好，这里是某某客服中心，请问有什么可以帮您？")
 
 
@@ -57,6 +62,37 @@ def test_items_are_checked_against_the_transcript():
     assert items[1]["severity"] == "medium"
     assert prompts.salvage_json('Sure! {"items": [{"kind": "liked"}]} hope it helps') == {"items": [{"kind": "liked"}]}
     assert prompts.salvage_json("no json here") == {"items": []}
+
+
+def test_items_are_grounded_in_what_the_customer_said():
+    call = call_of(("A", "Thanks for calling, this is Sam."),
+                   ("B", "The air conditioning didn't work. At check in we waited almost an hour because the room "
+                         "wasn't ready."),
+                   ("A", "I'm sorry."), ("B", "The staff at breakfast were lovely."))
+    found = steps.clean_items({"items": [
+        # a paraphrased "quote" becomes the customer's sentence the issue comes from
+        {"kind": "complaint", "issue": "Long wait for room to be ready", "turn": 4,
+         "evidence": "The staff at breakfast were lovely."},
+        {"kind": "complaint", "issue": "Broken air conditioning", "turn": 9,
+         "evidence": "Customer says the AC was broken"},
+        {"kind": "liked", "issue": "breakfast staff", "turn": 4, "evidence": "The staff at breakfast were lovely."},
+        # nothing the customer said: dropped
+        {"kind": "liked", "issue": "quick refund", "turn": 2, "evidence": "fast money back"}]}, call)
+    items = found["items"]
+    assert [(i["kind"], i["turn"]) for i in items] == [("complaint", 1), ("complaint", 1), ("liked", 3)]
+    assert items[0]["evidence"] == "At check in we waited almost an hour because the room wasn't ready."
+    assert items[1]["evidence"] == "The air conditioning didn't work."
+    assert items[2]["evidence"] == "The staff at breakfast were lovely."
+
+
+def test_email_placeholders_are_filled_or_dropped():
+    email = ("Dear [Customer's Name],\n\nWe are sorry. Call us at [phone number] any time. We will fix it.\n\n"
+             "[Contact Information]\n\nBest regards, [Your Name]\n[Company Name]")
+    assert prompts.fill_placeholders(email, "Sam", "Alex", "Acme") == (
+        "Dear Alex,\n\nWe are sorry. We will fix it.\n\nBest regards, Sam\nAcme")
+    assert prompts.fill_placeholders("您好【客户姓名】，感谢来电。请拨打[电话号码]。\n客服[你的名字]", "小陈", "王女士", "") == (
+        "您好王女士，感谢来电。\n客服小陈")
+    assert prompts.fill_placeholders("Signed, [Company]", "Sam", "Alex", "") == ""
 
 
 def test_stop_strings_never_show_and_never_split():
@@ -134,6 +170,21 @@ def outputs(result) -> dict:
     names = ["status", "turns", "plot", "sentiment", "items", "email", "image_prompt", "image", "files", "details",
              "state"]
     return dict(zip(names, result))
+
+
+@pytest.mark.integration
+def test_the_sentiment_product_checks_each_items_kind():
+    def item(kind, quote):
+        return {"kind": kind, "issue": "x", "evidence": quote, "turn": 1, "time": 0.0, "severity": "medium"}
+
+    items = [item("complaint", "The card was declined at the hotel, in front of everyone. It was awful."),
+             item("liked", "Downloads are really fast, the speed is great."),
+             item("liked", "Will the engineer bring a new router?"),  # a question is no like
+             item("liked", "It is terrible, nothing works and I am furious."),  # negative: no like
+             item("complaint", "The staff at breakfast were lovely, truly wonderful people.")]  # positive: no complaint
+    kept = steps.check_kinds(items, "en")
+    assert [i["evidence"] for i in kept] == [items[0]["evidence"], items[1]["evidence"]]
+    assert steps.check_kinds([], "en") == []
 
 
 @pytest.mark.integration

@@ -134,7 +134,7 @@ XIAOHONGSHU = Template(
 FOLLOW_UP = Template(
     "follow_up_email", "Follow-up email after a call", "通话后的跟进邮件",
     fields=(Field("subject", "Subject", "主题", 1, 70),
-            Field("body", "Body", "正文", 5, 400, min_lines=3, prose=True)),
+            Field("body", "Body", "正文", 6, 400, min_lines=3, prose=True)),  # greeting, 1-3 complaints, thanks
     task_en="Write a follow-up email to this customer after their call: a subject line, then a greeting with their "
             "name, one short paragraph per complaint that names it and says what we will do about it, thanks for "
             "what they liked, and a closing line with the signature.",

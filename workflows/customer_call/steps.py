@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from shared.outputs import request_dir
 from shared.ui import UserError
 
-from workflows.customer_call import prompts
+from workflows.customer_call import grounding, prompts
 
 ROLE_NAMES = {"en": {"agent": "Agent", "customer": "Customer"}, "zh": {"agent": "客服", "customer": "客户"}}
 MAX_ITEMS = 8
+GREETING_TURNS = 3  # an agent's greeting comes in the call's first turns
 
 
 class ChildStop(threading.Event):
@@ -71,17 +72,21 @@ def _join(left: str, right: str) -> str:
 
 
 def guess_roles(turns) -> dict[str, str]:
-    """Agent and customer: a support or sales call opens with the agent's greeting; where the greeting
-    says nothing (no such words in the first turn), the speaker who talks less is the agent (customers
-    explain their problem at length). One speaker alone is the customer."""
+    """Agent and customer: the agent greets ("thank you for calling...") in their first turn, which is
+    the call's first or, when the customer rings in talking, its second; where no greeting is heard,
+    the speaker who talks less is the agent (customers explain their problem at length). One speaker
+    alone is the customer."""
     talk: dict[str, float] = {}
     for t in turns:
         talk[t.speaker] = talk.get(t.speaker, 0.0) + (t.end - t.start)
     if len(talk) == 1:
         return {next(iter(talk)): "customer"}
-    first = turns[0]
-    if prompts.sounds_like_agent(first.text):
-        agent = first.speaker
+    firsts: dict[str, str] = {}  # each speaker's first turn among the call's first few, in order
+    for t in turns[:GREETING_TURNS]:
+        firsts.setdefault(t.speaker, t.text)
+    greeter = next((speaker for speaker, text in firsts.items() if prompts.sounds_like_agent(text)), None)
+    if greeter is not None:
+        agent = greeter
     else:
         ranked = sorted(talk, key=talk.get, reverse=True)
         agent = ranked[1] if len(ranked) > 1 else ranked[0]
@@ -135,28 +140,58 @@ def extract_items(call, stop: threading.Event, options: Options) -> dict:
         found = json.loads(text)
     except ValueError:
         found = prompts.salvage_json(text)
-    return clean_items(found, call)
+    found = clean_items(found, call)
+    found["items"] = check_kinds(found["items"], call.language)
+    return found
 
 
 def clean_items(found: dict, call) -> dict:
+    """The model's items, each grounded in the transcript (grounding.py): its evidence is what the
+    customer said, its turn the one they said it in; an item grounded in nothing is dropped."""
     customer = call.customer()
     turns = call.turns
     items, seen = [], set()
-    for raw in (found.get("items") or [])[:MAX_ITEMS]:
+    listed = [{**x, "kind": "complaint"} for x in found.get("complaints") or [] if isinstance(x, dict)] + \
+             [{**x, "kind": "liked"} for x in found.get("liked") or [] if isinstance(x, dict)] + \
+             [x for x in found.get("items") or [] if isinstance(x, dict)]  # one list of either kind (edited JSON)
+    for raw in listed[:MAX_ITEMS]:
         kind = raw.get("kind") if raw.get("kind") in ("liked", "complaint") else "complaint"
         issue, evidence = str(raw.get("issue", "")).strip(), str(raw.get("evidence", "")).strip()
         if not issue or (kind, issue.lower()) in seen:  # a small model repeats itself
             continue
         seen.add((kind, issue.lower()))
-        turn = raw.get("turn")
-        turn = int(turn) - 1 if isinstance(turn, (int, float)) else -1  # the prompt numbers turns from 1
-        if not (0 <= turn < len(turns)) or turns[turn].speaker != customer:
-            turn = prompts.best_turn(evidence or issue, turns, customer)
+        grounded = grounding.ground(issue, evidence, turns, customer)
+        if grounded is None:
+            continue
+        turn, quote = grounded
         severity = raw.get("severity") if raw.get("severity") in ("low", "medium", "high") else "medium"
-        items.append({"kind": kind, "issue": issue[:120], "evidence": evidence[:300], "turn": turn,
-                      "time": turns[turn].start if 0 <= turn < len(turns) else 0.0, "severity": severity})
+        items.append({"kind": kind, "issue": issue[:120], "evidence": quote[:300], "turn": turn,
+                      "time": turns[turn].start, "severity": severity})
     return {"company": str(found.get("company", "")).strip()[:80], "topic": str(found.get("topic", "")).strip()[:80],
             "items": items}
+
+
+OPPOSITE = 0.7  # a quote the sentiment model reads this surely as the other side is not this kind of item
+
+
+def check_kinds(items: list[dict], language: str) -> list[dict]:
+    """The sentiment product reads each item's quote: a like it reads as negative, or a like that is a
+    question, is dropped, and so is a complaint it reads as positive (a small model files "the right
+    corner is worst when I type" under likes, and the breakfast praise under complaints)."""
+    from products.sentiment import core
+
+    if not items:
+        return items
+    scored = core.score_texts([i["evidence"] for i in items], language if language in ("en", "zh") else "auto")
+    kept = []
+    for item, result in zip(items, scored):
+        p = result.probabilities
+        if item["kind"] == "liked" and (p.get("negative", 0.0) >= OPPOSITE or item["evidence"].rstrip().endswith(("?", "？"))):
+            continue
+        if item["kind"] == "complaint" and p.get("positive", 0.0) >= OPPOSITE:
+            continue
+        kept.append(item)
+    return kept
 
 
 # ---- 4. email ----------------------------------------------------------------------------------
@@ -181,13 +216,15 @@ def write_email(call, stop: threading.Event, options: Options):
                   tone="真诚、负责" if language == "zh" else "warm, sincere and apologetic where we failed",
                   voice=prompts.signature(call, language))
     copy_options = CopyOptions(variants=1, temperature=0.3, top_p=0.9, seed=options.seed)
+    agent = next((s for s, role in call.roles.items() if role == "agent"), None)
+    names = {"agent": call.name(agent) if agent else "", "customer": customer, "company": call.company}
     for update in core.generate(brief, "follow_up_email", language, copy_options, options.copy_model,
                                 stop=ChildStop(stop)):
         if update.done:
-            template = update.template
-            yield update.variants[0].copy_text(template, update.lang) if update.variants else update.texts[0]
+            text = update.variants[0].copy_text(update.template, update.lang) if update.variants else update.texts[0]
         else:
-            yield update.texts[0] if update.texts else ""
+            text = update.texts[0] if update.texts else ""
+        yield prompts.fill_placeholders(text, **names)
 
 
 # ---- 5. image ----------------------------------------------------------------------------------
