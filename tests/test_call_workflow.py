@@ -46,6 +46,12 @@ def test_roles_follow_the_greeting_else_talk_time():
                Turn("A", 6, 30, "您好，这里是木之家客服，我是小刘。真抱歉给您添麻烦了，请问订单号是多少？我马上帮您查一下，然后安排师傅上门。"),
                Turn("B", 30, 33, "订单号是八八二零六。")]
     assert steps.guess_roles(rung_in) == {"A": "agent", "B": "customer"}
+    # diarization cut the customer's opening and gave a piece of it to the agent's voice
+    pieces = [Turn("A", 0.9, 1.1, "Hello,"), Turn("B", 1.4, 3.1, "I'm calling because my card was"),
+              Turn("A", 3.1, 4.3, "blocked while I was abroad,"), Turn("B", 4.6, 5.8, "and nobody warned me."),
+              Turn("A", 6.2, 12.6, "Good morning, thank you for calling Harbor Bank, this is Elena."),
+              Turn("B", 13.0, 40.0, "In Lisbon. I had told the bank about the trip in the app, and the card was declined.")]
+    assert steps.guess_roles(pieces) == {"A": "agent", "B": "customer"}
     assert prompts.sounds_like_agent("您好，这里是某某客服中心，请问有什么可以帮您？")
 
 

@@ -101,14 +101,14 @@ def email_points(call, language: str) -> str:
     if language == "zh":
         lines = [f"正文按顺序分段：第 1 段：称呼“{customer}”。"]
         for n, item in enumerate(complaints, 2):
-            lines.append(f"第 {n} 段：问题“{item.issue}”，客户原话：“{item.evidence}”。复述客户说的事实，说明我们会怎么做。")
+            lines.append(f"第 {n} 段：问题“{item.issue}”，客户原话：“{item.evidence}”。用“您”复述客户说的事实（“您提到……”），再说明我们会怎么做。")
         thanks = "感谢客户喜欢的" + "、".join(f"“{i.issue}”" for i in liked) + "，" if liked else ""
         lines.append(f"最后一段：{thanks}落款。")
         return "\n".join(lines)
     lines = [f"The body's paragraphs, in order: 1. Dear {customer},"]
     for n, item in enumerate(complaints, 2):
         lines.append(f"{n}. The complaint \"{item.issue}\" (the customer said: \"{item.evidence}\"): say back "
-                     f"the facts they gave, then what we will do.")
+                     f"the facts they gave, to them (\"you told us ...\"), then what we will do.")
     thanks = "Thank them for " + ", ".join(f"\"{i.issue}\"" for i in liked) + ", then sign" if liked else "Sign"
     lines.append(f"{len(complaints) + 2}. {thanks} off.")
     return "\n".join(lines)

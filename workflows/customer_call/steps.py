@@ -13,7 +13,8 @@ from workflows.customer_call import grounding, prompts
 
 ROLE_NAMES = {"en": {"agent": "Agent", "customer": "Customer"}, "zh": {"agent": "客服", "customer": "客户"}}
 MAX_ITEMS = 8
-GREETING_TURNS = 3  # an agent's greeting comes in the call's first turns
+# An agent greets in the call's first turns; diarization may split the customer's opening into several.
+GREETING_TURNS, GREETING_SECONDS = 6, 20.0
 
 
 class ChildStop(threading.Event):
@@ -72,8 +73,9 @@ def _join(left: str, right: str) -> str:
 
 
 def guess_roles(turns) -> dict[str, str]:
-    """Agent and customer: the agent greets ("thank you for calling...") in their first turn, which is
-    the call's first or, when the customer rings in talking, its second; where no greeting is heard,
+    """Agent and customer: the agent greets ("thank you for calling...") in their first turn, the call's
+    first or, when the customer rings in talking, one of the next (diarization may cut the customer's
+    opening into pieces, given to either speaker); where no greeting is heard in the opening,
     the speaker who talks less is the agent (customers explain their problem at length). One speaker
     alone is the customer."""
     talk: dict[str, float] = {}
@@ -81,10 +83,8 @@ def guess_roles(turns) -> dict[str, str]:
         talk[t.speaker] = talk.get(t.speaker, 0.0) + (t.end - t.start)
     if len(talk) == 1:
         return {next(iter(talk)): "customer"}
-    firsts: dict[str, str] = {}  # each speaker's first turn among the call's first few, in order
-    for t in turns[:GREETING_TURNS]:
-        firsts.setdefault(t.speaker, t.text)
-    greeter = next((speaker for speaker, text in firsts.items() if prompts.sounds_like_agent(text)), None)
+    opening = [t for t in turns[:GREETING_TURNS] if t.start < GREETING_SECONDS]
+    greeter = next((t.speaker for t in opening if prompts.sounds_like_agent(t.text)), None)
     if greeter is not None:
         agent = greeter
     else:
