@@ -91,6 +91,13 @@ def test_items_are_grounded_in_what_the_customer_said():
     assert items[2]["evidence"] == "The staff at breakfast were lovely."
 
 
+def test_an_issue_cut_by_the_grammar_ends_on_a_whole_clause_or_word():
+    assert steps.whole_words("internet drops out every evening for two weeks, cuts off for t") == \
+        "internet drops out every evening for two weeks"
+    assert steps.whole_words("a" * 25 + " " + "b" * 40) == "a" * 25
+    assert steps.whole_words("触摸不灵") == "触摸不灵"
+
+
 def test_email_placeholders_are_filled_or_dropped():
     email = ("Dear [Customer's Name],\n\nWe are sorry. Call us at [phone number] any time. We will fix it.\n\n"
              "[Contact Information]\n\nBest regards, [Your Name]\n[Company Name]")

@@ -8,15 +8,19 @@ import re
 
 # GBNF (llama.cpp): the object the extraction must be: one list, complaints first and then likes. Two
 # lists ("complaints", "liked") made the model stop after one complaint; one list whose shape showed
-# only complaints made it list no like (second and third rounds of calls).
+# only complaints made it list no like (second and third rounds of calls). Bounded strings: the model wrote
+# issue names of 120 characters and paraphrased quotes of 200, the time of the step (grounding.py finds
+# the customer's own sentence anyway).
 ITEMS_GRAMMAR = r'''
 root ::= "{" ws "\"company\":" ws str "," ws "\"topic\":" ws str "," ws "\"items\":" ws "[" ws items? ws "]" ws "}"
 items ::= complaint (ws "," ws complaint){0,5} (ws "," ws like){0,2} | like (ws "," ws like){0,2}
 complaint ::= "{" ws "\"kind\":" ws "\"complaint\"" "," ws rest ws "}"
 like ::= "{" ws "\"kind\":" ws "\"liked\"" "," ws rest ws "}"
-rest ::= "\"issue\":" ws str "," ws "\"evidence\":" ws str "," ws "\"turn\":" ws num "," ws "\"severity\":" ws sev
+rest ::= "\"issue\":" ws name "," ws "\"evidence\":" ws quote "," ws "\"turn\":" ws num "," ws "\"severity\":" ws sev
 sev ::= "\"low\"" | "\"medium\"" | "\"high\""
-str ::= "\"" chr{0,160} "\""
+str ::= "\"" chr{0,80} "\""
+name ::= "\"" chr{1,60} "\""
+quote ::= "\"" chr{0,120} "\""
 chr ::= [^"\\\x00-\x1f] | "\\" ["\\/nt]
 num ::= [1-9] [0-9]?
 ws ::= [ \n]{0,3}

@@ -145,6 +145,18 @@ def extract_items(call, stop: threading.Event, options: Options) -> dict:
     return found
 
 
+ISSUE_CHARS = 60  # the grammar's bound on an issue's name
+
+
+def whole_words(issue: str) -> str:
+    """An issue name the grammar's bound cut off ends at its last whole word or clause."""
+    if len(issue) < ISSUE_CHARS:
+        return issue
+    clause = max(issue.rfind(","), issue.rfind("，"), issue.rfind("、"), issue.rfind(";"), issue.rfind("；"))
+    cut = clause if clause > ISSUE_CHARS // 3 else issue.rfind(" ")
+    return (issue[:cut] if cut > ISSUE_CHARS // 3 else issue).rstrip(" ,，、;；:")
+
+
 def clean_items(found: dict, call) -> dict:
     """The model's items, each grounded in the transcript (grounding.py): its evidence is what the
     customer said, its turn the one they said it in; an item grounded in nothing is dropped."""
@@ -156,7 +168,7 @@ def clean_items(found: dict, call) -> dict:
              [x for x in found.get("items") or [] if isinstance(x, dict)]  # one list of either kind (edited JSON)
     for raw in listed[:MAX_ITEMS]:
         kind = raw.get("kind") if raw.get("kind") in ("liked", "complaint") else "complaint"
-        issue, evidence = str(raw.get("issue", "")).strip(), str(raw.get("evidence", "")).strip()
+        issue, evidence = whole_words(str(raw.get("issue", "")).strip()), str(raw.get("evidence", "")).strip()
         if not issue or (kind, issue.lower()) in seen:  # a small model repeats itself
             continue
         seen.add((kind, issue.lower()))
