@@ -187,16 +187,20 @@ def outputs(result) -> dict:
 
 @pytest.mark.integration
 def test_the_sentiment_product_checks_each_items_kind():
-    def item(kind, quote):
-        return {"kind": kind, "issue": "x", "evidence": quote, "turn": 1, "time": 0.0, "severity": "medium"}
+    def item(kind, issue, quote):
+        return {"kind": kind, "issue": issue, "evidence": quote, "turn": 1, "time": 0.0, "severity": "medium"}
 
-    items = [item("complaint", "The card was declined at the hotel, in front of everyone. It was awful."),
-             item("liked", "Downloads are really fast, the speed is great."),
-             item("liked", "Will the engineer bring a new router?"),  # a question is no like
-             item("liked", "It is terrible, nothing works and I am furious."),  # negative: no like
-             item("complaint", "The staff at breakfast were lovely, truly wonderful people.")]  # positive: no complaint
+    items = [item("complaint", "card declined abroad", "The card was declined at the hotel, in front of everyone. It was awful."),
+             item("liked", "fast downloads", "Downloads are really fast, the speed is great."),
+             item("liked", "new router", "Will the engineer bring a new router?"),  # a question is no like
+             item("liked", "it is terrible", "It is terrible, nothing works and I am furious."),  # negative: no like
+             item("complaint", "lovely breakfast staff", "The staff at breakfast were lovely, truly wonderful people."),
+             # mixed: read as negative as a whole (no clause split), the like kept by its name
+             item("liked", "the compact size is great", "Yes, last week, and it did not help, which is a shame, because the "
+                                                      "coffee used to taste amazing, and I love how compact it is on my "
+                                                      "kitchen counter.")]
     kept = steps.check_kinds(items, "en")
-    assert [i["evidence"] for i in kept] == [items[0]["evidence"], items[1]["evidence"]]
+    assert [i["evidence"] for i in kept] == [items[0]["evidence"], items[1]["evidence"], items[5]["evidence"]]
     assert steps.check_kinds([], "en") == []
 
 

@@ -187,21 +187,30 @@ OPPOSITE = 0.7  # a quote the sentiment model reads this surely as the other sid
 
 
 def check_kinds(items: list[dict], language: str) -> list[dict]:
-    """The sentiment product reads each item's quote: a like it reads as negative, or a like that is a
-    question, is dropped, and so is a complaint it reads as positive (a small model files "the right
-    corner is worst when I type" under likes, and the breakfast praise under complaints)."""
+    """The sentiment product reads each item's quote (clause by clause) and its issue name: a like whose
+    quote and name both read as negative (the quote with no positive clause), or a like that is a question,
+    is dropped, and so is a complaint whose quote and name both read as positive. A small model files "the
+    right corner is worst when I type" under likes, and the breakfast praise under complaints; a like
+    quoted from a mixed sentence ("it did not help, which is a shame, because I love how compact it is")
+    keeps it by its name ("compact design")."""
     from products.sentiment import core
 
     if not items:
         return items
-    scored = core.score_texts([i["evidence"] for i in items], language if language in ("en", "zh") else "auto")
+    lang = language if language in ("en", "zh") else "auto"
+    quotes = core.score_with_clauses([i["evidence"] for i in items], lang)
+    names = core.score_texts([i["issue"] for i in items], lang)
     kept = []
-    for item, result in zip(items, scored):
-        p = result.probabilities
-        if item["kind"] == "liked" and (p.get("negative", 0.0) >= OPPOSITE or item["evidence"].rstrip().endswith(("?", "？"))):
-            continue
-        if item["kind"] == "complaint" and p.get("positive", 0.0) >= OPPOSITE:
-            continue
+    for item, quote, name in zip(items, quotes, names):
+        said = {c.label for c in quote.clauses}
+        if item["kind"] == "liked":
+            negative = quote.probabilities.get("negative", 0.0) >= OPPOSITE and "positive" not in said
+            if item["evidence"].rstrip().endswith(("?", "？")) or (negative and name.label == "negative"):
+                continue
+        else:
+            positive = quote.probabilities.get("positive", 0.0) >= OPPOSITE and "negative" not in said
+            if positive and name.label == "positive":
+                continue
         kept.append(item)
     return kept
 
