@@ -44,11 +44,11 @@ def ground(issue: str, evidence: str, turns, speaker) -> tuple[int, str] | None:
     """(turn index, quote) for an item: the customer's sentence that shares most with it, the issue's
     words counting double (small models quote a real sentence of the wrong complaint, or paraphrase);
     the model's evidence is the quote when the customer said it word for word there. None when no
-    customer sentence shares a word with the item."""
+    customer sentence shares a word with the item. `speaker` None looks in every turn."""
     issue_stems, evidence_stems, said = stems(issue), stems(evidence), _plain(evidence)
     best, best_score = None, 0
     for i, turn in enumerate(turns):
-        if turn.speaker != speaker:
+        if speaker is not None and turn.speaker != speaker:  # None: no one has the customer's role
             continue
         for sentence in sentences(turn.text):
             have = stems(sentence)

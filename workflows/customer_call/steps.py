@@ -163,10 +163,7 @@ def clean_items(found: dict, call) -> dict:
     customer = call.customer()
     turns = call.turns
     items, seen = [], set()
-    listed = [{**x, "kind": "complaint"} for x in found.get("complaints") or [] if isinstance(x, dict)] + \
-             [{**x, "kind": "liked"} for x in found.get("liked") or [] if isinstance(x, dict)] + \
-             [x for x in found.get("items") or [] if isinstance(x, dict)]  # one list of either kind (edited JSON)
-    for raw in listed[:MAX_ITEMS]:
+    for raw in [x for x in found.get("items") or [] if isinstance(x, dict)][:MAX_ITEMS]:
         kind = raw.get("kind") if raw.get("kind") in ("liked", "complaint") else "complaint"
         issue, evidence = whole_words(str(raw.get("issue", "")).strip()), str(raw.get("evidence", "")).strip()
         if not issue or (kind, issue.lower()) in seen:  # a small model repeats itself
