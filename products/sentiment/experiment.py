@@ -65,11 +65,13 @@ def source(lang: str, key: str) -> tuple[str, str]:
     return lang, "other" if key == CLEAN_OTHER else key
 
 
-def _domain_rows(lang: str, domain: str, cache: dict) -> list[data.Row]:
+def _domain_rows(lang: str, domain: str, cache: dict, clean: bool = False) -> list[data.Row]:
+    """A domain's de-duplicated rows (`cache`: each language's rows, read once); `clean` drops the "other"
+    rows with a word of the held-out domain."""
     if lang not in cache:
         cache[lang] = data.dedupe(data.rows_for(lang))
     rows = [r for r in cache[lang] if r.domain == domain]
-    if domain == "other" and cache.get("clean"):
+    if domain == "other" and clean:
         rows = [r for r in rows if not data.HINTS[HOLDOUT[lang]].search(r.text)]
     return rows
 
@@ -79,9 +81,8 @@ def pool(lang: str, pools: dict | None = None, mode: str = "holdout") -> list[da
     cache, out = {}, []
     for key, n in (pools or POOLS)[lang].items():
         src_lang, domain = source(lang, key)
-        cache["clean"] = key == CLEAN_OTHER
         n = 0 if mode == "select" and key == SELECTION[lang] else n  # every row of the selection domain is scored
-        rows = data.sample(_domain_rows(src_lang, domain, cache), n)
+        rows = data.sample(_domain_rows(src_lang, domain, cache, clean=key == CLEAN_OTHER), n)
         if key == CLEAN_OTHER and mode == "select":
             rows = [r for r in rows if not data.HINTS[SELECTION[lang]].search(r.text)]
         if foreign(key):
@@ -96,8 +97,7 @@ def sources(lang: str, pools: dict) -> dict[str, list[str]]:
     cache, out = {}, {}
     for key in pools[lang]:
         src_lang, domain = source(lang, key)
-        cache["clean"] = key == CLEAN_OTHER
-        rows = _domain_rows(src_lang, domain, cache)
+        rows = _domain_rows(src_lang, domain, cache, clean=key == CLEAN_OTHER)
         random.Random(data.SEED).shuffle(rows)
         out[f"{src_lang}-{key.split(':')[-1]}"] = [r.text for r in rows]
     return out

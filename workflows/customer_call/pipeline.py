@@ -75,6 +75,9 @@ class Call:
     def customer(self) -> str | None:
         return next((s for s, role in self.roles.items() if role == "customer"), None)
 
+    def agent(self) -> str | None:
+        return next((s for s, role in self.roles.items() if role == "agent"), None)
+
     def name(self, speaker: str) -> str:
         return self.names.get(speaker) or speaker
 

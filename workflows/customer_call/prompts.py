@@ -129,7 +129,7 @@ def email_description(call, complaints, language: str) -> str:
 
 
 def signature(call, language: str) -> str:
-    agent = next((s for s, role in call.roles.items() if role == "agent"), None)
+    agent = call.agent()
     name = call.name(agent) if agent else ""
     company = call.company
     if language == "zh":
@@ -160,6 +160,9 @@ def _filler(inside: str, agent: str, customer: str, company: str) -> str:
 def fill_placeholders(text: str, agent: str, customer: str, company: str) -> str:
     """A small model leaves "[Agent's Name]" or "[Contact Information]" in an email: names the call
     knows are filled in; a sentence with any other placeholder is dropped, and so is a line left empty."""
+    def fill(match):
+        return _filler(match.group(1), agent, customer, company) or match.group(0)
+
     lines = []
     for line in text.split("\n"):
         if not _PLACEHOLDER.search(line):
@@ -167,8 +170,6 @@ def fill_placeholders(text: str, agent: str, customer: str, company: str) -> str
             continue
         kept = []
         for sentence in _SENTENCE_END.split(line):
-            def fill(match):
-                return _filler(match.group(1), agent, customer, company) or match.group(0)
             sentence = _PLACEHOLDER.sub(fill, sentence)
             if sentence and not _PLACEHOLDER.search(sentence):
                 kept.append(sentence)

@@ -234,7 +234,7 @@ def write_email(call, stop: threading.Event, options: Options):
                   tone="真诚、负责" if language == "zh" else "warm, sincere and apologetic where we failed",
                   voice=prompts.signature(call, language))
     copy_options = CopyOptions(variants=1, temperature=0.3, top_p=0.9, seed=options.seed)
-    agent = next((s for s, role in call.roles.items() if role == "agent"), None)
+    agent = call.agent()
     names = {"agent": call.name(agent) if agent else "", "customer": customer, "company": call.company}
     for update in core.generate(brief, "follow_up_email", language, copy_options, options.copy_model,
                                 stop=ChildStop(stop)):
